@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+// Cistern: a pull-through cache for OCI / Docker registries on its own epoll loops.
+import PackageDescription
+
+let package = Package(
+    name: "cistern",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cistern", targets: ["ProxyMain"]),
+        .library(name: "Proxy", targets: ["Proxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // Mechanism only: syscalls, the HTTP/1.1 parser, OpenSSL and zlib over caller buffers.
+        .target(
+            name: "CEpoll",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("z")]
+        ),
+        .target(
+            name: "Proxy",
+            dependencies: [
+                "CEpoll",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "ProxyMain",
+            dependencies: [
+                "Proxy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ProxyTests",
+            dependencies: ["Proxy", "CEpoll"]
+        ),
+    ]
+)

@@ -1,0 +1,136 @@
+import Yams
+
+extension Configuration {
+    /// Reads a YAML configuration document and lays it over `base`.
+    ///
+    /// Keys (all optional; absent or null keeps `base`'s value):
+    /// ```yaml
+    /// listen: 0.0.0.0:5000          # HOST:PORT, [IPV6]:PORT, :PORT or PORT
+    /// workers: 0                    # event loops; 0 = one per core
+    /// cache_dir: ./cistern-data
+    /// default_upstream: docker.io   # upstream name used when a request has no ?ns=
+    /// upstreams:                    # replaces base's list entirely
+    ///   - name: docker.io           # optional; derived from url's host (registry-1.docker.io → docker.io)
+    ///     url: https://registry-1.docker.io   # required
+    ///     username: alice           # optional; needs password_file
+    ///     password_file: /run/secrets/hub     # trailing line breaks are dropped
+    ///     insecure_skip_tls_verify: false
+    ///     ca_file: /etc/cistern/ca.pem
+    /// timeouts: { request_head: 30s, idle_keep_alive: 60s, client_write_stall: 60s,
+    ///             upstream_connect: 10s, upstream_read_stall: 30s,
+    ///             upstream_minimum_rate: 1024, upstream_minimum_rate_window: 30s }
+    /// tag_ttl: 60s                  # 0 = revalidate every time
+    /// prefetch: false
+    /// prefetch_platform: linux/amd64
+    /// prefetch_concurrency: 4
+    /// log_level: info
+    /// access_log: true
+    /// ```
+    /// Durations are `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number of **seconds**.
+    /// When `upstreams` is given without `default_upstream`, the default stays `base`'s if
+    /// that name is still listed, else becomes the first upstream listed. Relative paths
+    /// (`password_file`, `ca_file`, `cache_dir`) are relative to the working directory.
+    /// The result is validated (``validate()``).
+    ///
+    /// - Throws: ``ConfigurationError``: `.malformedYAML`, `.unknownKey` (any key not listed
+    ///   above, at any level), `.duplicateKey`, `.missingKey` (an upstream without `url`),
+    ///   `.invalidValue` naming the key path (`upstreams[1].url`).
+    public static func load(yaml: String, over base: Configuration = .embeddedDefault) throws -> Configuration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigurationError.malformedYAML(reason: "\(error)")
+        }
+        guard let root else {
+            try base.validate()
+            return base
+        }
+        var reader = try YAMLMappingReader(root, path: "")
+        var configuration = base
+        if let listen = try reader.listenAddress("listen") { configuration.listen = listen }
+        if let workers = try reader.int("workers") { configuration.workers = workers }
+        if let cacheDirectory = try reader.string("cache_dir") { configuration.cacheDirectory = cacheDirectory }
+        if let upstreamsNode = reader.node("upstreams") {
+            configuration.upstreams = try readUpstreams(upstreamsNode)
+            if !configuration.upstreams.contains(where: { $0.name == configuration.defaultUpstream }),
+                let first = configuration.upstreams.first
+            {
+                configuration.defaultUpstream = first.name
+            }
+        }
+        if let defaultUpstream = try reader.string("default_upstream") { configuration.defaultUpstream = defaultUpstream }
+        if let timeoutsNode = reader.node("timeouts") {
+            configuration.timeouts = try readTimeouts(timeoutsNode, over: configuration.timeouts)
+        }
+        if let tagTTL = try reader.duration("tag_ttl") { configuration.tagTTL = tagTTL }
+        if let prefetch = try reader.bool("prefetch") { configuration.prefetch = prefetch }
+        if let platform = try reader.string("prefetch_platform") { configuration.prefetchPlatform = platform }
+        if let concurrency = try reader.int("prefetch_concurrency") { configuration.prefetchConcurrency = concurrency }
+        if let logLevel = try reader.logLevel("log_level") { configuration.logLevel = logLevel }
+        if let accessLog = try reader.bool("access_log") { configuration.accessLog = accessLog }
+        try reader.rejectUnknownKeys()
+        try configuration.validate()
+        return configuration
+    }
+
+    /// Reads the YAML file at `path` and lays it over `base`; see ``load(yaml:over:)``.
+    ///
+    /// - Throws: ``ConfigurationError/unreadableConfigurationFile(path:reason:)``, or any
+    ///   error of ``load(yaml:over:)``.
+    public static func load(file path: String, over base: Configuration = .embeddedDefault) throws -> Configuration {
+        let text: String
+        do {
+            text = try ConfigurationFile.readText(atPath: path)
+        } catch {
+            throw ConfigurationError.unreadableConfigurationFile(path: path, reason: error.reason)
+        }
+        return try load(yaml: text, over: base)
+    }
+
+    private static func readUpstreams(_ node: Node) throws -> [UpstreamConfiguration] {
+        guard case .sequence(let sequence) = node else {
+            throw ConfigurationError.invalidValue(
+                key: "upstreams", value: YAMLMappingReader.summary(of: node), reason: "expected a list of upstreams")
+        }
+        return try sequence.enumerated().map { index, element in
+            try readUpstream(element, path: "upstreams[\(index)]")
+        }
+    }
+
+    private static func readUpstream(_ node: Node, path: String) throws -> UpstreamConfiguration {
+        var reader = try YAMLMappingReader(node, path: path)
+        guard let url = try reader.string("url") else { throw ConfigurationError.missingKey(key: reader.keyPath("url")) }
+        let explicitName = try reader.string("name")
+        let username = try reader.string("username")
+        let password = try reader.string("password_file").map {
+            try ConfigurationFile.readSecret(atPath: $0, key: reader.keyPath("password_file"))
+        }
+        let insecure = try reader.bool("insecure_skip_tls_verify") ?? false
+        let caFile = try reader.string("ca_file")
+        try reader.rejectUnknownKeys()
+        do {
+            var upstream = try UpstreamConfiguration(
+                name: explicitName ?? "docker.io", url: url, username: username, password: password,
+                insecureSkipTLSVerify: insecure, caFile: caFile)
+            if explicitName == nil { upstream.name = upstream.derivedName }
+            return upstream
+        } catch let error as ConfigurationError {
+            throw error.renamingKey { "\(path).\($0)" }
+        }
+    }
+
+    private static func readTimeouts(_ node: Node, over base: Timeouts) throws -> Timeouts {
+        var reader = try YAMLMappingReader(node, path: "timeouts")
+        var timeouts = base
+        if let value = try reader.duration("request_head") { timeouts.requestHead = value }
+        if let value = try reader.duration("idle_keep_alive") { timeouts.idleKeepAlive = value }
+        if let value = try reader.duration("client_write_stall") { timeouts.clientWriteStall = value }
+        if let value = try reader.duration("upstream_connect") { timeouts.upstreamConnect = value }
+        if let value = try reader.duration("upstream_read_stall") { timeouts.upstreamReadStall = value }
+        if let value = try reader.int("upstream_minimum_rate") { timeouts.upstreamMinimumRate = value }
+        if let value = try reader.duration("upstream_minimum_rate_window") { timeouts.upstreamMinimumRateWindow = value }
+        try reader.rejectUnknownKeys()
+        return timeouts
+    }
+}

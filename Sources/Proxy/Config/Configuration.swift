@@ -1,0 +1,79 @@
+import Logging
+
+/// Everything an operator can set about one Cistern process.
+///
+/// Built in layers: ``embeddedDefault`` ← YAML file (``load(yaml:over:)``) ← command-line
+/// flags (``ConfigurationOverrides``); the result is checked by ``validate()``. Immutable once
+/// the server starts; shared by value with every loop.
+public struct Configuration: Sendable, Equatable {
+    /// Address and port client connections are accepted on. Default `0.0.0.0:5000`.
+    public var listen: ListenAddress
+    /// Number of event loops (threads); 0 = one per online CPU core.
+    public var workers: Int
+    /// Directory holding the content-addressed store; relative paths are resolved
+    /// against the working directory. Default `./cistern-data`.
+    public var cacheDirectory: String
+    /// The upstream registries; the allow-list for containerd's `?ns=` parameter.
+    public var upstreams: [UpstreamConfiguration]
+    /// ``UpstreamConfiguration/name`` of the upstream used for requests without `?ns=`.
+    public var defaultUpstream: String
+    /// Client- and upstream-side deadlines.
+    public var timeouts: Timeouts
+    /// How long a tag → digest resolution is served from cache before the upstream is asked
+    /// again; `.zero` = revalidate on every manifest-by-tag request. Default 60 s.
+    public var tagTTL: Duration
+    /// Whether to pull an image's blobs in the background once its manifest was fetched.
+    public var prefetch: Bool
+    /// The platform (`os/arch[/variant]`, OCI image-index `platform`) whose manifest is
+    /// prefetched from an index. Default `linux/amd64`.
+    public var prefetchPlatform: String
+    /// Largest number of blob fills prefetch keeps in flight at once. Default 4.
+    public var prefetchConcurrency: Int
+    /// Least severe level that is logged. Default `.info`.
+    public var logLevel: Logger.Level
+    /// Whether one access-log line is logged per client request. Default true.
+    public var accessLog: Bool
+
+    /// Creates a configuration; every parameter defaults to the ``embeddedDefault`` value.
+    /// Does not validate: call ``validate()``.
+    public init(
+        listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 5000),
+        workers: Int = 0,
+        cacheDirectory: String = "./cistern-data",
+        upstreams: [UpstreamConfiguration] = [UpstreamConfiguration.dockerHub],
+        defaultUpstream: String = "docker.io",
+        timeouts: Timeouts = Timeouts(),
+        tagTTL: Duration = .seconds(60),
+        prefetch: Bool = false,
+        prefetchPlatform: String = "linux/amd64",
+        prefetchConcurrency: Int = 4,
+        logLevel: Logger.Level = .info,
+        accessLog: Bool = true
+    ) {
+        self.listen = listen
+        self.workers = workers
+        self.cacheDirectory = cacheDirectory
+        self.upstreams = upstreams
+        self.defaultUpstream = defaultUpstream
+        self.timeouts = timeouts
+        self.tagTTL = tagTTL
+        self.prefetch = prefetch
+        self.prefetchPlatform = prefetchPlatform
+        self.prefetchConcurrency = prefetchConcurrency
+        self.logLevel = logLevel
+        self.accessLog = accessLog
+    }
+
+    /// The configuration used when no file and no flags say otherwise: listen on
+    /// `0.0.0.0:5000`, one upstream `docker.io` → `https://registry-1.docker.io`,
+    /// store under `./cistern-data`.
+    public static let embeddedDefault = Configuration()
+
+    /// The upstream a request is routed to: the one named by containerd's `ns` query
+    /// parameter, or ``defaultUpstream`` when `ns` is absent. Nil when `ns` names a
+    /// registry that is not configured (the request must then be refused, not proxied).
+    public func upstream(forNamespace namespace: String?) -> UpstreamConfiguration? {
+        let wanted = namespace ?? defaultUpstream
+        return upstreams.first { $0.name == wanted }
+    }
+}

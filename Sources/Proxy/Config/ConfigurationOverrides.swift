@@ -1,0 +1,125 @@
+import Logging
+
+/// Values given on the command line, each nil when its flag was absent; laid over a
+/// ``Configuration`` (embedded default or YAML file) by ``applied(to:)``, so flags win.
+///
+/// The upstream flags address the *default* upstream only; other upstreams come from the file.
+public struct ConfigurationOverrides: Sendable, Equatable {
+    /// `--listen`.
+    public var listen: ListenAddress?
+    /// `--workers`.
+    public var workers: Int?
+    /// `--cache-dir`.
+    public var cacheDirectory: String?
+    /// `--upstream`: new base URL for the default upstream; its name is derived from the
+    /// host (``UpstreamConfiguration/derivedName``, so registry-1.docker.io stays `docker.io`).
+    public var upstreamURL: String?
+    /// `--upstream-username`, for the default upstream.
+    public var upstreamUsername: String?
+    /// `--upstream-password-file`, for the default upstream; read by ``applied(to:)``.
+    public var upstreamPasswordFile: String?
+    /// `--upstream-insecure`: skip TLS verification for the default upstream.
+    public var upstreamInsecureSkipTLSVerify: Bool?
+    /// `--tag-ttl`.
+    public var tagTTL: Duration?
+    /// `--prefetch` / `--no-prefetch`.
+    public var prefetch: Bool?
+    /// `--prefetch-platform`.
+    public var prefetchPlatform: String?
+    /// `--prefetch-concurrency`.
+    public var prefetchConcurrency: Int?
+    /// `--log-level`.
+    public var logLevel: Logger.Level?
+    /// `--access-log` / `--no-access-log`.
+    public var accessLog: Bool?
+    /// `--request-head-timeout`.
+    public var requestHeadTimeout: Duration?
+    /// `--idle-timeout`.
+    public var idleKeepAliveTimeout: Duration?
+    /// `--client-write-timeout`.
+    public var clientWriteStallTimeout: Duration?
+    /// `--upstream-connect-timeout`.
+    public var upstreamConnectTimeout: Duration?
+    /// `--upstream-read-timeout`.
+    public var upstreamReadStallTimeout: Duration?
+    /// `--upstream-minimum-rate`, bytes per second.
+    public var upstreamMinimumRate: Int?
+
+    /// No overrides; set the fields whose flags were given.
+    public init() {}
+
+    /// `base` with every non-nil override applied, then validated.
+    ///
+    /// `--upstream` replaces the default upstream (and drops any other upstream that has the
+    /// derived name) and makes it the default. Credentials, `ca_file` and the TLS opt-out
+    /// carry over from the replaced entry only when the host is unchanged, so a secret meant
+    /// for one registry is never sent to another.
+    ///
+    /// - Throws: ``ConfigurationError``: `.invalidValue` with key `--upstream` for a bad URL,
+    ///   `--upstream-password-file` for an unreadable file, or any ``Configuration/validate()`` error.
+    public func applied(to base: Configuration) throws -> Configuration {
+        var configuration = base
+        if let listen { configuration.listen = listen }
+        if let workers { configuration.workers = workers }
+        if let cacheDirectory { configuration.cacheDirectory = cacheDirectory }
+        if let tagTTL { configuration.tagTTL = tagTTL }
+        if let prefetch { configuration.prefetch = prefetch }
+        if let prefetchPlatform { configuration.prefetchPlatform = prefetchPlatform }
+        if let prefetchConcurrency { configuration.prefetchConcurrency = prefetchConcurrency }
+        if let logLevel { configuration.logLevel = logLevel }
+        if let accessLog { configuration.accessLog = accessLog }
+        if let requestHeadTimeout { configuration.timeouts.requestHead = requestHeadTimeout }
+        if let idleKeepAliveTimeout { configuration.timeouts.idleKeepAlive = idleKeepAliveTimeout }
+        if let clientWriteStallTimeout { configuration.timeouts.clientWriteStall = clientWriteStallTimeout }
+        if let upstreamConnectTimeout { configuration.timeouts.upstreamConnect = upstreamConnectTimeout }
+        if let upstreamReadStallTimeout { configuration.timeouts.upstreamReadStall = upstreamReadStallTimeout }
+        if let upstreamMinimumRate { configuration.timeouts.upstreamMinimumRate = upstreamMinimumRate }
+        try applyUpstreamOverrides(to: &configuration)
+        try configuration.validate()
+        return configuration
+    }
+
+    private func applyUpstreamOverrides(to configuration: inout Configuration) throws {
+        guard upstreamURL != nil || upstreamUsername != nil || upstreamPasswordFile != nil
+            || upstreamInsecureSkipTLSVerify != nil
+        else { return }
+        let replacedIndex = configuration.upstreams.firstIndex { $0.name == configuration.defaultUpstream }
+        var upstream: UpstreamConfiguration
+        if let upstreamURL {
+            do {
+                upstream = try UpstreamConfiguration(name: "docker.io", url: upstreamURL)
+            } catch let error as ConfigurationError {
+                throw error.renamingKey { _ in "--upstream" }
+            }
+            upstream.name = upstream.derivedName
+            if let replacedIndex, configuration.upstreams[replacedIndex].host == upstream.host {
+                let replaced = configuration.upstreams[replacedIndex]
+                upstream.username = replaced.username
+                upstream.password = replaced.password
+                upstream.caFile = replaced.caFile
+                upstream.insecureSkipTLSVerify = replaced.insecureSkipTLSVerify
+            }
+        } else if let replacedIndex {
+            upstream = configuration.upstreams[replacedIndex]
+        } else {
+            throw ConfigurationError.invalidValue(
+                key: "default_upstream", value: configuration.defaultUpstream, reason: "names no upstream to apply --upstream-* flags to")
+        }
+        if let upstreamUsername { upstream.username = upstreamUsername }
+        if let upstreamPasswordFile {
+            upstream.password = try ConfigurationFile.readSecret(atPath: upstreamPasswordFile, key: "--upstream-password-file")
+        }
+        if let upstreamInsecureSkipTLSVerify { upstream.insecureSkipTLSVerify = upstreamInsecureSkipTLSVerify }
+
+        if let replacedIndex {
+            configuration.upstreams[replacedIndex] = upstream
+        } else {
+            configuration.upstreams.insert(upstream, at: 0)
+        }
+        let keptIndex = replacedIndex ?? 0
+        configuration.upstreams = configuration.upstreams.enumerated()
+            .filter { index, other in index == keptIndex || other.name != upstream.name }
+            .map(\.element)
+        configuration.defaultUpstream = upstream.name
+    }
+}

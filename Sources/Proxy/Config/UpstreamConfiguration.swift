@@ -1,0 +1,95 @@
+/// One origin registry Cistern may pull through to, and how to reach and authenticate to it.
+///
+/// The set of upstreams is the allow-list for containerd's `?ns=` query parameter
+/// (containerd hosts.toml mirror semantics): a request naming a registry that is not
+/// listed here is refused rather than proxied anywhere.
+///
+/// `url` is parsed once, by the initializer, into ``scheme``, ``host`` and ``port``; it is
+/// immutable so the three can never disagree with it.
+public struct UpstreamConfiguration: Sendable, Equatable {
+    /// The registry host as containerd's `ns` names it, e.g. `docker.io`, `ghcr.io`,
+    /// `registry.example:5000`.
+    public var name: String
+    /// The registry's base URL, e.g. `https://registry-1.docker.io`; no path, query,
+    /// fragment or credentials.
+    public let url: String
+    /// Parsed from `url`.
+    public let scheme: UpstreamScheme
+    /// Parsed from `url`, lowercased; an IPv6 literal without brackets.
+    public let host: String
+    /// Parsed from `url`; the scheme's default (443 / 80) when the URL names none.
+    public let port: UInt16
+    /// User name for the registry's Basic or token authentication; nil = anonymous.
+    public var username: String?
+    /// Password or access token paired with ``username``.
+    public var password: String?
+    /// Skip TLS certificate verification for this upstream. Dangerous; explicit opt-in only.
+    public var insecureSkipTLSVerify: Bool
+    /// PEM file of extra CA certificates trusted for this upstream, in addition to the system's.
+    public var caFile: String?
+
+    /// Creates an upstream, parsing and validating `url` and `name`.
+    ///
+    /// - Throws: ``ConfigurationError/invalidValue(key:value:reason:)`` with key `url` for a
+    ///   scheme other than http/https, a missing host, a bad port, credentials, a path, query
+    ///   or fragment; with key `name` for an empty name or one containing `/`, `?`, `#`, `@`
+    ///   or whitespace.
+    public init(
+        name: String,
+        url: String,
+        username: String? = nil,
+        password: String? = nil,
+        insecureSkipTLSVerify: Bool = false,
+        caFile: String? = nil
+    ) throws {
+        let endpoint = try Self.parseURL(url)
+        try Self.validateName(name)
+        self.name = name
+        self.url = url
+        self.scheme = endpoint.scheme
+        self.host = endpoint.host
+        self.port = endpoint.port
+        self.username = username
+        self.password = password
+        self.insecureSkipTLSVerify = insecureSkipTLSVerify
+        self.caFile = caFile
+    }
+
+    /// Docker Hub: `registry-1.docker.io`, `index.docker.io` or `docker.io`. Docker Hub
+    /// needs special handling (the `library/` prefix for official images, its token service).
+    public var isDockerHub: Bool {
+        host == "registry-1.docker.io" || host == "index.docker.io" || host == "docker.io"
+    }
+
+    /// The URI authority for the `Host` header (RFC 9110 §7.2): `host`, or `host:port`
+    /// when the port is not the scheme's default; an IPv6 literal is bracketed.
+    public var authority: String {
+        let bracketedHost = host.contains(":") ? "[\(host)]" : host
+        return port == scheme.defaultPort ? bracketedHost : "\(bracketedHost):\(port)"
+    }
+
+    /// The name containerd would send as `ns` for images on this upstream: its
+    /// ``authority``, except that Docker Hub is always `docker.io`.
+    public var derivedName: String {
+        isDockerHub ? "docker.io" : authority
+    }
+
+    /// Docker Hub, anonymous: name `docker.io`, URL `https://registry-1.docker.io`; the
+    /// upstream Cistern uses when no configuration says otherwise.
+    public static let dockerHub = UpstreamConfiguration(
+        validatedName: "docker.io", url: "https://registry-1.docker.io",
+        scheme: .https, host: "registry-1.docker.io", port: 443
+    )
+
+    private init(validatedName: String, url: String, scheme: UpstreamScheme, host: String, port: UInt16) {
+        self.name = validatedName
+        self.url = url
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.username = nil
+        self.password = nil
+        self.insecureSkipTLSVerify = false
+        self.caFile = nil
+    }
+}

@@ -1,0 +1,79 @@
+import CEpoll
+
+/// The parts of a client's request head that Cistern acts on, extracted once
+/// from the C parser's offsets (RFC 9112 section 3, RFC 9110 sections 12, 13
+/// and 14).
+///
+/// Only the fields the registry protocol needs are copied out; every other
+/// field is ignored (which is why the client's `Authorization` can never be
+/// forwarded upstream: it is never read).
+public struct RequestHead: Sendable {
+    public var method: HTTPMethod
+    /// The request-target exactly as sent (origin-form expected).
+    public var target: String
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    public var versionMinor: Int
+    /// Whether the connection may be reused after this exchange
+    /// (RFC 9112 section 9.3).
+    public var keepAlive: Bool
+    /// Every `Accept` field value, in order (podman sends several lines).
+    public var acceptValues: [String]
+    /// The `Range` field value, if any.
+    public var range: String?
+    /// The `If-None-Match` field value, if any.
+    public var ifNoneMatch: String?
+    /// Declared body framing: `Content-Length` (or -1) and chunked.
+    public var contentLength: Int64
+    public var chunked: Bool
+
+    /// Whether a request body follows the head.
+    public var hasBody: Bool { chunked || contentLength > 0 }
+
+    /// Extracts the head from a completed parse of `buffer`.
+    init(parsed head: cep_http_head, buffer: UnsafeRawBufferPointer) {
+        func slice(_ offset: UInt32, _ length: UInt32) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: buffer[Int(offset)..<Int(offset + length)])
+        }
+        method = HTTPMethod(token: slice(head.method_off, head.method_len))
+        target = String(decoding: slice(head.target_off, head.target_len), as: UTF8.self)
+        versionMinor = Int(head.version_minor)
+        let close = head.flags & UInt32(CEP_HTTP_F_CONN_CLOSE) != 0
+        let keepAliveToken = head.flags & UInt32(CEP_HTTP_F_CONN_KEEPALIVE) != 0
+        keepAlive = versionMinor >= 1 ? !close : (keepAliveToken && !close)
+        contentLength = head.content_length
+        chunked = head.flags & UInt32(CEP_HTTP_F_CHUNKED) != 0
+        acceptValues = []
+        range = nil
+        ifNoneMatch = nil
+        guard let fields = head.fields else { return }
+        for i in 0..<Int(head.field_count) {
+            let field = fields[i]
+            let name = slice(field.name_off, field.name_len)
+            let value = slice(field.value_off, field.value_len)
+            if HeaderName.equals(name, "accept") {
+                acceptValues.append(String(decoding: value, as: UTF8.self))
+            } else if HeaderName.equals(name, "range") {
+                range = String(decoding: value, as: UTF8.self)
+            } else if HeaderName.equals(name, "if-none-match") {
+                ifNoneMatch = String(decoding: value, as: UTF8.self)
+            }
+        }
+    }
+}
+
+/// Case-insensitive comparison of header field names (RFC 9110 section 5.1).
+enum HeaderName {
+    /// Whether `bytes` equals `lowercased` ignoring ASCII case; `lowercased`
+    /// must already be lower-case.
+    @inline(__always)
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ lowercased: StaticString) -> Bool {
+        guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
+        let expected = lowercased.utf8Start
+        for i in 0..<bytes.count {
+            var c = bytes[i]
+            if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+            if c != expected[i] { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,103 @@
+/// A response head to a client: status line and header fields, serialised
+/// with correct framing (RFC 9112 sections 4 and 6).
+///
+/// `Content-Length` is always written by `serialize` from the body's real
+/// length (never taken from a caller's header list), so every response is
+/// framed correctly; HEAD responses carry the length the GET would have and
+/// no body (RFC 9110 section 9.3.2).
+public struct ResponseHead: Sendable {
+    public var status: Int
+    public var fields: [(name: String, value: String)]
+
+    public init(status: Int, fields: [(name: String, value: String)] = []) {
+        self.status = status
+        self.fields = fields
+    }
+
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append((name, value))
+    }
+
+    /// The head as bytes.
+    /// - Parameters:
+    ///   - contentLength: bytes of the representation (or range) the body
+    ///     carries, or nil for 304 (no length field is sent).
+    ///   - keepAlive: whether the connection stays open afterwards.
+    public func serialize(contentLength: Int64?, keepAlive: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + fields.count * 48)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(Int64(status), to: &out)
+        out.append(0x20)
+        out.append(contentsOf: ResponseHead.reasonPhrase(status).utf8)
+        out.append(contentsOf: "\r\n".utf8)
+        for field in fields {
+            out.append(contentsOf: field.name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            // Values come from our own code or upstream fields that the
+            // parser already rejected control characters in; strip CR/LF anyway.
+            for byte in field.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if let contentLength {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(contentLength, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) }
+        out.append(contentsOf: "\r\n".utf8)
+        return out
+    }
+
+    /// The reason phrase for `status` (RFC 9110 section 15).
+    public static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 206: "Partial Content"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 416: "Range Not Satisfiable"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: "Status"
+        }
+    }
+}
+
+/// Appends the decimal digits of a non-negative `value` to `out`.
+@inline(__always)
+func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+    if value == 0 {
+        out.append(0x30)
+        return
+    }
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var count = 0
+    var remaining = value.magnitude
+    withUnsafeMutableBytes(of: &digits) { buffer in
+        while remaining > 0 {
+            buffer[count] = UInt8(0x30 + remaining % 10)
+            remaining /= 10
+            count += 1
+        }
+        while count > 0 {
+            count -= 1
+            out.append(buffer[count])
+        }
+    }
+}

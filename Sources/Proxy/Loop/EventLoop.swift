@@ -1,0 +1,227 @@
+import CEpoll
+import Glibc
+import Synchronization
+
+/// One single-threaded epoll event loop. Cistern runs one per core; every
+/// connection (client or upstream) lives on exactly one loop for its life.
+///
+/// Confinement: all mutable state except `inbox` and `stopRequested` is
+/// touched only on the loop's own thread (`run()`): the handler table, the
+/// timer heap and the deferred-task list. Other threads talk to a loop only
+/// through `execute(_:)` (a locked queue plus an eventfd wake-up) and `stop()`.
+///
+/// `@unchecked Sendable`: follows from the confinement above; loop-thread-only
+/// entry points check it with `assertOnLoop()` in debug builds.
+public final class EventLoop: @unchecked Sendable {
+    /// Readiness bits of one epoll event.
+    public struct Events: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let readable = Events(rawValue: CEP_EPOLLIN)
+        public static let writable = Events(rawValue: CEP_EPOLLOUT)
+        public static let error = Events(rawValue: CEP_EPOLLERR)
+        public static let hangup = Events(rawValue: CEP_EPOLLHUP)
+        public static let readHangup = Events(rawValue: CEP_EPOLLRDHUP)
+    }
+
+    /// Index of this loop (0 ..< workers), for logs and metrics.
+    public let index: Int
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let wakeRegistration = Registration(slot: UInt32.max, generation: 0)
+
+    // Loop-confined.
+    private var handlers: [EventHandler?] = []
+    private var generations: [UInt32] = []
+    private var freeSlots: [UInt32] = []
+    private var timers = TimerHeap()
+    private var deferred: [() -> Void] = []
+    private var expiredScratch: [any TimerTarget] = []
+    private var ownerThread: pthread_t?
+
+    // Shared with other threads.
+    private let inbox = Locked<[@Sendable () -> Void]>([])
+    private let wakePending = Atomic<Bool>(false)
+    private let stopRequested = Atomic<Bool>(false)
+
+    /// Creates the loop's epoll instance and wake-up eventfd.
+    /// - Throws: `SystemError` when the kernel refuses either.
+    public init(index: Int) throws(SystemError) {
+        self.index = index
+        epollFD = try SystemError.check(cep_epoll_create(), "epoll_create1")
+        wakeFD = try SystemError.check(cep_eventfd_create(), "eventfd")
+        _ = try SystemError.check(cep_epoll_ctl(epollFD, 0, wakeFD, CEP_EPOLLIN, wakeRegistration.packed), "epoll_ctl")
+    }
+
+    deinit {
+        _ = cep_close(wakeFD)
+        _ = cep_close(epollFD)
+    }
+
+    // MARK: Confinement
+
+    /// Whether the caller runs on this loop's thread.
+    public var inLoop: Bool {
+        guard let ownerThread else { return false }
+        return pthread_equal(ownerThread, pthread_self()) != 0
+    }
+
+    /// Debug-build check that the caller is on this loop's thread (or that the
+    /// loop has not started yet, while it is being set up).
+    @inline(__always)
+    public func assertOnLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(ownerThread == nil || inLoop, "loop-confined state touched off loop \(index)", file: file, line: line)
+    }
+
+    // MARK: Registration (loop thread)
+
+    /// Registers `fd` for `events` with `handler`.
+    public func register(fd: Int32, events: Events, handler: EventHandler) throws(SystemError) -> Registration {
+        assertOnLoop()
+        let slot: UInt32
+        if let free = freeSlots.popLast() {
+            slot = free
+            handlers[Int(slot)] = handler
+        } else {
+            slot = UInt32(handlers.count)
+            handlers.append(handler)
+            generations.append(0)
+        }
+        let registration = Registration(slot: slot, generation: generations[Int(slot)])
+        let rc = cep_epoll_ctl(epollFD, 0, fd, events.rawValue, registration.packed)
+        if rc < 0 {
+            release(slot: slot)
+            throw SystemError(code: -rc, operation: "epoll_ctl add")
+        }
+        return registration
+    }
+
+    /// Changes the events `fd` is watched for.
+    public func modify(fd: Int32, registration: Registration, events: Events) {
+        assertOnLoop()
+        _ = cep_epoll_ctl(epollFD, 1, fd, events.rawValue, registration.packed)
+    }
+
+    /// Stops watching `fd`; pending events for this registration are dropped.
+    /// Call before closing the descriptor.
+    public func deregister(fd: Int32, registration: Registration) {
+        assertOnLoop()
+        _ = cep_epoll_ctl(epollFD, 2, fd, 0, 0)
+        if Int(registration.slot) < generations.count, generations[Int(registration.slot)] == registration.generation {
+            release(slot: registration.slot)
+        }
+    }
+
+    private func release(slot: UInt32) {
+        handlers[Int(slot)] = nil
+        generations[Int(slot)] &+= 1
+        freeSlots.append(slot)
+    }
+
+    // MARK: Tasks and timers
+
+    /// Runs `task` on this loop's thread soon. Callable from any thread; one
+    /// eventfd write wakes the loop however many tasks were queued meanwhile.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        inbox.withLock { $0.append(task) }
+        if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
+            _ = cep_eventfd_signal(wakeFD)
+        }
+    }
+
+    /// Runs `task` at the end of the current loop turn (loop thread only):
+    /// used to batch work and to defer frees past the current event.
+    public func deferToEndOfTurn(_ task: @escaping () -> Void) {
+        assertOnLoop()
+        deferred.append(task)
+    }
+
+    /// Arms a timer: `target.timerFired` runs at or after `deadline`
+    /// (monotonic ns). Loop thread only.
+    public func arm(_ target: any TimerTarget, at deadline: Int64) {
+        assertOnLoop()
+        timers.insert(deadline: deadline, target: target)
+    }
+
+    // MARK: Running
+
+    /// Runs the loop on the calling thread until `stop()`.
+    public func run() {
+        ownerThread = pthread_self()
+        var eventBits = [UInt32](repeating: 0, count: 256)
+        var eventData = [UInt64](repeating: 0, count: 256)
+        while !stopRequested.load(ordering: .acquiring) {
+            let timeout = nextTimeoutMilliseconds()
+            let count = eventBits.withUnsafeMutableBufferPointer { bits in
+                eventData.withUnsafeMutableBufferPointer { data in
+                    cep_epoll_wait(epollFD, bits.baseAddress, data.baseAddress, 256, timeout)
+                }
+            }
+            if count > 0 {
+                for i in 0..<Int(count) {
+                    dispatch(events: eventBits[i], data: eventData[i])
+                }
+            }
+            fireTimers()
+            runDeferred()
+        }
+        runDeferred()
+    }
+
+    /// Asks the loop to return from `run()` after its current turn. Any thread.
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        _ = cep_eventfd_signal(wakeFD)
+    }
+
+    private func dispatch(events: UInt32, data: UInt64) {
+        let registration = Registration(packed: data)
+        if registration == wakeRegistration {
+            drainInbox()
+            return
+        }
+        let slot = Int(registration.slot)
+        guard slot < handlers.count, generations[slot] == registration.generation, let handler = handlers[slot] else {
+            return  // stale: the descriptor was deregistered earlier in this turn
+        }
+        handler.handleEvents(Events(rawValue: events))
+    }
+
+    private func drainInbox() {
+        _ = cep_eventfd_drain(wakeFD)
+        wakePending.store(false, ordering: .releasing)
+        let tasks = inbox.withLock { queue -> [@Sendable () -> Void] in
+            let taken = queue
+            queue.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for task in tasks { task() }
+    }
+
+    private func fireTimers() {
+        guard let earliest = timers.earliestDeadline else { return }
+        let now = MonotonicClock.now()
+        guard earliest <= now else { return }
+        timers.popExpired(now: now, into: &expiredScratch)
+        for target in expiredScratch { target.timerFired(now: now) }
+        expiredScratch.removeAll(keepingCapacity: true)
+    }
+
+    private func runDeferred() {
+        while !deferred.isEmpty {
+            let tasks = deferred
+            deferred.removeAll(keepingCapacity: true)
+            for task in tasks { task() }
+        }
+    }
+
+    private func nextTimeoutMilliseconds() -> Int32 {
+        if !deferred.isEmpty { return 0 }
+        guard let earliest = timers.earliestDeadline else { return 1000 }
+        let remaining = earliest - MonotonicClock.now()
+        if remaining <= 0 { return 0 }
+        // Round up so a timer never fires early and spins.
+        return Int32(min(1000, (remaining + 999_999) / 1_000_000))
+    }
+}

@@ -1,0 +1,36 @@
+import Glibc
+
+/// Starts a named POSIX thread running `body`; the loops and the resolver run
+/// on these.
+enum LoopThread {
+    private final class Box: @unchecked Sendable {
+        // @unchecked Sendable: written once before pthread_create, read once by the new thread.
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    /// Spawns the thread; returns its handle for `join`.
+    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) -> pthread_t {
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        return thread
+    }
+
+    static func join(_ thread: pthread_t) {
+        pthread_join(thread, nil)
+    }
+}
+
+extension LoopThread {
+    /// Spawns a detached helper thread (the resolver) that is never joined.
+    static func spawnDetached(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = spawn(name: name, body)
+        pthread_detach(thread)
+    }
+}

@@ -1,0 +1,213 @@
+import Prometheus
+
+/// Cistern's process-wide counters and gauges, rendered for Prometheus scraping.
+///
+/// Every recording method may be called from any thread, once per request or more; in the
+/// common case (a pre-created status, method or outcome) it is one relaxed atomic add and
+/// allocates nothing. Rarely seen statuses and methods get their series on first use.
+///
+/// Series (text exposition format 0.0.4; units in names, `_total` for counters):
+/// - `cistern_requests_total{status}`: client responses sent, by status code
+/// - `cistern_cache_requests_total{outcome}`: client requests by ``CacheOutcome``
+/// - `cistern_client_bytes_sent_total`: body bytes written to clients
+/// - `cistern_upstream_bytes_received_total`: body bytes read from upstreams
+/// - `cistern_upstream_requests_total{method,status}`: upstream exchanges by method and status
+/// - `cistern_fills_in_flight`: upstream fills (downloads into the store) running now
+/// - `cistern_fills_total{result}`: finished fills, `committed` or `failed`
+/// - `cistern_digest_mismatches_total`: fills whose content did not match the expected digest
+/// - `cistern_stale_served_total`: responses served stale because the upstream failed
+/// - `cistern_connections_open`: client connections open now
+public final class Metrics: Sendable {
+    /// The registry every series lives in; add process-specific metrics here.
+    public let registry: PrometheusCollectorRegistry
+
+    /// Client status codes whose series exist from the start.
+    static let commonClientStatuses = [200, 206, 304, 400, 401, 403, 404, 405, 416, 429, 500, 502, 503, 504]
+    /// Upstream status codes whose series exist from the start: the client set plus the
+    /// redirects registries answer blob requests with (Docker Hub: 307 to its CDN).
+    static let commonUpstreamStatuses = commonClientStatuses + [301, 302, 303, 307, 308]
+    /// Upstream methods whose series exist from the start.
+    static let commonUpstreamMethods = ["GET", "HEAD"]
+
+    private let requestsByCommonStatus: [Counter]
+    private let requestsByOtherStatus: LazyCounterFamily
+    private let cacheRequestsByOutcome: [Counter]
+    private let clientBytesSent: Counter
+    private let upstreamBytesReceived: Counter
+    private let upstreamRequestsByCommon: [Counter]
+    private let upstreamRequestsByOther: LazyCounterFamily
+    private let fillsInFlight: Gauge
+    private let fillsCommitted: Counter
+    private let fillsFailed: Counter
+    private let digestMismatches: Counter
+    private let staleServedCount: Counter
+    private let connectionsOpen: Gauge
+
+    /// Creates every pre-created series at zero in a new registry.
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        let requestsHelp = "Client responses sent, by HTTP status code."
+        requestsByCommonStatus = Self.commonClientStatuses.map { status in
+            registry.makeCounter(
+                descriptor: Self.descriptor("requests_total", help: requestsHelp), labels: [("status", String(status))])
+        }
+        requestsByOtherStatus = LazyCounterFamily(
+            registry: registry, name: "requests_total", help: requestsHelp, methodLabel: false)
+        cacheRequestsByOutcome = CacheOutcome.allCases.map { outcome in
+            registry.makeCounter(
+                descriptor: Self.descriptor("cache_requests_total", help: "Client requests by how the local store took part."),
+                labels: [("outcome", outcome.rawValue)])
+        }
+        clientBytesSent = registry.makeCounter(
+            descriptor: Self.descriptor("client_bytes_sent_total", help: "Response body bytes written to clients."))
+        upstreamBytesReceived = registry.makeCounter(
+            descriptor: Self.descriptor("upstream_bytes_received_total", help: "Response body bytes read from upstream registries."))
+        let upstreamHelp = "Requests sent to upstream registries, by method and response status code."
+        upstreamRequestsByCommon = Self.commonUpstreamMethods.flatMap { method in
+            Self.commonUpstreamStatuses.map { status in
+                registry.makeCounter(
+                    descriptor: Self.descriptor("upstream_requests_total", help: upstreamHelp),
+                    labels: [("method", method), ("status", String(status))])
+            }
+        }
+        upstreamRequestsByOther = LazyCounterFamily(
+            registry: registry, name: "upstream_requests_total", help: upstreamHelp, methodLabel: true)
+        fillsInFlight = registry.makeGauge(
+            descriptor: Self.descriptor("fills_in_flight", help: "Upstream fills (downloads into the store) in progress."))
+        let fillsHelp = "Finished upstream fills, by whether the content was committed to the store."
+        fillsCommitted = registry.makeCounter(
+            descriptor: Self.descriptor("fills_total", help: fillsHelp), labels: [("result", "committed")])
+        fillsFailed = registry.makeCounter(
+            descriptor: Self.descriptor("fills_total", help: fillsHelp), labels: [("result", "failed")])
+        digestMismatches = registry.makeCounter(
+            descriptor: Self.descriptor("digest_mismatches_total", help: "Upstream content whose digest did not match the one requested."))
+        staleServedCount = registry.makeCounter(
+            descriptor: Self.descriptor("stale_served_total", help: "Responses served from a stale stored copy because the upstream failed."))
+        connectionsOpen = registry.makeGauge(
+            descriptor: Self.descriptor("connections_open", help: "Client connections currently open."))
+    }
+
+    /// A client response with `status` was sent.
+    public func requestCompleted(status: Int) {
+        if let index = Self.commonClientStatusIndex(status) {
+            requestsByCommonStatus[index].increment()
+        } else {
+            requestsByOtherStatus.counter(method: "", status: status).increment()
+        }
+    }
+
+    /// A client request was answered with `outcome`.
+    public func cacheOutcome(_ outcome: CacheOutcome) {
+        let index: Int
+        switch outcome {
+        case .hit: index = 0
+        case .miss: index = 1
+        case .joined: index = 2
+        case .stale: index = 3
+        case .pass: index = 4
+        }
+        cacheRequestsByOutcome[index].increment()
+    }
+
+    /// `byteCount` response body bytes were written to a client.
+    public func bytesSentToClients(_ byteCount: Int) {
+        clientBytesSent.increment(by: Int64(max(0, byteCount)))
+    }
+
+    /// `byteCount` response body bytes were read from an upstream.
+    public func bytesReceivedFromUpstream(_ byteCount: Int) {
+        upstreamBytesReceived.increment(by: Int64(max(0, byteCount)))
+    }
+
+    /// An upstream fill started; pair with exactly one ``fillFinished(committed:)``.
+    public func fillStarted() {
+        fillsInFlight.increment()
+    }
+
+    /// An upstream fill ended, its content `committed` to the store or not.
+    public func fillFinished(committed: Bool) {
+        fillsInFlight.decrement()
+        (committed ? fillsCommitted : fillsFailed).increment()
+    }
+
+    /// Upstream content did not hash to the digest it was requested by.
+    public func digestMismatch() {
+        digestMismatches.increment()
+    }
+
+    /// An upstream exchange with `method` ended with `status`.
+    public func upstreamRequest(method: String, status: Int) {
+        if let statusIndex = Self.commonUpstreamStatusIndex(status) {
+            let statusCount = Self.commonUpstreamStatuses.count
+            if method == "GET" {
+                upstreamRequestsByCommon[statusIndex].increment()
+                return
+            }
+            if method == "HEAD" {
+                upstreamRequestsByCommon[statusCount + statusIndex].increment()
+                return
+            }
+        }
+        upstreamRequestsByOther.counter(method: method, status: status).increment()
+    }
+
+    /// A response was served from a stale stored copy because the upstream failed.
+    public func staleServed() {
+        staleServedCount.increment()
+    }
+
+    /// A client connection was accepted; pair with exactly one ``connectionsClosed()``.
+    public func connectionsOpened() {
+        connectionsOpen.increment()
+    }
+
+    /// A client connection was closed.
+    public func connectionsClosed() {
+        connectionsOpen.decrement()
+    }
+
+    /// Every series in the Prometheus text exposition format 0.0.4 (`# HELP`, `# TYPE`,
+    /// then one `name{labels} value` line per series), for a `/metrics` response with
+    /// `Content-Type: text/plain; version=0.0.4`. Family order is not fixed.
+    public func renderPrometheusText() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    /// The descriptor of `cistern_<name>`; `name` already carries its unit suffix.
+    static func descriptor(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "cistern", metricName: name, unitName: "", helpText: help)
+    }
+
+    private static func commonClientStatusIndex(_ status: Int) -> Int? {
+        switch status {
+        case 200: return 0
+        case 206: return 1
+        case 304: return 2
+        case 400: return 3
+        case 401: return 4
+        case 403: return 5
+        case 404: return 6
+        case 405: return 7
+        case 416: return 8
+        case 429: return 9
+        case 500: return 10
+        case 502: return 11
+        case 503: return 12
+        case 504: return 13
+        default: return nil
+        }
+    }
+
+    private static func commonUpstreamStatusIndex(_ status: Int) -> Int? {
+        if let index = commonClientStatusIndex(status) { return index }
+        switch status {
+        case 301: return 14
+        case 302: return 15
+        case 303: return 16
+        case 307: return 17
+        case 308: return 18
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Synchronization
+
+/// One upstream download of one blob digest, shared by every client that
+/// asks for that digest while it runs (single flight, across all loops).
+///
+/// The fill appends the upstream body to a temporary file and publishes how
+/// many bytes are in it (`writtenByteCount`, written but not yet fsync'd).
+/// Waiters `sendfile` from that file up to the mark and are notified on their
+/// own loop when it moves. Invariants:
+/// - `writtenByteCount` only grows, and never exceeds the expected size;
+/// - a waiter whose response covers the blob's final byte gets that byte only
+///   once the phase is `committed` (the digest verified), so a failed fill
+///   never hands anyone a complete-looking wrong body;
+/// - the phase moves awaitingHead -> streaming -> committed | failed, or
+///   straight to committed/failed, and never back.
+///
+/// `@unchecked Sendable`: immutable `let`s, an atomic byte count, and the
+/// phase plus interested loops behind `state`'s lock. The upstream side (the
+/// `FillDriver`) runs on one loop only.
+public final class Fill: @unchecked Sendable {
+    /// Where the fill is.
+    public enum Phase: Sendable {
+        /// Waiting for the upstream's response head.
+        case awaitingHead
+        /// Body bytes are arriving; `size` from the upstream's Content-Length.
+        case streaming(size: Int64)
+        /// Verified and renamed into the store; all `size` bytes readable.
+        case committed(size: Int64)
+        /// Nothing was committed; waiters that have not answered yet report
+        /// `failure`, the others close their connections.
+        case failed(UpstreamFailure)
+    }
+
+    /// How far a waiter may read, from `readableLimit`.
+    public enum Readable: Equatable {
+        /// Bytes `[0, limit)` may be sent now.
+        case upTo(Int64)
+        case failed
+    }
+
+    public let digest: Digest
+    /// The file the body is written to (the temporary file, renamed on commit).
+    public let file: SharedFile
+    let temporaryPath: String
+
+    private let writtenByteCount = Atomic<Int64>(0)
+    private let state = Locked<(phase: Phase, interests: [FillInterest])>((.awaitingHead, []))
+
+    init(digest: Digest, file: SharedFile, temporaryPath: String) {
+        self.digest = digest
+        self.file = file
+        self.temporaryPath = temporaryPath
+    }
+
+    /// The current phase.
+    public var phase: Phase { state.withLock { $0.phase } }
+
+    /// Bytes written to the file so far (acquire: the bytes are in the page
+    /// cache before the count says so).
+    public var writtenBytes: Int64 { writtenByteCount.load(ordering: .acquiring) }
+
+    /// How many bytes of a response ending at `end` (exclusive) may be sent.
+    /// The blob's last byte is held back until the digest verifies.
+    public func readableLimit(end: Int64) -> Readable {
+        switch phase {
+        case .failed:
+            return .failed
+        case .committed:
+            return .upTo(end)
+        case .awaitingHead:
+            return .upTo(0)
+        case .streaming(let size):
+            let written = writtenBytes
+            let limit = end >= size ? min(written, size - 1) : min(written, end)
+            return .upTo(max(0, limit))
+        }
+    }
+
+    // MARK: Waiters
+
+    /// Asks for `context`'s loop to be notified of changes (once per loop).
+    func addInterest(_ context: LoopContext) {
+        state.withLock { state in
+            if !state.interests.contains(where: { $0.context === context }) {
+                state.interests.append(FillInterest(context: context))
+            }
+        }
+    }
+
+    /// Tells every interested loop that something changed; coalesced, so a
+    /// loop that has not yet handled the previous notification gets no second
+    /// wake-up.
+    func notifyInterestedLoops() {
+        let interests = state.withLock { $0.interests }
+        for interest in interests { interest.notify(self) }
+    }
+
+    // MARK: Upstream side (owner loop)
+
+    func published(writtenBytes: Int64) {
+        writtenByteCount.store(writtenBytes, ordering: .releasing)
+        notifyInterestedLoops()
+    }
+
+    func setPhase(_ phase: Phase) {
+        state.withLock { $0.phase = phase }
+        notifyInterestedLoops()
+    }
+}
+
+/// One loop's interest in one fill, with the flag that coalesces wake-ups.
+final class FillInterest: Sendable {
+    let context: LoopContext
+    private let pending = Atomic<Bool>(false)
+
+    init(context: LoopContext) {
+        self.context = context
+    }
+
+    func notify(_ fill: Fill) {
+        guard !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        context.loop.execute { [self] in
+            // Clear before reading the fill's state so no change is missed.
+            pending.store(false, ordering: .releasing)
+            context.fillObservers.fillChanged(fill)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import CEpoll
+import Logging
+
+/// The upstream side of a fill: receives the upstream's blob response, appends
+/// it to the fill's temporary file while hashing it, publishes progress, and
+/// at the end verifies size and digest before committing by rename — or
+/// discards the file. No client has a role here: a waiter that disconnects
+/// changes nothing, and the fill runs to its end so the next pull is a hit.
+///
+/// Confinement: loop-confined to the loop that started the fill.
+final class FillDriver: UpstreamResponseHandler {
+    let fill: Fill
+    private let context: LoopContext
+    private let upstream: UpstreamRegistry
+    private let hasher: ContentHasher
+    private var expectedSize: Int64?
+    private var written: Int64 = 0
+    private var done = false
+    private var exchange: UpstreamExchange?
+    private var shared: SharedServices { context.shared }
+
+    init(fill: Fill, context: LoopContext, upstream: UpstreamRegistry) {
+        self.fill = fill
+        self.context = context
+        self.upstream = upstream
+        hasher = ContentHasher(fill.digest.algorithm)
+    }
+
+    /// Starts the upstream GET for `repository`'s blob.
+    /// - Parameter clientAddress: sent in `X-Forwarded-For` (first requester).
+    func start(repository: RepositoryName, clientAddress: String) {
+        shared.metrics.fillStarted()
+        let name = upstream.upstreamName(repository)
+        let request = UpstreamRequest(
+            method: .get, origin: upstream.origin,
+            pathAndQuery: "\(upstream.basePath)/v2/\(name.string)/blobs/\(fill.digest.string)",
+            fields: [("Accept-Encoding", "identity"), ("X-Forwarded-For", clientAddress)])
+        let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
+                                        scope: UpstreamRegistry.pullScope(name), handler: self)
+        self.exchange = exchange
+        exchange.start()
+    }
+
+    func upstreamReceivedHead(_ head: UpstreamResponseHead) {
+        shared.metrics.upstreamRequest(method: "GET", status: head.status)
+        guard head.status == 200 else {
+            finish(.failed(UpstreamFailure.status(head, upstream: upstream.name, notFound: .blobUnknown(fill.digest))))
+            return
+        }
+        expectedSize = head.contentLength
+        if let size = head.contentLength {
+            fill.setPhase(.streaming(size: size))
+        }
+        // Without a Content-Length the waiters wait for the commit and are
+        // then answered from the store.
+    }
+
+    func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
+        guard !done else { return }
+        if let expectedSize, written + Int64(bytes.count) > expectedSize {
+            finish(.failed(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent more than Content-Length for \(fill.digest)"))))
+            return
+        }
+        let rc = cep_pwrite_all(fill.file.descriptor, bytes.baseAddress, bytes.count, written)
+        guard rc == bytes.count else {
+            let error = SystemError(code: Int32(-rc), operation: "write \(fill.temporaryPath)")
+            shared.logger.error("fill write failed", metadata: ["digest": "\(fill.digest)", "error": "\(error)"])
+            finish(.failed(UpstreamFailure(RegistryError(code: .upstreamError, status: 500, message: "cache write failed", detail: error.description))))
+            return
+        }
+        hasher.update(bytes)
+        written += Int64(bytes.count)
+        shared.metrics.bytesReceivedFromUpstream(bytes.count)
+        fill.published(writtenBytes: written)
+    }
+
+    func upstreamFinished() {
+        guard !done else { return }
+        if let expectedSize, written != expectedSize {
+            finish(.failed(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent \(written) of \(expectedSize) bytes"))))
+            return
+        }
+        let hex = hasher.finalizeHex()
+        guard hex == fill.digest.hex else {
+            shared.metrics.digestMismatch()
+            shared.logger.error("digest mismatch: upstream bytes do not hash to the requested digest; nothing cached", metadata: [
+                "digest": "\(fill.digest)", "computed": "\(fill.digest.algorithm.rawValue):\(hex)",
+                "upstream": "\(upstream.name)", "bytes": "\(written)",
+            ])
+            finish(.failed(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent bytes that do not match \(fill.digest)"))))
+            return
+        }
+        do {
+            try shared.blobs.commitBlob(temporaryPath: fill.temporaryPath, file: fill.file, digest: fill.digest)
+        } catch {
+            shared.logger.error("commit failed", metadata: ["digest": "\(fill.digest)", "error": "\(error)"])
+            finish(.failed(UpstreamFailure(RegistryError(code: .upstreamError, status: 500, message: "cache commit failed", detail: error.description))))
+            return
+        }
+        finish(.committed(size: written))
+    }
+
+    func upstreamFailed(_ error: UpstreamError) {
+        guard !done else { return }
+        shared.logger.warning("fill failed", metadata: ["digest": "\(fill.digest)", "upstream": "\(upstream.name)", "error": "\(error)", "bytes": "\(written)"])
+        finish(.failed(UpstreamFailure.transport(error, upstream: upstream.name)))
+    }
+
+    private func finish(_ phase: Fill.Phase) {
+        guard !done else { return }
+        done = true
+        if case .failed = phase {
+            shared.blobs.discard(temporaryPath: fill.temporaryPath)
+            exchange?.cancel()
+            shared.metrics.fillFinished(committed: false)
+        } else {
+            shared.metrics.fillFinished(committed: true)
+        }
+        exchange = nil
+        // Order matters: the phase is final (and the file renamed) before
+        // the table forgets the fill, so no request can start a second fill
+        // for a blob that is about to be committed.
+        fill.setPhase(phase)
+        shared.fills.remove(fill)
+    }
+}

@@ -1,0 +1,233 @@
+import CEpoll
+import Logging
+
+/// Resolves one manifest request against the cache and, when needed, the
+/// upstream (OCI distribution spec, "Pulling manifests"):
+/// - by digest: the stored manifest, else one upstream GET verified against
+///   the digest; never revalidated;
+/// - by tag: the stored record while fresh (`tagTTL`); after that one
+///   upstream HEAD with the same Accept set, and a GET only when the digest
+///   changed; a stale record is served when the upstream is down, slow,
+///   overloaded or rate limiting.
+///
+/// The leader of a manifest flight runs this; its answer goes to every waiter.
+/// Confinement: loop-confined.
+final class ManifestLookup {
+    private let context: LoopContext
+    private let upstream: UpstreamRegistry
+    private let repository: RepositoryName
+    private let reference: Reference
+    private let accept: AcceptedMediaTypes
+    private let clientAddress: String
+    private var completion: ((Result<ManifestAnswer, UpstreamFailure>) -> Void)?
+    private var exchange: UpstreamExchange?
+    private var shared: SharedServices { context.shared }
+
+    /// - Parameter repository: the name as the upstream knows it (normalised).
+    init(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, reference: Reference,
+         accept: AcceptedMediaTypes, clientAddress: String) {
+        self.context = context
+        self.upstream = upstream
+        self.repository = repository
+        self.reference = reference
+        self.accept = accept
+        self.clientAddress = clientAddress
+    }
+
+    var tagKey: TagKey? {
+        guard case .tag(let tag) = reference else { return nil }
+        return TagKey(upstream: upstream.name, repository: repository, tag: tag.string, acceptKey: accept.key)
+    }
+
+    /// Answers from the cache alone when that is allowed without asking the
+    /// upstream (a stored digest, or a fresh tag). Any thread.
+    static func cachedAnswer(shared: SharedServices, key: TagKey?, reference: Reference) -> ManifestAnswer? {
+        switch reference {
+        case .digest(let digest):
+            guard let manifest = shared.manifests.read(digest) else { return nil }
+            return ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: nil)
+        case .tag:
+            guard let key, let record = shared.tags.record(for: key) else { return nil }
+            let age = cep_realtime_ns() - record.confirmedAtNanoseconds
+            guard shared.tagTTL > 0, age >= 0, age < shared.tagTTL,
+                  let manifest = shared.manifests.read(record.digest) else { return nil }
+            return ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: record.confirmedAtNanoseconds)
+        }
+    }
+
+    func run(completion: @escaping (Result<ManifestAnswer, UpstreamFailure>) -> Void) {
+        self.completion = completion
+        if let answer = ManifestLookup.cachedAnswer(shared: shared, key: tagKey, reference: reference) {
+            finish(.success(answer))
+            return
+        }
+        if let key = tagKey, let record = shared.tags.record(for: key), let stored = shared.manifests.read(record.digest) {
+            revalidate(key: key, record: record, stored: stored)
+        } else {
+            fetch(reference: reference)
+        }
+    }
+
+    // MARK: Revalidation (HEAD)
+
+    private func revalidate(key: TagKey, record: TagRecord, stored: StoredManifest) {
+        let buffered = BufferedUpstreamResponse(limit: 0) { [self] result in
+            switch result {
+            case .success(let (head, _)) where head.status == 200:
+                shared.metrics.upstreamRequest(method: "HEAD", status: 200)
+                if let value = head.field("docker-content-digest"), let digest = try? Digest(parsing: value) {
+                    if digest == record.digest {
+                        var confirmed = record
+                        confirmed.confirmedAtNanoseconds = cep_realtime_ns()
+                        shared.tags.update(confirmed, for: key)
+                        finish(.success(ManifestAnswer(manifest: stored, outcome: .hit, confirmedAtNanoseconds: confirmed.confirmedAtNanoseconds)))
+                        return
+                    }
+                    if let manifest = shared.manifests.read(digest) {
+                        let updated = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: cep_realtime_ns())
+                        shared.tags.update(updated, for: key)
+                        finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: updated.confirmedAtNanoseconds)))
+                        return
+                    }
+                }
+                fetch(reference: reference)
+            case .success(let (head, _)):
+                shared.metrics.upstreamRequest(method: "HEAD", status: head.status)
+                let failure = UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference))
+                serveStaleOrFail(failure, stored: stored, record: record)
+            case .failure(let error):
+                serveStaleOrFail(UpstreamFailure.transport(error, upstream: upstream.name), stored: stored, record: record)
+            }
+        }
+        send(method: .head, reference: reference, handler: buffered)
+    }
+
+    private func serveStaleOrFail(_ failure: UpstreamFailure, stored: StoredManifest, record: TagRecord) {
+        guard failure.allowsStale else {
+            finish(.failure(failure))
+            return
+        }
+        shared.metrics.staleServed()
+        shared.logger.warning("serving stale tag: upstream unavailable", metadata: [
+            "upstream": "\(upstream.name)", "repository": "\(repository)", "reference": "\(reference)",
+            "digest": "\(record.digest)", "reason": "\(failure.error.detail ?? failure.error.message)",
+        ])
+        finish(.success(ManifestAnswer(manifest: stored, outcome: .stale, confirmedAtNanoseconds: record.confirmedAtNanoseconds)))
+    }
+
+    // MARK: Fetch (GET)
+
+    private func fetch(reference: Reference) {
+        let buffered = BufferedUpstreamResponse(limit: ManifestStore.maximumByteCount) { [self] result in
+            switch result {
+            case .failure(let error):
+                if case .malformedResponse(let reason) = error, reason.contains("over") {
+                    finish(.failure(UpstreamFailure(.manifestInvalid("manifest larger than \(ManifestStore.maximumByteCount) bytes"))))
+                } else {
+                    fetchFailed(UpstreamFailure.transport(error, upstream: upstream.name))
+                }
+            case .success(let (head, body)):
+                shared.metrics.upstreamRequest(method: "GET", status: head.status)
+                guard head.status == 200 else {
+                    fetchFailed(UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference)))
+                    return
+                }
+                received(head: head, body: body)
+            }
+        }
+        send(method: .get, reference: reference, handler: buffered)
+    }
+
+    private func fetchFailed(_ failure: UpstreamFailure) {
+        // A tag we know but could not refresh is served stale rather than failed.
+        if failure.allowsStale, let key = tagKey, let record = shared.tags.record(for: key),
+           let stored = shared.manifests.read(record.digest) {
+            serveStaleOrFail(failure, stored: stored, record: record)
+            return
+        }
+        finish(.failure(failure))
+    }
+
+    private func received(head: UpstreamResponseHead, body: [UInt8]) {
+        var bytes = body
+        if let encoding = head.field("content-encoding")?.lowercased(), encoding == "gzip" || encoding == "deflate" {
+            guard let inflated = ManifestLookup.inflate(body) else {
+                finish(.failure(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent a corrupt compressed manifest"))))
+                return
+            }
+            bytes = inflated
+        }
+        let algorithm: DigestAlgorithm
+        if case .digest(let requested) = reference { algorithm = requested.algorithm } else { algorithm = .sha256 }
+        let computed: Digest
+        do {
+            computed = try Digest(parsing: ContentHasher.digestString(of: bytes, algorithm: algorithm))
+        } catch {
+            finish(.failure(UpstreamFailure(.upstreamError("cannot hash manifest"))))
+            return
+        }
+        if case .digest(let requested) = reference, requested != computed {
+            shared.metrics.digestMismatch()
+            shared.logger.error("manifest digest mismatch; nothing cached", metadata: [
+                "requested": "\(requested)", "computed": "\(computed)", "upstream": "\(upstream.name)",
+            ])
+            finish(.failure(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent a manifest that does not match \(requested)"))))
+            return
+        }
+        let mediaType = head.field("content-type").map(ManifestLookup.mediaTypeWithoutParameters) ?? MediaType.dockerManifestV1Signed
+        let manifest = StoredManifest(mediaType: mediaType, bytes: bytes, digest: computed)
+        do {
+            try shared.manifests.store(manifest)
+        } catch {
+            // The answer is still correct; it is just not cached.
+            shared.logger.error("manifest not cached", metadata: ["digest": "\(computed)", "error": "\(error)"])
+        }
+        var confirmed: Int64?
+        if let key = tagKey {
+            let record = TagRecord(digest: computed, mediaType: mediaType, confirmedAtNanoseconds: cep_realtime_ns())
+            shared.tags.update(record, for: key)
+            confirmed = record.confirmedAtNanoseconds
+        }
+        finish(.success(ManifestAnswer(manifest: manifest, outcome: .miss, confirmedAtNanoseconds: confirmed)))
+    }
+
+    static func mediaTypeWithoutParameters(_ value: String) -> String {
+        // Media types hold no white space (RFC 9110 section 8.3.1), so
+        // dropping it after cutting the parameters off is exact.
+        let base = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring(value)
+        return String(base.filter { $0 != " " && $0 != "\t" })
+    }
+
+    static func inflate(_ bytes: [UInt8]) -> [UInt8]? {
+        var capacity = max(64 * 1024, bytes.count * 8)
+        while capacity <= ManifestStore.maximumByteCount * 2 {
+            var out = [UInt8](repeating: 0, count: capacity)
+            let n = bytes.withUnsafeBytes { input in
+                out.withUnsafeMutableBytes { cep_gunzip(input.baseAddress, input.count, $0.baseAddress, $0.count) }
+            }
+            if n >= 0 { return Array(out[..<n]) }
+            if n != -2 { return nil }
+            capacity *= 2
+        }
+        return nil
+    }
+
+    private func send(method: HTTPMethod, reference: Reference, handler: UpstreamResponseHandler) {
+        var fields: [(name: String, value: String)] = [("X-Forwarded-For", clientAddress)]
+        if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
+        let request = UpstreamRequest(method: method, origin: upstream.origin,
+                                      pathAndQuery: "\(upstream.basePath)/v2/\(repository.string)/manifests/\(reference.string)",
+                                      fields: fields)
+        let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
+                                        scope: UpstreamRegistry.pullScope(repository), handler: handler)
+        self.exchange = exchange
+        exchange.start()
+    }
+
+    private func finish(_ result: Result<ManifestAnswer, UpstreamFailure>) {
+        exchange = nil
+        let completion = self.completion
+        self.completion = nil
+        completion?(result)
+    }
+}

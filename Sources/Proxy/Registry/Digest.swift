@@ -1,0 +1,110 @@
+/// A registered content-digest algorithm (OCI image-spec descriptor.md, "Registered algorithms").
+public enum DigestAlgorithm: String, Hashable, Sendable, CaseIterable {
+    /// SHA-256; encoded as 64 lowercase hex characters.
+    case sha256
+    /// SHA-512; encoded as 128 lowercase hex characters.
+    case sha512
+
+    /// Number of characters of the encoded (lowercase hex) part.
+    public var hexLength: Int {
+        switch self {
+        case .sha256: 64
+        case .sha512: 128
+        }
+    }
+}
+
+/// A content digest `algorithm ":" encoded` (OCI image-spec descriptor.md, "Digests"), limited
+/// to the registered algorithms whose content this proxy can verify.
+///
+/// Invariant: `hex` is exactly `algorithm.hexLength` characters of `[0-9a-f]`, so it is safe as
+/// a file name and `string` is the canonical form (equal digests have equal strings).
+public struct Digest: Hashable, Sendable, CustomStringConvertible {
+    /// The hash algorithm.
+    public let algorithm: DigestAlgorithm
+    /// The encoded part: lowercase hex of the hash, `algorithm.hexLength` characters.
+    public let hex: String
+
+    /// Parses the bytes of a digest such as `sha256:<64 hex>`.
+    ///
+    /// The image-spec grammar is `algorithm ":" encoded` with
+    /// `algorithm ::= [a-z0-9]+ ([+._-] [a-z0-9]+)*` and `encoded ::= [a-zA-Z0-9=_-]+`;
+    /// registered algorithms further require lowercase hex of the exact length.
+    /// - Throws: `DIGEST_INVALID` (400) for an empty or malformed digest, an algorithm that is
+    ///   not `sha256`/`sha512` (it could not be verified), upper-case hex, or a wrong length.
+    public init(parsing bytes: some Collection<UInt8>) throws(RegistryError) {
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else {
+            throw .digestInvalid("digest must have the form algorithm:encoded")
+        }
+        let algorithmBytes = bytes[..<colon]
+        let encodedBytes = bytes[bytes.index(after: colon)...]
+        guard Self.isAlgorithmGrammar(algorithmBytes) else {
+            throw .digestInvalid("malformed digest algorithm")
+        }
+        let algorithm: DigestAlgorithm
+        if algorithmBytes.elementsEqual("sha256".utf8) {
+            algorithm = .sha256
+        } else if algorithmBytes.elementsEqual("sha512".utf8) {
+            algorithm = .sha512
+        } else {
+            throw .digestInvalid("unsupported digest algorithm")
+        }
+        guard encodedBytes.count == algorithm.hexLength, encodedBytes.allSatisfy(Self.isLowerHex) else {
+            throw .digestInvalid("\(algorithm.rawValue) digest needs \(algorithm.hexLength) lowercase hex characters")
+        }
+        self.algorithm = algorithm
+        self.hex = String(decoding: encodedBytes, as: UTF8.self)
+    }
+
+    /// Parses a digest string with the same rules as the byte initializer.
+    /// - Throws: `DIGEST_INVALID` (400).
+    public init(parsing text: String) throws(RegistryError) {
+        try self.init(parsing: text.utf8)
+    }
+
+    /// Builds the digest of a computed hash.
+    /// - Precondition: `rawHash` has `algorithm.hexLength / 2` bytes (32 for SHA-256).
+    public init(algorithm: DigestAlgorithm, rawHash: some Collection<UInt8>) {
+        precondition(rawHash.count * 2 == algorithm.hexLength, "hash length does not match the algorithm")
+        let digits = Array("0123456789abcdef".utf8)
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(algorithm.hexLength)
+        for byte in rawHash {
+            encoded.append(digits[Int(byte >> 4)])
+            encoded.append(digits[Int(byte & 0x0F)])
+        }
+        self.algorithm = algorithm
+        self.hex = String(decoding: encoded, as: UTF8.self)
+    }
+
+    /// Canonical form `algorithm:hex`, as used in URLs and `Docker-Content-Digest`.
+    public var string: String { "\(algorithm.rawValue):\(hex)" }
+
+    /// Same as ``string``.
+    public var description: String { string }
+
+    /// Names for an on-disk layout such as `blobs/<algorithm>/<hex>`. Both parts contain only
+    /// `[a-z0-9]`, so they can never form `..`, a separator or a hidden file.
+    public var pathComponents: (algorithm: String, hex: String) { (algorithm.rawValue, hex) }
+
+    /// True when `bytes` match the image-spec `algorithm` production.
+    static func isAlgorithmGrammar(_ bytes: some Collection<UInt8>) -> Bool {
+        var expectsComponentByte = true
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                expectsComponentByte = false
+            case UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                if expectsComponentByte { return false }
+                expectsComponentByte = true
+            default:
+                return false
+            }
+        }
+        return !expectsComponentByte
+    }
+
+    static func isLowerHex(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    }
+}

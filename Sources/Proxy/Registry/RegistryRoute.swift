@@ -1,0 +1,144 @@
+/// The endpoint a request target addresses (distribution-spec "Endpoints"), plus the mirror's
+/// own `/healthz` and `/metrics`. The method is not part of the route: callers check it (for
+/// example answering 405 `UNSUPPORTED` to anything on ``blobUpload(_:)``).
+public enum RegistryRoute: Hashable, Sendable {
+    /// end-1 `/v2/` (also `/v2`): API version check.
+    case base
+    /// end-3 `/v2/<name>/manifests/<reference>`.
+    case manifest(RepositoryName, Reference)
+    /// end-2 `/v2/<name>/blobs/<digest>`.
+    case blob(RepositoryName, Digest)
+    /// end-8a/8b `/v2/<name>/tags/list`.
+    case tagsList(RepositoryName)
+    /// end-12a/12b `/v2/<name>/referrers/<digest>`.
+    case referrers(RepositoryName, Digest)
+    /// `/healthz`: liveness of the mirror itself.
+    case health
+    /// `/metrics`: Prometheus exposition.
+    case metrics
+    /// end-4a…6, 13 `/v2/<name>/blobs/uploads[/…]`: push, which a pull-through mirror refuses.
+    case blobUpload(RepositoryName)
+
+    /// Parses a request target exactly as received (RFC 9112 section 3.2) into a route and
+    /// its query.
+    ///
+    /// Only origin-form is served. The path is split from its end: a final `/tags/list`,
+    /// `/manifests/<reference>`, `/blobs/<digest>` or `/referrers/<digest>` decides the route
+    /// and everything between `/v2/` and it is the name; failing those, the first
+    /// `/blobs/uploads` segment pair (followed by `/` or the end) marks an upload.
+    ///
+    /// Nothing is percent-decoded in the path: names, tags and digests never need escapes, and
+    /// refusing `%` outright means `%2e%2e` or `%2F` can never turn into traversal or a
+    /// different split after some later decoding step.
+    /// - Throws:
+    ///   - `NOT_FOUND` (404) for a target that is not origin-form (absolute-form, `*`), or a
+    ///     path that is none of the endpoints above. The reference registry answers these with
+    ///     a bare `404 page not found`; an OCI error body is returned instead so clients that
+    ///     always decode one get a readable reason (see ``RegistryError/Code/notFound``).
+    ///   - `NAME_INVALID` (400) for a `/v2/…` path holding `%`, `\`, NUL, any control or
+    ///     non-ASCII byte or another byte outside RFC 3986 `pchar`, a `.` or `..` segment, an
+    ///     empty segment (`//`), or a name breaking the name grammar.
+    ///   - `MANIFEST_INVALID` / `DIGEST_INVALID` (400) for a malformed tag or digest.
+    ///   - `UNSUPPORTED` (400) for a malformed query (see ``RequestQuery``).
+    public static func parse(target: some BidirectionalCollection<UInt8>) throws(RegistryError) -> (route: RegistryRoute, query: RequestQuery) {
+        let questionMark = target.firstIndex(of: UInt8(ascii: "?"))
+        // The path is judged first: its errors say more about a bad request than the query's.
+        let route = try route(path: target[..<(questionMark ?? target.endIndex)])
+        let query: RequestQuery =
+            if let questionMark { try RequestQuery(raw: target[target.index(after: questionMark)...]) } else { .empty }
+        return (route, query)
+    }
+
+    /// Parses a request target given as text; same rules as the byte form.
+    public static func parse(target: String) throws(RegistryError) -> (route: RegistryRoute, query: RequestQuery) {
+        try parse(target: target.utf8)
+    }
+
+    private static func route<Path: BidirectionalCollection<UInt8>>(path: Path) throws(RegistryError) -> RegistryRoute {
+        guard path.first == UInt8(ascii: "/") else { throw .notFound("request target must be an absolute path") }
+        if path.elementsEqual("/v2".utf8) || path.elementsEqual("/v2/".utf8) { return .base }
+        if path.elementsEqual("/healthz".utf8) { return .health }
+        if path.elementsEqual("/metrics".utf8) { return .metrics }
+        guard path.starts(with: "/v2/".utf8) else { throw .notFound() }
+        let rest = path.dropFirst(4)
+        try validateSegments(rest)
+
+        // The final segment and what precedes it.
+        guard let lastSlash = rest.lastIndex(of: UInt8(ascii: "/")) else { throw .notFound() }
+        let last = rest[rest.index(after: lastSlash)...]
+        let head = rest[..<lastSlash]
+        if let typeSlash = head.lastIndex(of: UInt8(ascii: "/")) {
+            let type = head[head.index(after: typeSlash)...]
+            let name = head[..<typeSlash]
+            if type.elementsEqual("tags".utf8), last.elementsEqual("list".utf8) {
+                return .tagsList(try RepositoryName(parsing: name))
+            }
+            if type.elementsEqual("manifests".utf8) {
+                let repository = try RepositoryName(parsing: name)
+                return .manifest(repository, try Reference(parsing: last))
+            }
+            if type.elementsEqual("blobs".utf8), !last.elementsEqual("uploads".utf8) {
+                let repository = try RepositoryName(parsing: name)
+                return .blob(repository, try Digest(parsing: last))
+            }
+            if type.elementsEqual("referrers".utf8) {
+                let repository = try RepositoryName(parsing: name)
+                return .referrers(repository, try Digest(parsing: last))
+            }
+        }
+        if let uploadName = uploadRepositoryBytes(rest) {
+            return .blobUpload(try RepositoryName(parsing: uploadName))
+        }
+        throw .notFound()
+    }
+
+    /// Rejects bytes and segments that must never reach a name, tag or digest. An empty final
+    /// segment (a trailing `/`) is allowed: `/v2/<name>/blobs/uploads/` needs it.
+    private static func validateSegments<Rest: Collection<UInt8>>(_ rest: Rest) throws(RegistryError) {
+        var segmentLength = 0
+        var segmentIsDots = true
+        var index = rest.startIndex
+        while true {
+            let isEnd = index == rest.endIndex
+            if isEnd || rest[index] == UInt8(ascii: "/") {
+                if segmentLength == 0 && !isEnd { throw .nameInvalid("empty path segment") }
+                if segmentLength > 0 && segmentLength <= 2 && segmentIsDots { throw .nameInvalid("dot segment in path") }
+                if isEnd { return }
+                segmentLength = 0
+                segmentIsDots = true
+            } else {
+                let byte = rest[index]
+                guard isAllowedPathByte(byte) else { throw .nameInvalid("path contains a byte that is never part of a name, tag or digest") }
+                segmentLength += 1
+                if byte != UInt8(ascii: ".") { segmentIsDots = false }
+            }
+            rest.formIndex(after: &index)
+        }
+    }
+
+    /// RFC 3986 `pchar` without `%` (pct-encoded): unreserved, sub-delims, `:` and `@`.
+    private static func isAllowedPathByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            "-._~!$&'()*+,;=:@".utf8.contains(byte)
+        }
+    }
+
+    /// The name before the first `/blobs/uploads` that is followed by `/` or the end.
+    private static func uploadRepositoryBytes<Rest: Collection<UInt8>>(_ rest: Rest) -> Rest.SubSequence? {
+        let marker = "/blobs/uploads".utf8
+        var index = rest.startIndex
+        while index != rest.endIndex {
+            if rest[index] == UInt8(ascii: "/"), rest[index...].starts(with: marker) {
+                let after = rest.index(index, offsetBy: marker.count)
+                if after == rest.endIndex || rest[after] == UInt8(ascii: "/") {
+                    return rest[..<index]
+                }
+            }
+            rest.formIndex(after: &index)
+        }
+        return nil
+    }
+}

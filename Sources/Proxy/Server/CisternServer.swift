@@ -1,0 +1,97 @@
+import CEpoll
+import Glibc
+import Logging
+
+/// The Cistern process: one event loop per worker, each on its own thread
+/// with its own `SO_REUSEPORT` listener, sharing the store and the
+/// single-flight tables. `run()` blocks until SIGINT or SIGTERM; tests use
+/// `start()` / `shutdown()` and read the bound port from `port`.
+public final class CisternServer {
+    public let configuration: Configuration
+    public let shared: SharedServices
+    private let logger: Logger
+    private var contexts: [LoopContext] = []
+    private var listeners: [LoopBound<Listener>] = []
+    private var threads: [pthread_t] = []
+    /// The TCP port the listeners are bound to (useful with port 0).
+    public private(set) var port: UInt16 = 0
+
+    /// Prepares the cache directory (removing leftovers of interrupted fills)
+    /// and the upstreams.
+    /// - Throws: `SystemError`, `RegistryError` or `UpstreamError` for an
+    ///   unusable cache directory, upstream URL or TLS trust store.
+    public init(configuration: Configuration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics())
+    }
+
+    /// Binds the listeners and starts the loop threads.
+    /// - Throws: `SystemError` when the address cannot be bound.
+    public func start() throws {
+        cep_ignore_sigpipe()
+        let workers = configuration.workers > 0 ? configuration.workers : Int(cep_cpu_count())
+        var port = configuration.listen.port
+        var listenFDs: [Int32] = []
+        for _ in 0..<workers {
+            let fd = try SystemError.check(cep_tcp_listen(configuration.listen.host, port, 4096, 1),
+                                           "listen on \(configuration.listen.host):\(port)")
+            if port == 0 { port = UInt16(try SystemError.check(cep_socket_local_port(fd), "getsockname")) }
+            listenFDs.append(fd)
+        }
+        self.port = port
+        for (index, fd) in listenFDs.enumerated() {
+            let loop = try EventLoop(index: index)
+            let context = LoopContext(loop: loop, shared: shared)
+            let listener = Listener(fd: fd, context: context)
+            try listener.start()
+            contexts.append(context)
+            listeners.append(LoopBound(listener, loop: loop))
+            threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
+        }
+        logger.info("cistern listening", metadata: [
+            "address": "\(configuration.listen.host):\(port)", "workers": "\(workers)",
+            "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
+        ])
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down cleanly.
+    public func run() throws {
+        // Block the signals before any loop thread exists, so that every
+        // thread inherits the mask and only the signalfd sees them.
+        let signalFD = try SystemError.check(cep_signalfd_create(), "signalfd")
+        defer { _ = cep_close(signalFD) }
+        try start()
+        var entry = pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)
+        while true {
+            let rc = poll(&entry, 1, -1)
+            if rc > 0 {
+                let signal = cep_signalfd_read(signalFD)
+                if signal == SIGINT || signal == SIGTERM {
+                    logger.info("shutting down", metadata: ["signal": "\(signal)"])
+                    break
+                }
+            }
+        }
+        shutdown()
+    }
+
+    /// Closes the listeners and every connection, stops the loops and waits
+    /// for their threads. Fills in progress are abandoned (their temporary
+    /// files are removed at the next start-up).
+    public func shutdown() {
+        for (context, listener) in zip(contexts, listeners) {
+            context.loop.execute {
+                listener.value.close()
+                for connection in context.openConnections.values { connection.close() }
+                context.pool.closeAll()
+                context.loop.stop()
+            }
+        }
+        for thread in threads { LoopThread.join(thread) }
+        threads.removeAll()
+        listeners.removeAll()
+        contexts.removeAll()
+        shared.resolver.stop()
+    }
+}

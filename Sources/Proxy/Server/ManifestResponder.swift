@@ -1,0 +1,94 @@
+import CEpoll
+
+/// Answers `GET`/`HEAD /v2/<name>/manifests/<reference>` (OCI distribution
+/// spec, "Pulling manifests", end-3): the stored bytes, byte-identical, with
+/// the stored media type as Content-Type, `Docker-Content-Digest`, exact
+/// Content-Length and an ETag equal to the digest; `If-None-Match` with the
+/// current digest gets 304 (RFC 9110 section 13.1.2). Misses and stale tags
+/// go through one manifest flight per (upstream, repository, reference,
+/// accepted media types).
+enum ManifestResponder {
+    static func serve(_ head: RequestHead, connection: ClientConnection, upstream: UpstreamRegistry,
+                      name: RepositoryName, reference: Reference) {
+        let context = connection.context
+        let shared = context.shared
+        let id = connection.requestID
+        let repository = upstream.upstreamName(name)
+        let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
+        let request = ClientView(headOnly: head.method == .head, ifNoneMatch: head.ifNoneMatch, reference: reference)
+        var key: TagKey?
+        if case .tag(let tag) = reference {
+            key = TagKey(upstream: upstream.name, repository: repository, tag: tag.string, acceptKey: accept.key)
+        }
+        if let answer = ManifestLookup.cachedAnswer(shared: shared, key: key, reference: reference) {
+            respond(connection, id: id, request: request, result: .success(answer), tagTTL: shared.tagTTL)
+            return
+        }
+        let flightKey = "\(upstream.name)|\(repository.string)|\(reference.string)|\(accept.key)"
+        let bound = LoopBound(connection, loop: context.loop)
+        let leader = shared.manifestFlights.join(flightKey, loop: context.loop) { result in
+            respond(bound.value, id: id, request: request, result: result, tagTTL: shared.tagTTL)
+        }
+        guard leader else { return }
+        ManifestLookup(context: context, upstream: upstream, repository: repository, reference: reference,
+                       accept: accept, clientAddress: connection.clientAddress).run { result in
+            shared.manifestFlights.complete(flightKey, with: result)
+        }
+    }
+
+    /// What the response depends on besides the manifest.
+    struct ClientView: Sendable {
+        var headOnly: Bool
+        var ifNoneMatch: String?
+        var reference: Reference
+    }
+
+    static func respond(_ connection: ClientConnection, id: UInt64, request: ClientView,
+                        result: Result<ManifestAnswer, UpstreamFailure>, tagTTL: Int64) {
+        let answer: ManifestAnswer
+        switch result {
+        case .failure(let failure):
+            connection.respond(id, error: failure.error, retryAfter: failure.retryAfter, headOnly: request.headOnly, outcome: .miss)
+            return
+        case .success(let value):
+            answer = value
+        }
+        let manifest = answer.manifest
+        var head = ResponseHead(status: 200, fields: [
+            ("Content-Type", manifest.mediaType),
+            ("Docker-Content-Digest", manifest.digest.string),
+            ("ETag", "\"\(manifest.digest.string)\""),
+            ("Docker-Distribution-API-Version", "registry/2.0"),
+        ])
+        switch request.reference {
+        case .digest:
+            head.add("Cache-Control", "public, max-age=31536000, immutable")
+        case .tag:
+            var remaining: Int64 = 0
+            if let confirmed = answer.confirmedAtNanoseconds, answer.outcome != .stale {
+                remaining = max(0, (tagTTL - (cep_realtime_ns() - confirmed)) / 1_000_000_000)
+            }
+            head.add("Cache-Control", "max-age=\(remaining)")
+        }
+        if let ifNoneMatch = request.ifNoneMatch, matches(ifNoneMatch, digest: manifest.digest) {
+            head.status = 304
+            connection.respond(id, head: head, body: .empty, headOnly: true, outcome: answer.outcome)
+            return
+        }
+        connection.respond(id, head: head, body: .bytes(manifest.bytes), headOnly: request.headOnly, outcome: answer.outcome)
+    }
+
+    /// Whether an `If-None-Match` list names `digest` (quoted or bare, weak
+    /// or strong: RFC 9110 section 13.1.2 uses weak comparison), or is `*`.
+    static func matches(_ ifNoneMatch: String, digest: Digest) -> Bool {
+        for item in ifNoneMatch.split(separator: ",") {
+            var tag = item.drop(while: { $0 == " " || $0 == "\t" })
+            while tag.last == " " || tag.last == "\t" { tag = tag.dropLast() }
+            if tag == "*" { return true }
+            if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
+            if tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 2 { tag = tag.dropFirst().dropLast() }
+            if tag == digest.string { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,66 @@
+/// Routes a client request to the registry endpoint that answers it (OCI
+/// distribution spec, pull side: "Endpoints" table end-1, end-2, end-3,
+/// end-8a, end-12a) or to the operational endpoints `/healthz` and
+/// `/metrics`. Push methods are refused with 405 UNSUPPORTED: Cistern is a
+/// pull-through mirror.
+enum RequestDispatcher {
+    static func dispatch(_ head: RequestHead, connection: ClientConnection) {
+        let id = connection.requestID
+        let headOnly = head.method == .head
+        let shared = connection.context.shared
+        let parsed: (route: RegistryRoute, query: RequestQuery)
+        do {
+            parsed = try RegistryRoute.parse(target: head.target)
+        } catch {
+            connection.respond(id, error: error, headOnly: headOnly)
+            return
+        }
+        guard head.method == .get || head.method == .head else {
+            connection.respond(id, error: .unsupported(head.method.token), headOnly: false)
+            return
+        }
+        switch parsed.route {
+        case .base:
+            var response = ResponseHead(status: 200, fields: [("Content-Type", "application/json; charset=utf-8")])
+            response.add("Docker-Distribution-API-Version", "registry/2.0")
+            connection.respond(id, head: response, body: .bytes(Array("{}".utf8)), headOnly: headOnly, outcome: nil)
+        case .health:
+            connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; charset=utf-8")]),
+                               body: .bytes(Array("ok\n".utf8)), headOnly: headOnly, outcome: nil)
+        case .metrics:
+            connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
+                               body: .bytes(shared.metrics.renderPrometheusText()), headOnly: headOnly, outcome: nil)
+        case .blobUpload:
+            connection.respond(id, error: .unsupported(head.method.token), headOnly: headOnly)
+        case .manifest(let name, let reference):
+            withUpstream(parsed.query, connection, id, headOnly) { upstream in
+                ManifestResponder.serve(head, connection: connection, upstream: upstream, name: name, reference: reference)
+            }
+        case .blob(let name, let digest):
+            withUpstream(parsed.query, connection, id, headOnly) { upstream in
+                BlobResponder.serve(head, connection: connection, upstream: upstream, name: name, digest: digest)
+            }
+        case .tagsList(let name):
+            withUpstream(parsed.query, connection, id, headOnly) { upstream in
+                PassThroughResponder.serve(head, connection: connection, upstream: upstream, name: name,
+                                           endpoint: "tags/list", query: parsed.query)
+            }
+        case .referrers(let name, let digest):
+            withUpstream(parsed.query, connection, id, headOnly) { upstream in
+                PassThroughResponder.serve(head, connection: connection, upstream: upstream, name: name,
+                                           endpoint: "referrers/\(digest.string)", query: parsed.query)
+            }
+        }
+    }
+
+    /// Resolves containerd's `?ns=` (or the default upstream) and runs `body`,
+    /// or answers DENIED for a registry that is not in the allow-list.
+    private static func withUpstream(_ query: RequestQuery, _ connection: ClientConnection, _ id: UInt64, _ headOnly: Bool,
+                                     _ body: (UpstreamRegistry) -> Void) {
+        do {
+            body(try connection.context.shared.upstream(ns: query.ns))
+        } catch {
+            connection.respond(id, error: error, headOnly: headOnly)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Logging
+
+/// Everything the loops share: the store, the single-flight tables, the
+/// upstream registries, metrics. Thread-safe piece by piece (each member is
+/// Sendable and documents how).
+public final class SharedServices: Sendable {
+    public let configuration: Configuration
+    public let blobs: BlobStore
+    public let manifests: ManifestStore
+    public let tags: TagIndex
+    public let fills: FillTable
+    public let manifestFlights: ManifestFlightTable
+    /// Upstreams by the name containerd's `?ns=` uses.
+    public let upstreams: [String: UpstreamRegistry]
+    public let defaultUpstream: UpstreamRegistry
+    public let resolver: Resolver
+    public let tlsContexts: TLSContextTable
+    public let metrics: Metrics
+    public let logger: Logger
+    public let upstreamTimeouts: UpstreamTimeouts
+    /// Tag freshness in nanoseconds (0 = always revalidate).
+    public let tagTTL: Int64
+    public static let userAgent = "cistern/\(CisternVersion.string)"
+
+    /// - Throws: when the cache directory cannot be prepared, an upstream URL
+    ///   is unusable, or a TLS trust store cannot be loaded.
+    public init(configuration: Configuration, logger: Logger, metrics: Metrics) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        let layout = CacheLayout(root: configuration.cacheDirectory)
+        blobs = try BlobStore(layout: layout)
+        manifests = ManifestStore(blobs: blobs)
+        tags = TagIndex(layout: layout)
+        fills = FillTable()
+        manifestFlights = ManifestFlightTable()
+        var table: [String: UpstreamRegistry] = [:]
+        var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
+        for upstream in configuration.upstreams {
+            let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
+                                                username: upstream.username, password: upstream.password)
+            table[upstream.name] = registry
+            tlsSettings.append((registry.origin.host, upstream.caFile, !upstream.insecureSkipTLSVerify))
+        }
+        upstreams = table
+        guard let fallback = table[configuration.defaultUpstream] else {
+            throw RegistryError(code: .upstreamError, status: 500,
+                                message: "default upstream \(configuration.defaultUpstream) is not among the configured upstreams")
+        }
+        defaultUpstream = fallback
+        tlsContexts = try TLSContextTable(upstreams: tlsSettings)
+        resolver = Resolver()
+        let t = configuration.timeouts
+        upstreamTimeouts = UpstreamTimeouts(
+            connect: MonotonicClock.nanoseconds(t.upstreamConnect),
+            readStall: MonotonicClock.nanoseconds(t.upstreamReadStall),
+            minimumRate: Int64(t.upstreamMinimumRate),
+            rateWindow: MonotonicClock.nanoseconds(t.upstreamMinimumRateWindow))
+        tagTTL = MonotonicClock.nanoseconds(configuration.tagTTL)
+    }
+
+    /// The upstream a request addresses: containerd's `?ns=` through the
+    /// allow-list, or the default upstream without one.
+    /// - Throws: `RegistryError` DENIED (403) for an ns not in the allow-list;
+    ///   no outbound connection is made for it.
+    public func upstream(ns: String?) throws(RegistryError) -> UpstreamRegistry {
+        guard let ns, !ns.isEmpty else { return defaultUpstream }
+        if let registry = upstreams[ns] { return registry }
+        if ns == "index.docker.io" || ns == "registry-1.docker.io", let hub = upstreams["docker.io"] { return hub }
+        throw RegistryError(code: .denied, status: 403, message: "registry \(ns) is not mirrored here",
+                            detail: "allowed: \(upstreams.keys.sorted().joined(separator: ", "))")
+    }
+}
+
+/// Cistern's version, sent upstream in `User-Agent`.
+public enum CisternVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,66 @@
+import CEpoll
+
+/// A manifest as stored: its bytes exactly as the upstream sent them and the
+/// media type the upstream declared (served back as Content-Type).
+public struct StoredManifest: Sendable, Equatable {
+    public var mediaType: String
+    public var bytes: [UInt8]
+    public var digest: Digest
+
+    public init(mediaType: String, bytes: [UInt8], digest: Digest) {
+        self.mediaType = mediaType
+        self.bytes = bytes
+        self.digest = digest
+    }
+}
+
+/// Content-addressed manifests on disk. A file holds the media type on its
+/// first line and the exact manifest bytes after it, so one atomic rename
+/// commits both. Only verified manifests are ever written (the caller hashes
+/// the bytes it passes to `store`).
+public struct ManifestStore: Sendable {
+    /// Manifests over this size are refused (OCI distribution spec: registries
+    /// should accept at least 4 MiB; we cap what we cache at that).
+    public static let maximumByteCount = 4 * 1024 * 1024
+
+    let blobs: BlobStore
+    var layout: CacheLayout { blobs.layout }
+
+    public init(blobs: BlobStore) {
+        self.blobs = blobs
+    }
+
+    /// Reads the manifest `digest`, or nil on a miss or an unreadable file.
+    public func read(_ digest: Digest) -> StoredManifest? {
+        let fd = cep_open_read(layout.manifestPath(digest))
+        guard fd >= 0 else { return nil }
+        let file = SharedFile(descriptor: fd)
+        guard let size = try? file.size(), size > 0, size <= Int64(Self.maximumByteCount + 1024) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        let n = bytes.withUnsafeMutableBytes { cep_pread(fd, $0.baseAddress, Int(size), 0) }
+        guard n == Int(size), let newline = bytes.firstIndex(of: 0x0A) else { return nil }
+        let mediaType = String(decoding: bytes[..<newline], as: UTF8.self)
+        return StoredManifest(mediaType: mediaType, bytes: Array(bytes[(newline + 1)...]), digest: digest)
+    }
+
+    /// Whether the manifest `digest` is stored.
+    public func contains(_ digest: Digest) -> Bool {
+        cep_stat_size(layout.manifestPath(digest)) >= 0
+    }
+
+    /// Stores a verified manifest (write to a temporary file, fsync, rename).
+    public func store(_ manifest: StoredManifest) throws(SystemError) {
+        let (path, file) = try blobs.createTemporary(for: manifest.digest)
+        var content = Array(manifest.mediaType.utf8.filter { $0 != 0x0A && $0 != 0x0D })
+        content.append(0x0A)
+        content.append(contentsOf: manifest.bytes)
+        let written = content.withUnsafeBytes { cep_pwrite_all(file.descriptor, $0.baseAddress, $0.count, 0) }
+        do {
+            _ = try SystemError.check(written, "write \(path)")
+            try blobs.commitManifest(temporaryPath: path, file: file, digest: manifest.digest)
+        } catch {
+            blobs.discard(temporaryPath: path)
+            throw error
+        }
+    }
+}

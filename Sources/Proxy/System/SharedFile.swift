@@ -1,0 +1,32 @@
+import CEpoll
+
+/// An open file descriptor shared by reference: a fill's temporary file or a
+/// committed blob being served. The descriptor is closed when the last
+/// reference goes away, so a waiter can keep `sendfile`-ing from a fill's file
+/// after the fill has renamed (committed) or unlinked (failed) it.
+///
+/// Sendable: `descriptor` is immutable; the kernel serialises concurrent
+/// `pread`/`sendfile`/`pwrite` on it, and none of them use the file offset.
+public final class SharedFile: Sendable {
+    /// The open descriptor (read/write for fills, read-only for hits).
+    public let descriptor: Int32
+
+    public init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    /// Opens `path` read-only.
+    public static func open(readingAt path: String) throws(SystemError) -> SharedFile {
+        let fd = try SystemError.check(cep_open_read(path), "open \(path)")
+        return SharedFile(descriptor: fd)
+    }
+
+    /// The file's current size in bytes.
+    public func size() throws(SystemError) -> Int64 {
+        try SystemError.check(cep_file_size(descriptor), "fstat")
+    }
+
+    deinit {
+        _ = cep_close(descriptor)
+    }
+}

@@ -1,0 +1,72 @@
+import CEpoll
+import Glibc
+
+/// One loop's listening socket (`SO_REUSEPORT`: the kernel spreads new
+/// connections across the loops' listeners). Accepts in batches and hands
+/// each connection to a `ClientConnection` on the same loop.
+///
+/// When the process runs out of file descriptors, accepting pauses for
+/// 100 ms instead of spinning on a listener that stays readable.
+/// Confinement: loop-confined.
+final class Listener: EventHandler, TimerTarget {
+    let fd: Int32
+    private let context: LoopContext
+    private var registration: Registration?
+    private var paused = false
+    private static let batch = 64
+    private static let pauseNanoseconds: Int64 = 100_000_000
+
+    init(fd: Int32, context: LoopContext) {
+        self.fd = fd
+        self.context = context
+    }
+
+    func start() throws(SystemError) {
+        registration = try context.loop.register(fd: fd, events: [.readable], handler: self)
+    }
+
+    func handleEvents(_ events: EventLoop.Events) {
+        var peer = [CChar](repeating: 0, count: 64)
+        for _ in 0..<Listener.batch {
+            let client = cep_tcp_accept(fd, &peer, peer.count)
+            if client >= 0 {
+                let address = String(decoding: peer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let connection = ClientConnection(fd: client, peer: address, context: context)
+                do {
+                    try connection.start()
+                    context.openConnections[ObjectIdentifier(connection)] = connection
+                } catch {
+                    _ = cep_close(client)
+                }
+                continue
+            }
+            if client == -EAGAIN { return }
+            if client == -EMFILE || client == -ENFILE || client == -ENOBUFS || client == -ENOMEM {
+                context.shared.logger.warning("out of file descriptors; pausing accept for 100 ms")
+                pause()
+            }
+            return
+        }
+    }
+
+    private func pause() {
+        guard let registration, !paused else { return }
+        paused = true
+        context.loop.modify(fd: fd, registration: registration, events: [])
+        context.loop.arm(self, at: MonotonicClock.now() + Listener.pauseNanoseconds)
+    }
+
+    func timerFired(now: Int64) {
+        guard paused, let registration else { return }
+        paused = false
+        context.loop.modify(fd: fd, registration: registration, events: [.readable])
+    }
+
+    func close() {
+        if let registration {
+            context.loop.deregister(fd: fd, registration: registration)
+            self.registration = nil
+        }
+        _ = cep_close(fd)
+    }
+}

@@ -1,0 +1,238 @@
+/// One logical request to an upstream registry: sent with the upstream's
+/// credentials, answering a bearer or basic challenge once, and following
+/// redirects (301/302/303/307/308, at most five) as Docker Hub and S3/CDN
+/// blob backends send them. Redirects are never relayed to the client, and
+/// the upstream's Authorization is never sent to another host.
+///
+/// The final response (anything but a handled 401 or redirect) goes to
+/// `handler` unchanged. Confinement: loop-confined.
+final class UpstreamExchange: UpstreamResponseHandler {
+    private enum Pending {
+        case deliver
+        case retryWithBearer(AuthChallenge)
+        case retryWithBasic
+        case redirect(Origin, String)
+    }
+
+    static let maximumRedirects = 5
+
+    let registry: UpstreamRegistry
+    private let pool: UpstreamPool
+    private var handler: UpstreamResponseHandler?
+    private var request: UpstreamRequest
+    private let scope: String
+    private var redirectCount = 0
+    private var authAttempted = false
+    private var pending = Pending.deliver
+    private var connection: UpstreamConnection?
+    private var tokenFetch: BufferedUpstreamResponse?
+
+    /// - Parameters:
+    ///   - request: the request to the upstream's own origin.
+    ///   - scope: the token scope it needs (`repository:<name>:pull`).
+    init(registry: UpstreamRegistry, pool: UpstreamPool, request: UpstreamRequest, scope: String, handler: UpstreamResponseHandler) {
+        self.registry = registry
+        self.pool = pool
+        self.request = request
+        self.scope = scope
+        self.handler = handler
+    }
+
+    /// Sends the request (with a cached token or basic credentials if any).
+    func start() {
+        if let token = registry.token(for: scope) {
+            setAuthorization(token.authorizationValue)
+        } else if let basic = registry.basicAuthorization, registry.prefersBasic {
+            setAuthorization(basic)
+        }
+        send()
+    }
+
+    /// Stops reporting to the handler and drops the upstream connection.
+    func cancel() {
+        handler = nil
+        connection?.cancel()
+        connection = nil
+        tokenFetch?.cancel()
+        tokenFetch = nil
+    }
+
+    private func send() {
+        let connection = pool.connection(to: request.origin)
+        self.connection = connection
+        pending = .deliver
+        connection.start(request, handler: self)
+    }
+
+    private func setAuthorization(_ value: String?) {
+        request.fields.removeAll { $0.name == "Authorization" }
+        if let value { request.fields.append(("Authorization", value)) }
+    }
+
+    // MARK: UpstreamResponseHandler
+
+    func upstreamReceivedHead(_ head: UpstreamResponseHead) {
+        if head.status == 401, !authAttempted, request.origin == registry.origin {
+            let challenges = head.fieldValues("www-authenticate").flatMap { AuthChallenge.parse($0) }
+            if let bearer = challenges.first(where: { if case .bearer = $0 { true } else { false } }) {
+                authAttempted = true
+                pending = .retryWithBearer(bearer)
+                return
+            }
+            if challenges.contains(where: { if case .basic = $0 { true } else { false } }), registry.basicAuthorization != nil {
+                authAttempted = true
+                pending = .retryWithBasic
+                return
+            }
+        }
+        if [301, 302, 303, 307, 308].contains(head.status), let location = head.field("location") {
+            guard redirectCount < UpstreamExchange.maximumRedirects else {
+                finishWithFailure(.tooManyRedirects)
+                return
+            }
+            guard let target = request.origin.resolve(location: location) else {
+                finishWithFailure(.badRedirect(location))
+                return
+            }
+            redirectCount += 1
+            pending = .redirect(target.origin, target.pathAndQuery)
+            return
+        }
+        handler?.upstreamReceivedHead(head)
+    }
+
+    func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
+        guard case .deliver = pending else { return }  // discarding a 401 or 3xx body
+        handler?.upstreamReceivedBody(bytes)
+    }
+
+    func upstreamFinished() {
+        connection = nil
+        switch pending {
+        case .deliver:
+            let handler = self.handler
+            self.handler = nil
+            handler?.upstreamFinished()
+        case .retryWithBasic:
+            registry.prefersBasic = true
+            setAuthorization(registry.basicAuthorization)
+            send()
+        case .retryWithBearer(let challenge):
+            fetchToken(challenge)
+        case .redirect(let origin, let pathAndQuery):
+            if origin != registry.origin { setAuthorization(nil) }
+            if request.method != .head { request.method = .get }
+            request.origin = origin
+            request.pathAndQuery = pathAndQuery
+            send()
+        }
+    }
+
+    func upstreamFailed(_ error: UpstreamError) {
+        connection = nil
+        finishWithFailure(error)
+    }
+
+    private func finishWithFailure(_ error: UpstreamError) {
+        connection?.cancel()
+        connection = nil
+        let handler = self.handler
+        self.handler = nil
+        handler?.upstreamFailed(error)
+    }
+
+    // MARK: Bearer tokens
+
+    private func fetchToken(_ challenge: AuthChallenge) {
+        guard case .bearer(let realm, let service, let challengeScope) = challenge else { return }
+        let scopes = (challengeScope ?? scope).split(separator: " ").map(String.init)
+        let tokenRequest: TokenRequest
+        do {
+            tokenRequest = try TokenRequest(realm: realm, service: service, scopes: scopes)
+        } catch {
+            finishWithFailure(.authentication("unusable token realm \(realm)"))
+            return
+        }
+        let origin = Origin(useTLS: tokenRequest.usesTLS, host: tokenRequest.host, port: UInt16(clamping: tokenRequest.port))
+        var fields: [(name: String, value: String)] = [("Accept", "application/json")]
+        if let basic = registry.basicAuthorization { fields.append(("Authorization", basic)) }
+        let fetch = BufferedUpstreamResponse(limit: 1 << 20) { [self] result in
+            tokenFetch = nil
+            tokenFetched(result)
+        }
+        tokenFetch = fetch
+        pool.connection(to: origin).start(
+            UpstreamRequest(method: .get, origin: origin, pathAndQuery: tokenRequest.target, fields: fields),
+            handler: fetch)
+    }
+
+    private func tokenFetched(_ result: Result<(UpstreamResponseHead, [UInt8]), UpstreamError>) {
+        guard handler != nil else { return }
+        switch result {
+        case .failure(let error):
+            finishWithFailure(.authentication("token service: \(error)"))
+        case .success(let (head, body)):
+            guard head.status == 200 else {
+                finishWithFailure(.authentication("token service answered \(head.status)"))
+                return
+            }
+            do {
+                let token = try BearerToken.parse(json: body, now: ContinuousClock.now)
+                registry.store(token, for: scope)
+                setAuthorization(token.authorizationValue)
+                send()
+            } catch {
+                finishWithFailure(.authentication("token service sent an unusable token"))
+            }
+        }
+    }
+}
+
+/// Collects a whole (small) upstream response in memory: token responses,
+/// manifests, tag lists. Bodies over `limit` bytes fail the exchange.
+/// Confinement: loop-confined.
+final class BufferedUpstreamResponse: UpstreamResponseHandler {
+    private let limit: Int
+    private var completion: ((Result<(UpstreamResponseHead, [UInt8]), UpstreamError>) -> Void)?
+    private var head: UpstreamResponseHead?
+    private var body: [UInt8] = []
+
+    init(limit: Int, completion: @escaping (Result<(UpstreamResponseHead, [UInt8]), UpstreamError>) -> Void) {
+        self.limit = limit
+        self.completion = completion
+    }
+
+    func cancel() { completion = nil }
+
+    func upstreamReceivedHead(_ head: UpstreamResponseHead) {
+        self.head = head
+        if let length = head.contentLength, length <= Int64(limit) { body.reserveCapacity(Int(length)) }
+    }
+
+    func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
+        guard completion != nil else { return }
+        if body.count + bytes.count > limit {
+            complete(.failure(.malformedResponse("response body over \(limit) bytes")))
+            return
+        }
+        body.append(contentsOf: bytes)
+    }
+
+    func upstreamFinished() {
+        guard let head else {
+            complete(.failure(.malformedResponse("no response head")))
+            return
+        }
+        complete(.success((head, body)))
+    }
+
+    func upstreamFailed(_ error: UpstreamError) {
+        complete(.failure(error))
+    }
+
+    private func complete(_ result: Result<(UpstreamResponseHead, [UInt8]), UpstreamError>) {
+        let completion = self.completion
+        self.completion = nil
+        completion?(result)
+    }
+}

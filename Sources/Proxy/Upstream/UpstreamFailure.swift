@@ -1,0 +1,49 @@
+/// An error answer for a client that stems from the upstream: the OCI error
+/// plus the upstream's `Retry-After` when it rate-limited us (so a client
+/// backs off as the upstream asked).
+public struct UpstreamFailure: Error, Sendable, Equatable {
+    public var error: RegistryError
+    public var retryAfter: String?
+
+    public init(_ error: RegistryError, retryAfter: String? = nil) {
+        self.error = error
+        self.retryAfter = retryAfter
+    }
+
+    /// Maps an upstream status other than 200/206 to what the client gets:
+    /// 404 -> `notFound` (the upstream really said so), 401 -> UNAUTHORIZED
+    /// and 403 -> DENIED naming the upstream (never "not found"), 429 ->
+    /// TOOMANYREQUESTS with Retry-After, 503 -> 503, other statuses -> 502.
+    public static func status(_ head: UpstreamResponseHead, upstream: String, notFound: RegistryError) -> UpstreamFailure {
+        switch head.status {
+        case 404:
+            return UpstreamFailure(notFound)
+        case 401:
+            return UpstreamFailure(.unauthorized("upstream \(upstream) refused Cistern's credentials (401)"))
+        case 403:
+            return UpstreamFailure(.denied("upstream \(upstream) denied access (403)"))
+        case 429:
+            return UpstreamFailure(.tooManyRequests("upstream \(upstream) is rate limiting (429)"), retryAfter: head.field("retry-after"))
+        case 503:
+            return UpstreamFailure(.upstreamUnavailable("upstream \(upstream) answered 503"), retryAfter: head.field("retry-after"))
+        case 504:
+            return UpstreamFailure(.upstreamTimeout("upstream \(upstream) answered 504"))
+        default:
+            return UpstreamFailure(.upstreamError("upstream \(upstream) answered \(head.status)"))
+        }
+    }
+
+    /// Maps a transport failure: timeouts -> 504, everything else -> 502.
+    public static func transport(_ error: UpstreamError, upstream: String) -> UpstreamFailure {
+        if error.isTimeout { return UpstreamFailure(.upstreamTimeout("upstream \(upstream): \(error)")) }
+        if case .connect = error { return UpstreamFailure(.upstreamUnavailable("upstream \(upstream): \(error)")) }
+        if case .resolve = error { return UpstreamFailure(.upstreamUnavailable("upstream \(upstream): \(error)")) }
+        return UpstreamFailure(.upstreamError("upstream \(upstream): \(error)"))
+    }
+
+    /// Whether a cached (stale) tag may be served instead: the upstream is
+    /// down, slow, overloaded or rate limiting — not when it said 404/401/403.
+    public var allowsStale: Bool {
+        [429, 500, 502, 503, 504].contains(error.status)
+    }
+}

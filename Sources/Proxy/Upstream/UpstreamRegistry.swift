@@ -1,0 +1,85 @@
+import Foundation
+import Synchronization
+
+/// One configured upstream registry (Docker Hub, GHCR, a private registry,
+/// another Cistern): where it is, how to authenticate to it, and the bearer
+/// tokens obtained from its token service, cached per scope until they expire
+/// (Docker "Token Authentication Specification").
+///
+/// Sendable: configuration is immutable; the token cache is behind a lock.
+public final class UpstreamRegistry: Sendable {
+    /// The name containerd's `?ns=` uses for it, e.g. `docker.io`; also the
+    /// cache's namespace for tags.
+    public let name: String
+    public let origin: Origin
+    /// Path prefix of the registry API at the origin (normally empty).
+    public let basePath: String
+    /// Whether one-component names get `library/` (Docker Hub only).
+    public let isDockerHub: Bool
+    /// `Basic <base64(user:password)>` when credentials are configured.
+    let basicAuthorization: String?
+    private let tokens = Locked<[String: BearerToken]>([:])
+    private let basicPreferred = Atomic<Bool>(false)
+
+    /// Whether the upstream asked for HTTP Basic once: later requests send
+    /// the credentials up front instead of waiting for a 401 each time.
+    var prefersBasic: Bool {
+        get { basicPreferred.load(ordering: .relaxed) }
+        set { basicPreferred.store(newValue, ordering: .relaxed) }
+    }
+
+    /// - Throws: `RegistryError` when the URL is not an absolute http(s) URL.
+    public init(name: String, url: String, username: String?, password: String?) throws(RegistryError) {
+        guard let parsed = Origin.parse(absoluteURL: url) else {
+            throw RegistryError(code: .upstreamError, status: 500, message: "upstream \(name): unusable URL \(url)")
+        }
+        self.name = name
+        origin = parsed.origin
+        basePath = parsed.pathAndQuery == "/" ? "" : String(parsed.pathAndQuery.trimmingSuffix("/"))
+        let host = parsed.origin.host
+        isDockerHub = host == "registry-1.docker.io" || host == "index.docker.io" || host == "docker.io"
+        if let username, let password {
+            basicAuthorization = "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
+        } else {
+            basicAuthorization = nil
+        }
+    }
+
+    /// The repository name as this upstream knows it (`alpine` ->
+    /// `library/alpine` on Docker Hub).
+    public func upstreamName(_ repository: RepositoryName) -> RepositoryName {
+        repository.normalized(dockerHub: isDockerHub)
+    }
+
+    /// The pull scope for `repository` (token spec: `repository:<name>:pull`).
+    static func pullScope(_ repository: RepositoryName) -> String {
+        "repository:\(repository.string):pull"
+    }
+
+    /// A cached, still-valid token for `scope`.
+    func token(for scope: String) -> BearerToken? {
+        let now = ContinuousClock.now
+        return tokens.withLock { table in
+            guard let token = table[scope] else { return nil }
+            if token.isUsable(at: now) { return token }
+            table[scope] = nil
+            return nil
+        }
+    }
+
+    func store(_ token: BearerToken, for scope: String) {
+        tokens.withLock { $0[scope] = token }
+    }
+
+    func forgetToken(for scope: String) {
+        tokens.withLock { $0[scope] = nil }
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: Character) -> Substring {
+        var s = Substring(self)
+        while s.last == suffix { s = s.dropLast() }
+        return s
+    }
+}

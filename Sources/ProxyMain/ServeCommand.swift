@@ -1,0 +1,124 @@
+import ArgumentParser
+import Logging
+import Proxy
+
+/// `cistern serve` (the default): builds the configuration (embedded default ← `--config`
+/// YAML ← flags), bootstraps logging to stderr and runs the server until it stops.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the pull-through cache (the default command)."
+    )
+
+    private static let defaults = Configuration.embeddedDefault
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("YAML configuration file; flags override it.", valueName: "file"))
+    var configFile: String?
+
+    @Option(help: ArgumentHelp("Address to accept clients on (default: \(defaults.listen)).", valueName: "host:port"),
+            transform: FlagValue.listenAddress)
+    var listen: ListenAddress?
+
+    @Option(help: ArgumentHelp("Base URL of the default upstream registry (default: \(defaults.upstreams[0].url)).", valueName: "url"))
+    var upstream: String?
+
+    @Option(help: ArgumentHelp("User name for the default upstream (default: anonymous).", valueName: "user"))
+    var upstreamUsername: String?
+
+    @Option(help: ArgumentHelp("File holding the default upstream's password or token (default: none).", valueName: "file"))
+    var upstreamPasswordFile: String?
+
+    @Flag(help: "Skip TLS certificate verification for the default upstream (default: verify).")
+    var upstreamInsecure = false
+
+    @Option(help: ArgumentHelp("Directory of the blob and manifest store (default: \(defaults.cacheDirectory)).", valueName: "dir"))
+    var cacheDir: String?
+
+    @Option(help: ArgumentHelp("Event-loop threads; 0 = one per CPU core (default: \(defaults.workers)).", valueName: "n"))
+    var workers: Int?
+
+    @Option(help: ArgumentHelp("How long a tag's digest is reused before asking upstream again; 0 = always ask (default: \(defaults.tagTTL.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var tagTtl: Duration?
+
+    @Flag(inversion: .prefixedNo, help: "Fetch an image's blobs in the background after its manifest (default: off).")
+    var prefetch: Bool?
+
+    @Option(help: ArgumentHelp("Platform whose blobs are prefetched, os/arch[/variant] (default: \(defaults.prefetchPlatform)).", valueName: "platform"))
+    var prefetchPlatform: String?
+
+    @Option(help: ArgumentHelp("Most blob fills prefetch runs at once (default: \(defaults.prefetchConcurrency)).", valueName: "n"))
+    var prefetchConcurrency: Int?
+
+    @Option(help: ArgumentHelp("Least severe level logged: trace, debug, info, notice, warning, error, critical (default: \(defaults.logLevel)).", valueName: "level"),
+            transform: FlagValue.logLevel)
+    var logLevel: Logger.Level?
+
+    @Flag(inversion: .prefixedNo, help: "Log one line per client request (default: on).")
+    var accessLog: Bool?
+
+    @Option(help: ArgumentHelp("Longest wait for a client's complete request head (default: \(defaults.timeouts.requestHead.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var requestHeadTimeout: Duration?
+
+    @Option(help: ArgumentHelp("How long an idle keep-alive client connection stays open (default: \(defaults.timeouts.idleKeepAlive.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var idleTimeout: Duration?
+
+    @Option(help: ArgumentHelp("Longest a client may leave our response unread before it is dropped (default: \(defaults.timeouts.clientWriteStall.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var clientWriteTimeout: Duration?
+
+    @Option(help: ArgumentHelp("Longest wait to connect (TCP and TLS) to an upstream (default: \(defaults.timeouts.upstreamConnect.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var upstreamConnectTimeout: Duration?
+
+    @Option(help: ArgumentHelp("Longest an upstream may send nothing mid-response (default: \(defaults.timeouts.upstreamReadStall.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var upstreamReadTimeout: Duration?
+
+    @Option(help: ArgumentHelp("Slowest upstream body rate tolerated, bytes/s over \(defaults.timeouts.upstreamMinimumRateWindow.configurationText); 0 = no limit (default: \(defaults.timeouts.upstreamMinimumRate)).", valueName: "bytes-per-sec"))
+    var upstreamMinimumRate: Int?
+
+    func run() throws {
+        let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
+        let configuration = try overrides.applied(to: base)
+        LoggingSystem.bootstrap { label in
+            StderrLogHandler(label: label, logLevel: configuration.logLevel)
+        }
+        let logger = Logger(label: "cistern")
+        logger.info("starting", metadata: [
+            "version": "\(CisternCommand.version)",
+            "listen": "\(configuration.listen)",
+            "upstreams": "\(configuration.upstreams.map { "\($0.name)=\($0.url)" }.joined(separator: ","))",
+            "default_upstream": "\(configuration.defaultUpstream)",
+            "cache_dir": "\(configuration.cacheDirectory)",
+        ])
+        try CisternServer(configuration: configuration, logger: logger).run()
+    }
+
+    /// The flags that were given, as library overrides (nil = not given).
+    private var overrides: ConfigurationOverrides {
+        var overrides = ConfigurationOverrides()
+        overrides.listen = listen
+        overrides.workers = workers
+        overrides.cacheDirectory = cacheDir
+        overrides.upstreamURL = upstream
+        overrides.upstreamUsername = upstreamUsername
+        overrides.upstreamPasswordFile = upstreamPasswordFile
+        overrides.upstreamInsecureSkipTLSVerify = upstreamInsecure ? true : nil
+        overrides.tagTTL = tagTtl
+        overrides.prefetch = prefetch
+        overrides.prefetchPlatform = prefetchPlatform
+        overrides.prefetchConcurrency = prefetchConcurrency
+        overrides.logLevel = logLevel
+        overrides.accessLog = accessLog
+        overrides.requestHeadTimeout = requestHeadTimeout
+        overrides.idleKeepAliveTimeout = idleTimeout
+        overrides.clientWriteStallTimeout = clientWriteTimeout
+        overrides.upstreamConnectTimeout = upstreamConnectTimeout
+        overrides.upstreamReadStallTimeout = upstreamReadTimeout
+        overrides.upstreamMinimumRate = upstreamMinimumRate
+        return overrides
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// A fresh, uniquely named directory under the system temporary directory, removed with its
+/// contents on `remove()` or, at the latest, when the last reference goes away.
+final class TemporaryDirectory: Sendable {
+    /// The directory's absolute location.
+    let url: URL
+
+    /// The directory's absolute path.
+    var path: String { url.path }
+
+    /// Creates the directory, named `<prefix>-<UUID>` under `FileManager.temporaryDirectory`.
+    /// - Throws: the `FileManager` error when the directory cannot be created.
+    init(prefix: String = "cistern-test") throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(prefix)-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// The location of `relativePath` inside this directory (nothing is created).
+    func appending(_ relativePath: String) -> URL {
+        url.appendingPathComponent(relativePath)
+    }
+
+    /// Creates the subdirectory `relativePath` (and its parents) and returns its location.
+    /// - Throws: the `FileManager` error when it cannot be created.
+    func makeSubdirectory(_ relativePath: String) throws -> URL {
+        let subdirectory = url.appendingPathComponent(relativePath, isDirectory: true)
+        try FileManager.default.createDirectory(at: subdirectory, withIntermediateDirectories: true)
+        return subdirectory
+    }
+
+    /// Removes the directory and everything in it. Idempotent; a missing directory is not an error.
+    func remove() {
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    deinit { remove() }
+}
