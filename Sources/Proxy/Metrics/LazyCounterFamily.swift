@@ -1,22 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Prometheus
 
 /// The rarely used members of a labeled counter family (`status="418"`, `method="PUT"`),
 /// created in the registry on first use and found again without allocating.
 ///
 /// Callers check their pre-created common counters first; this table is the slow path.
-final class LazyCounterFamily: @unchecked Sendable {
-    // @unchecked: `counters` is read and written only while `mutex` is held; the mutex is
-    // heap-allocated once (a pthread mutex must not move) and destroyed in deinit, when no
-    // other reference exists. The other stored properties are immutable and Sendable.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var counters: [Key: Counter] = [:]
+/// Any thread: the table is guarded by a `PThreadLock`.
+final class LazyCounterFamily: Sendable {
+    private let counters = Locked<[Key: Counter]>([:])
     private let registry: PrometheusCollectorRegistry
     private let name: String
     private let help: String
@@ -28,35 +18,27 @@ final class LazyCounterFamily: @unchecked Sendable {
         var status: Int
     }
 
-    /// A family named `name` (e.g. `cistern_requests_total`) whose members carry a `status`
-    /// label and, with `methodLabel`, a `method` label before it.
+    /// A family named `cistern_<name>` (e.g. `requests_total`) whose members carry a
+    /// `status` label and, with `methodLabel`, a `method` label before it.
     init(registry: PrometheusCollectorRegistry, name: String, help: String, methodLabel: Bool) {
         self.registry = registry
         self.name = name
         self.help = help
         self.methodLabel = methodLabel
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
     }
 
     /// The counter for `method` (ignored without a method label) and `status`, registering it
     /// on first use; later lookups of the same labels neither allocate nor touch the registry.
     func counter(method: String, status: Int) -> Counter {
         let key = Key(method: methodLabel ? method : "", status: status)
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        if let existing = counters[key] { return existing }
-        var labels: [(String, String)] = []
-        if methodLabel { labels.append(("method", method)) }
-        labels.append(("status", String(status)))
-        let created = registry.makeCounter(descriptor: Metrics.descriptor(name, help: help), labels: labels)
-        counters[key] = created
-        return created
+        return counters.withLock { counters in
+            if let existing = counters[key] { return existing }
+            var labels: [(String, String)] = []
+            if methodLabel { labels.append(("method", method)) }
+            labels.append(("status", String(status)))
+            let created = registry.makeCounter(descriptor: Metrics.descriptor(name, help: help), labels: labels)
+            counters[key] = created
+            return created
+        }
     }
 }

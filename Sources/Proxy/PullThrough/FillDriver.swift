@@ -17,6 +17,8 @@ final class FillDriver: UpstreamResponseHandler {
     private var written: Int64 = 0
     private var done = false
     private var exchange: UpstreamExchange?
+    /// Runs once when the fill committed or failed (the prefetcher's slot).
+    var onFinish: (() -> Void)?
     private var shared: SharedServices { context.shared }
 
     init(fill: Fill, context: LoopContext, upstream: UpstreamRegistry) {
@@ -122,5 +124,8 @@ final class FillDriver: UpstreamResponseHandler {
         // for a blob that is about to be committed.
         fill.setPhase(phase)
         shared.fills.remove(fill)
+        let onFinish = self.onFinish
+        self.onFinish = nil
+        onFinish?()
     }
 }

@@ -189,6 +189,7 @@ final class ManifestLookup {
             confirmed = record.confirmedAtNanoseconds
         }
         finish(.success(ManifestAnswer(manifest: manifest, outcome: .miss, confirmedAtNanoseconds: confirmed)))
+        shared.prefetcher?.manifestFetched(manifest, upstream: upstream, repository: repository, context: context)
     }
 
     static func mediaTypeWithoutParameters(_ value: String) -> String {

@@ -12,6 +12,8 @@ public final class LoopContext: @unchecked Sendable {
     let fillObservers = FillObservers()
     /// Client connections open on this loop (for shutdown).
     var openConnections: [ObjectIdentifier: ClientConnection] = [:]
+    /// Reused for every access-log line of this loop (no allocation per request).
+    var accessLogBuffer: [UInt8] = []
 
     init(loop: EventLoop, shared: SharedServices) {
         self.loop = loop

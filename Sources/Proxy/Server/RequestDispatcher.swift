@@ -58,7 +58,9 @@ enum RequestDispatcher {
     private static func withUpstream(_ query: RequestQuery, _ connection: ClientConnection, _ id: UInt64, _ headOnly: Bool,
                                      _ body: (UpstreamRegistry) -> Void) {
         do {
-            body(try connection.context.shared.upstream(ns: query.ns))
+            let upstream = try connection.context.shared.upstream(ns: query.ns)
+            connection.logUpstream = upstream.name
+            body(upstream)
         } catch {
             connection.respond(id, error: error, headOnly: headOnly)
         }

@@ -16,6 +16,8 @@ public final class SharedServices: Sendable {
     public let resolver: Resolver
     public let tlsContexts: TLSContextTable
     public let metrics: Metrics
+    /// Layer prefetch, when `--prefetch` is on.
+    let prefetcher: Prefetcher?
     public let logger: Logger
     public let upstreamTimeouts: UpstreamTimeouts
     /// Tag freshness in nanoseconds (0 = always revalidate).
@@ -57,6 +59,12 @@ public final class SharedServices: Sendable {
             minimumRate: Int64(t.upstreamMinimumRate),
             rateWindow: MonotonicClock.nanoseconds(t.upstreamMinimumRateWindow))
         tagTTL = MonotonicClock.nanoseconds(configuration.tagTTL)
+        if configuration.prefetch {
+            let platform = Platform(parsing: configuration.prefetchPlatform) ?? Platform(os: "linux", architecture: "amd64", variant: nil)
+            prefetcher = Prefetcher(concurrency: configuration.prefetchConcurrency, platform: platform)
+        } else {
+            prefetcher = nil
+        }
     }
 
     /// The upstream a request addresses: containerd's `?ns=` through the

@@ -62,6 +62,8 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
     private var logStatus = 0
     private var logOutcome: CacheOutcome?
     private var bytesSent: Int64 = 0
+    /// The upstream the request went to, for the access log.
+    var logUpstream: String?
 
     // Timeouts.
     private var deadline: Int64 = 0
@@ -384,13 +386,25 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         if context.shared.configuration.accessLog {
             let line = AccessLogLine(
                 clientAddress: peer, method: logMethod.token, path: logTarget, status: logStatus,
-                bytesSent: Int(bytesSent), duration: .nanoseconds(elapsed), cacheOutcome: logOutcome, upstreamName: nil)
-            context.shared.logger.info("\(line.text)")
+                bytesSent: Int(bytesSent), duration: .nanoseconds(elapsed), cacheOutcome: logOutcome, upstreamName: logUpstream)
+            // One write(2) per line from a per-loop buffer: loops never wait on each other.
+            context.accessLogBuffer.removeAll(keepingCapacity: true)
+            line.render(into: &context.accessLogBuffer)
+            context.accessLogBuffer.append(0x0A)
+            context.accessLogBuffer.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
         }
         requestStart = 0
         bytesSent = 0
         logOutcome = nil
         logStatus = 0
+        logUpstream = nil
     }
 
     // MARK: Interest, timeouts and closing
