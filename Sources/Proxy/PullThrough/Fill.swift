@@ -39,6 +39,11 @@ public final class Fill: @unchecked Sendable {
     }
 
     public let digest: Digest
+    /// The upstream and repository (as the upstream knows it) the fill
+    /// downloads through: requests for the same repository join at once,
+    /// others only once the upstream confirmed their repository holds it.
+    public let upstreamName: String
+    public let repository: RepositoryName
     /// The file the body is written to (the temporary file, renamed on commit).
     public let file: SharedFile
     let temporaryPath: String
@@ -46,8 +51,10 @@ public final class Fill: @unchecked Sendable {
     private let writtenByteCount = Atomic<Int64>(0)
     private let state = Locked<(phase: Phase, interests: [FillInterest])>((.awaitingHead, []))
 
-    init(digest: Digest, file: SharedFile, temporaryPath: String) {
+    init(digest: Digest, upstreamName: String, repository: RepositoryName, file: SharedFile, temporaryPath: String) {
         self.digest = digest
+        self.upstreamName = upstreamName
+        self.repository = repository
         self.file = file
         self.temporaryPath = temporaryPath
     }

@@ -28,11 +28,11 @@ final class FillDriver: UpstreamResponseHandler {
         hasher = ContentHasher(fill.digest.algorithm)
     }
 
-    /// Starts the upstream GET for `repository`'s blob.
+    /// Starts the upstream GET of the blob through the fill's repository.
     /// - Parameter clientAddress: sent in `X-Forwarded-For` (first requester).
-    func start(repository: RepositoryName, clientAddress: String) {
+    func start(clientAddress: String) {
         shared.metrics.fillStarted()
-        let name = upstream.upstreamName(repository)
+        let name = fill.repository
         let request = UpstreamRequest(
             method: .get, origin: upstream.origin,
             pathAndQuery: "\(upstream.basePath)/v2/\(name.string)/blobs/\(fill.digest.string)",
@@ -99,6 +99,7 @@ final class FillDriver: UpstreamResponseHandler {
             finish(.failed(UpstreamFailure(RegistryError(code: .upstreamError, status: 500, message: "cache commit failed", detail: error.description))))
             return
         }
+        shared.links.link(upstream: upstream.name, repository: fill.repository, digest: fill.digest)
         finish(.committed(size: written))
     }
 

@@ -41,10 +41,15 @@ final class ManifestLookup {
 
     /// Answers from the cache alone when that is allowed without asking the
     /// upstream (a stored digest, or a fresh tag). Any thread.
-    static func cachedAnswer(shared: SharedServices, key: TagKey?, reference: Reference) -> ManifestAnswer? {
+    /// - Parameter repository: the name as the upstream knows it; a manifest
+    ///   by digest is served from the cache only for repositories known to
+    ///   hold it (see `RepositoryLinks`).
+    static func cachedAnswer(shared: SharedServices, upstream: String, repository: RepositoryName, key: TagKey?,
+                             reference: Reference) -> ManifestAnswer? {
         switch reference {
         case .digest(let digest):
-            guard let manifest = shared.manifests.read(digest) else { return nil }
+            guard shared.links.isLinked(upstream: upstream, repository: repository, digest: digest),
+                  let manifest = shared.manifests.read(digest) else { return nil }
             return ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: nil)
         case .tag:
             guard let key, let record = shared.tags.record(for: key) else { return nil }
@@ -57,14 +62,41 @@ final class ManifestLookup {
 
     func run(completion: @escaping (Result<ManifestAnswer, UpstreamFailure>) -> Void) {
         self.completion = completion
-        if let answer = ManifestLookup.cachedAnswer(shared: shared, key: tagKey, reference: reference) {
+        if let answer = ManifestLookup.cachedAnswer(shared: shared, upstream: upstream.name, repository: repository,
+                                                    key: tagKey, reference: reference) {
             finish(.success(answer))
+            return
+        }
+        if case .digest(let digest) = reference, let stored = shared.manifests.read(digest) {
+            confirmRepositoryHolds(stored)
             return
         }
         if let key = tagKey, let record = shared.tags.record(for: key), let stored = shared.manifests.read(record.digest) {
             revalidate(key: key, record: record, stored: stored)
         } else {
             fetch(reference: reference)
+        }
+    }
+
+    // MARK: Repository confirmation (HEAD)
+
+    /// The manifest is cached through another repository: serve it here only
+    /// once the upstream confirms this repository holds it.
+    private func confirmRepositoryHolds(_ stored: StoredManifest) {
+        let bound = LoopBound(self, loop: context.loop)
+        let (shared, upstream, repository, reference) = (shared, upstream, repository, reference)
+        UpstreamHead.request(context: context, upstream: upstream, repository: repository, kind: .manifests,
+                             digest: stored.digest, clientAddress: clientAddress) { answer in
+            let lookup = bound.value
+            switch answer {
+            case .success(let head) where head.status == 200:
+                shared.links.link(upstream: upstream.name, repository: repository, digest: stored.digest)
+                lookup.finish(.success(ManifestAnswer(manifest: stored, outcome: .hit, confirmedAtNanoseconds: nil)))
+            case .success(let head):
+                lookup.finish(.failure(UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference))))
+            case .failure(let error):
+                lookup.finish(.failure(UpstreamFailure.transport(error, upstream: upstream.name)))
+            }
         }
     }
 
@@ -84,6 +116,7 @@ final class ManifestLookup {
                         return
                     }
                     if let manifest = shared.manifests.read(digest) {
+                        shared.links.link(upstream: upstream.name, repository: repository, digest: digest)
                         let updated = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: cep_realtime_ns())
                         shared.tags.update(updated, for: key)
                         finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: updated.confirmedAtNanoseconds)))
@@ -182,6 +215,7 @@ final class ManifestLookup {
             // The answer is still correct; it is just not cached.
             shared.logger.error("manifest not cached", metadata: ["digest": "\(computed)", "error": "\(error)"])
         }
+        shared.links.link(upstream: upstream.name, repository: repository, digest: computed)
         var confirmed: Int64?
         if let key = tagKey {
             let record = TagRecord(digest: computed, mediaType: mediaType, confirmedAtNanoseconds: cep_realtime_ns())

@@ -71,7 +71,7 @@ final class Prefetcher: Sendable {
         case .blob(let digest):
             let lookup = try? shared.fills.joinOrStart(digest, isCommitted: { shared.blobs.blobSize(digest) != nil }) { () throws(SystemError) -> Fill in
                 let (path, file) = try shared.blobs.createTemporary(for: digest)
-                return Fill(digest: digest, file: file, temporaryPath: path)
+                return Fill(digest: digest, upstreamName: job.upstream.name, repository: job.repository, file: file, temporaryPath: path)
             }
             guard case .started(let fill) = lookup else {
                 finished()  // cached, already filling, or no cache space
@@ -79,7 +79,7 @@ final class Prefetcher: Sendable {
             }
             let driver = FillDriver(fill: fill, context: job.context, upstream: job.upstream)
             driver.onFinish = { [self] in finished() }
-            driver.start(repository: job.repository, clientAddress: "prefetch")
+            driver.start(clientAddress: "prefetch")
         case .manifest(let digest):
             if shared.manifests.contains(digest) {
                 finished()

@@ -3,84 +3,158 @@
 /// by joining the digest's running fill or starting the only one, streaming
 /// bytes to the client as they land. Single ranges (RFC 9110 section 14) are
 /// served from hits and from fills; a HEAD never downloads a body.
+///
+/// Content cached through another repository (or upstream) is served only
+/// once the upstream confirmed, with a HEAD, that this repository holds it.
 enum BlobResponder {
+    /// One blob request, as the steps below need it.
+    struct Request {
+        let connection: ClientConnection
+        let id: UInt64
+        let upstream: UpstreamRegistry
+        /// The name as the upstream knows it.
+        let repository: RepositoryName
+        let digest: Digest
+        let range: ByteRange?
+        let headOnly: Bool
+        var shared: SharedServices { connection.context.shared }
+    }
+
     static func serve(_ head: RequestHead, connection: ClientConnection, upstream: UpstreamRegistry,
                       name: RepositoryName, digest: Digest) {
-        let shared = connection.context.shared
-        let id = connection.requestID
-        let headOnly = head.method == .head
-        let range = head.range.flatMap { ByteRange.parse($0) }
-
-        if serveHit(connection, id: id, digest: digest, range: range, headOnly: headOnly) { return }
-        if let fill = shared.fills.running(digest) {
-            attach(connection, id: id, fill: fill, range: range, headOnly: headOnly, outcome: .joined)
+        let request = Request(connection: connection, id: connection.requestID, upstream: upstream,
+                              repository: upstream.upstreamName(name), digest: digest,
+                              range: head.range.flatMap { ByteRange.parse($0) }, headOnly: head.method == .head)
+        let shared = request.shared
+        let linked = shared.links.isLinked(upstream: upstream.name, repository: request.repository, digest: digest)
+        let running = shared.fills.running(digest)
+        let joinsOwnFill = running.map { $0.upstreamName == upstream.name && $0.repository == request.repository } ?? false
+        if !linked && !joinsOwnFill && (running != nil || shared.blobs.blobSize(digest) != nil) {
+            confirmThenServe(request)
             return
         }
-        if headOnly {
-            UpstreamBlobHead.answer(connection, id: id, upstream: upstream, name: name, digest: digest)
+        serveLinked(request)
+    }
+
+    /// Serves a request whose repository may see the blob.
+    private static func serveLinked(_ request: Request) {
+        let shared = request.shared
+        let digest = request.digest
+        if serveHit(request) { return }
+        if let fill = shared.fills.running(digest) {
+            attach(request, fill: fill, outcome: .joined)
+            return
+        }
+        if request.headOnly {
+            headFromUpstream(request)
             return
         }
         let lookup: FillTable.Lookup
         do {
             lookup = try shared.fills.joinOrStart(digest, isCommitted: { shared.blobs.blobSize(digest) != nil }) { () throws(SystemError) -> Fill in
                 let (path, file) = try shared.blobs.createTemporary(for: digest)
-                return Fill(digest: digest, file: file, temporaryPath: path)
+                return Fill(digest: digest, upstreamName: request.upstream.name, repository: request.repository,
+                            file: file, temporaryPath: path)
             }
         } catch {
             shared.logger.error("cannot start a fill", metadata: ["digest": "\(digest)", "error": "\(error)"])
-            connection.respond(id, error: RegistryError(code: .upstreamError, status: 500, message: "cache unavailable", detail: error.description),
-                               headOnly: headOnly)
+            request.connection.respond(request.id, error: RegistryError(code: .upstreamError, status: 500, message: "cache unavailable",
+                                                                        detail: error.description), headOnly: request.headOnly)
             return
         }
         switch lookup {
         case .committed:
-            _ = serveHit(connection, id: id, digest: digest, range: range, headOnly: headOnly)
+            _ = serveHit(request)
         case .joined(let fill):
-            attach(connection, id: id, fill: fill, range: range, headOnly: headOnly, outcome: .joined)
+            attach(request, fill: fill, outcome: .joined)
         case .started(let fill):
-            FillDriver(fill: fill, context: connection.context, upstream: upstream)
-                .start(repository: name, clientAddress: connection.clientAddress)
-            attach(connection, id: id, fill: fill, range: range, headOnly: headOnly, outcome: .miss)
+            FillDriver(fill: fill, context: request.connection.context, upstream: request.upstream)
+                .start(clientAddress: request.connection.clientAddress)
+            attach(request, fill: fill, outcome: .miss)
+        }
+    }
+
+    /// The blob is cached (or filling) through another repository: ask the
+    /// upstream whether this one holds it before serving.
+    private static func confirmThenServe(_ request: Request) {
+        let bound = LoopBound(request, loop: request.connection.context.loop)
+        UpstreamHead.request(context: request.connection.context, upstream: request.upstream, repository: request.repository,
+                             kind: .blobs, digest: request.digest, clientAddress: request.connection.clientAddress) { answer in
+            let request = bound.value
+            switch answer {
+            case .success(let head) where head.status == 200:
+                request.shared.links.link(upstream: request.upstream.name, repository: request.repository, digest: request.digest)
+                serveLinked(request)
+            case .success(let head):
+                let failure = UpstreamFailure.status(head, upstream: request.upstream.name, notFound: .blobUnknown(request.digest))
+                request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter, headOnly: request.headOnly)
+            case .failure(let error):
+                let failure = UpstreamFailure.transport(error, upstream: request.upstream.name)
+                request.connection.respond(request.id, error: failure.error, headOnly: request.headOnly)
+            }
+        }
+    }
+
+    /// HEAD for a blob that is neither cached nor filling: an upstream HEAD,
+    /// so no body is downloaded.
+    private static func headFromUpstream(_ request: Request) {
+        let bound = LoopBound(request, loop: request.connection.context.loop)
+        UpstreamHead.request(context: request.connection.context, upstream: request.upstream, repository: request.repository,
+                             kind: .blobs, digest: request.digest, clientAddress: request.connection.clientAddress) { answer in
+            let request = bound.value
+            switch answer {
+            case .success(let head) where head.status == 200:
+                guard let length = head.contentLength else {
+                    request.connection.respond(request.id, error: .upstreamError("upstream \(request.upstream.name) sent no Content-Length"),
+                                               headOnly: true, outcome: .pass)
+                    return
+                }
+                request.shared.links.link(upstream: request.upstream.name, repository: request.repository, digest: request.digest)
+                request.connection.respond(request.id, head: ResponseHead(status: 200, fields: blobFields(request.digest)),
+                                           body: .declaredLength(length), headOnly: true, outcome: .pass)
+            case .success(let head):
+                let failure = UpstreamFailure.status(head, upstream: request.upstream.name, notFound: .blobUnknown(request.digest))
+                request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter, headOnly: true, outcome: .pass)
+            case .failure(let error):
+                let failure = UpstreamFailure.transport(error, upstream: request.upstream.name)
+                request.connection.respond(request.id, error: failure.error, headOnly: true, outcome: .pass)
+            }
         }
     }
 
     /// Serves a committed blob; false on a miss.
-    private static func serveHit(_ connection: ClientConnection, id: UInt64, digest: Digest, range: ByteRange?, headOnly: Bool) -> Bool {
-        guard let file = connection.context.shared.blobs.openBlob(digest), let size = try? file.size() else { return false }
-        respond(connection, id: id, digest: digest, size: size, range: range, headOnly: headOnly, outcome: .hit) { offset, end in
-            .file(file, offset: offset, end: end)
-        }
+    private static func serveHit(_ request: Request) -> Bool {
+        guard let file = request.shared.blobs.openBlob(request.digest), let size = try? file.size() else { return false }
+        respond(request, size: size, outcome: .hit) { offset, end in .file(file, offset: offset, end: end) }
         return true
     }
 
     /// Answers from `fill` as soon as its size is known.
-    private static func attach(_ connection: ClientConnection, id: UInt64, fill: Fill, range: ByteRange?, headOnly: Bool, outcome: CacheOutcome) {
+    private static func attach(_ request: Request, fill: Fill, outcome: CacheOutcome) {
         func answer(_ fill: Fill) -> Bool {
             switch fill.phase {
             case .awaitingHead:
                 return false
             case .streaming(let size), .committed(let size):
-                respond(connection, id: id, digest: fill.digest, size: size, range: range, headOnly: headOnly, outcome: outcome) { offset, end in
-                    .fill(fill, offset: offset, end: end)
-                }
+                respond(request, size: size, outcome: outcome) { offset, end in .fill(fill, offset: offset, end: end) }
                 return true
             case .failed(let failure):
-                connection.respond(id, error: failure.error, retryAfter: failure.retryAfter, headOnly: headOnly, outcome: outcome)
+                request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter,
+                                           headOnly: request.headOnly, outcome: outcome)
                 return true
             }
         }
         if !answer(fill) {
-            connection.waitForFill(id, fill: fill) { fill in _ = answer(fill) }
+            request.connection.waitForFill(request.id, fill: fill) { fill in _ = answer(fill) }
         }
     }
 
     /// Builds the 200/206/416 answer for a blob of `size` bytes.
-    private static func respond(_ connection: ClientConnection, id: UInt64, digest: Digest, size: Int64, range: ByteRange?,
-                                headOnly: Bool, outcome: CacheOutcome, body: (Int64, Int64) -> ResponseBody) {
-        var head = ResponseHead(status: 200, fields: blobFields(digest))
+    private static func respond(_ request: Request, size: Int64, outcome: CacheOutcome, body: (Int64, Int64) -> ResponseBody) {
+        var head = ResponseHead(status: 200, fields: blobFields(request.digest))
         var offset: Int64 = 0
         var end = size
-        if let range {
+        if let range = request.range {
             switch range.resolve(size: size) {
             case .satisfiable(let first, let last):
                 head.status = 206
@@ -88,13 +162,13 @@ enum BlobResponder {
                 offset = first
                 end = last + 1
             case .unsatisfiable:
-                connection.respond(id, error: .rangeNotSatisfiable(size: size), headOnly: headOnly, outcome: outcome)
+                request.connection.respond(request.id, error: .rangeNotSatisfiable(size: size), headOnly: request.headOnly, outcome: outcome)
                 return
             case .wholeRepresentation:
                 break
             }
         }
-        connection.respond(id, head: head, body: body(offset, end), headOnly: headOnly, outcome: outcome)
+        request.connection.respond(request.id, head: head, body: body(offset, end), headOnly: request.headOnly, outcome: outcome)
     }
 
     static func blobFields(_ digest: Digest) -> [(name: String, value: String)] {

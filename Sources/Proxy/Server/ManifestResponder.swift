@@ -20,7 +20,8 @@ enum ManifestResponder {
         if case .tag(let tag) = reference {
             key = TagKey(upstream: upstream.name, repository: repository, tag: tag.string, acceptKey: accept.key)
         }
-        if let answer = ManifestLookup.cachedAnswer(shared: shared, key: key, reference: reference) {
+        if let answer = ManifestLookup.cachedAnswer(shared: shared, upstream: upstream.name, repository: repository,
+                                                    key: key, reference: reference) {
             respond(connection, id: id, request: request, result: .success(answer), tagTTL: shared.tagTTL)
             return
         }
@@ -32,7 +33,7 @@ enum ManifestResponder {
         guard leader else { return }
         ManifestLookup(context: context, upstream: upstream, repository: repository, reference: reference,
                        accept: accept, clientAddress: connection.clientAddress).run { result in
-            shared.manifestFlights.complete(flightKey, with: result)
+            shared.manifestFlights.complete(flightKey, with: result, followerAnswer: FlightTable.joined)
         }
     }
 

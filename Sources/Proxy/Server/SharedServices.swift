@@ -9,7 +9,11 @@ public final class SharedServices: Sendable {
     public let manifests: ManifestStore
     public let tags: TagIndex
     public let fills: FillTable
-    public let manifestFlights: ManifestFlightTable
+    public let manifestFlights: FlightTable<Result<ManifestAnswer, UpstreamFailure>>
+    /// Coalesced upstream HEADs (uncached blob HEADs, repository confirmations).
+    let headFlights: FlightTable<Result<UpstreamResponseHead, UpstreamError>>
+    /// Which repositories are known to hold which digests.
+    public let links: RepositoryLinks
     /// Upstreams by the name containerd's `?ns=` uses.
     public let upstreams: [String: UpstreamRegistry]
     public let defaultUpstream: UpstreamRegistry
@@ -35,7 +39,9 @@ public final class SharedServices: Sendable {
         manifests = ManifestStore(blobs: blobs)
         tags = TagIndex(layout: layout)
         fills = FillTable()
-        manifestFlights = ManifestFlightTable()
+        manifestFlights = FlightTable()
+        headFlights = FlightTable()
+        links = RepositoryLinks(layout: layout)
         var table: [String: UpstreamRegistry] = [:]
         var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
         for upstream in configuration.upstreams {

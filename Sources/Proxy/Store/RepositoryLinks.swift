@@ -1,0 +1,44 @@
+import CEpoll
+
+/// Which repositories of which upstream are known to hold a digest (blob or
+/// manifest). Content is stored once by digest, but it is served for a
+/// repository only once the upstream confirmed that repository holds it —
+/// fetched through it, or answered a HEAD for it — so content fetched with
+/// the mirror's credentials never leaks into a repository the upstream would
+/// refuse (distribution's proxy does the same with its repository links).
+///
+/// Links are kept in memory and as empty marker files under
+/// `<cache>/links/<upstream>/<repository>/<algorithm>/<hex>`, so a restarted
+/// Cistern serves what it served before without asking the upstream.
+/// Thread-safe: the set is behind a pthread lock; marker creation is atomic.
+public final class RepositoryLinks: Sendable {
+    private let root: String
+    private let known = Locked<Set<String>>([])
+
+    public init(layout: CacheLayout) {
+        root = layout.root + "/links"
+    }
+
+    private func path(upstream: String, repository: RepositoryName, digest: Digest) -> (directory: String, file: String) {
+        let directory = "\(root)/\(upstream)/\(repository.string)/\(digest.pathComponents.algorithm)"
+        return (directory, "\(directory)/\(digest.hex)")
+    }
+
+    /// Whether `repository` of `upstream` is known to hold `digest`.
+    public func isLinked(upstream: String, repository: RepositoryName, digest: Digest) -> Bool {
+        let (_, file) = path(upstream: upstream, repository: repository, digest: digest)
+        if known.withLock({ $0.contains(file) }) { return true }
+        guard cep_stat_size(file) >= 0 else { return false }
+        known.withLock { _ = $0.insert(file) }
+        return true
+    }
+
+    /// Records that `repository` of `upstream` holds `digest`.
+    public func link(upstream: String, repository: RepositoryName, digest: Digest) {
+        let (directory, file) = path(upstream: upstream, repository: repository, digest: digest)
+        let inserted = known.withLock { $0.insert(file).inserted }
+        guard inserted, cep_stat_size(file) < 0, cep_mkdir_p(directory) == 0 else { return }
+        let fd = cep_open_create(file)
+        if fd >= 0 { _ = cep_close(fd) }
+    }
+}
