@@ -24,7 +24,8 @@ public final class Fill: @unchecked Sendable {
         case awaitingHead
         /// Body bytes are arriving; `size` from the upstream's Content-Length.
         case streaming(size: Int64)
-        /// Verified and renamed into the store; all `size` bytes readable.
+        /// Verified (and renamed into the store unless the cache was not
+        /// writable); all `size` bytes readable.
         case committed(size: Int64)
         /// Nothing was committed; waiters that have not answered yet report
         /// `failure`, the others close their connections.
@@ -44,19 +45,40 @@ public final class Fill: @unchecked Sendable {
     /// others only once the upstream confirmed their repository holds it.
     public let upstreamName: String
     public let repository: RepositoryName
-    /// The file the body is written to (the temporary file, renamed on commit).
-    public let file: SharedFile
-    let temporaryPath: String
+    /// The file the body is written to (the temporary file, renamed on
+    /// commit); nil when the cache directory is not writable.
+    public let file: SharedFile?
+    let temporaryPath: String?
+    /// Bytes at or after `memoryWindow.firstOffset` are served from memory:
+    /// set once, when the cache could not take (more of) the body.
+    private let window = Locked<MemoryWindow?>(nil)
+    /// Size of the ring used when the cache is not writable (per fill).
+    static let memoryWindowByteCount = 32 * 1024 * 1024
 
     private let writtenByteCount = Atomic<Int64>(0)
     private let state = Locked<(phase: Phase, interests: [FillInterest])>((.awaitingHead, []))
 
-    init(digest: Digest, upstreamName: String, repository: RepositoryName, file: SharedFile, temporaryPath: String) {
+    init(digest: Digest, upstreamName: String, repository: RepositoryName, file: SharedFile?, temporaryPath: String?) {
         self.digest = digest
         self.upstreamName = upstreamName
         self.repository = repository
         self.file = file
         self.temporaryPath = temporaryPath
+        if file == nil { window.withLock { $0 = MemoryWindow(capacity: Fill.memoryWindowByteCount, firstOffset: 0) } }
+    }
+
+    /// The in-memory window, once the fill streams from memory.
+    var memoryWindow: MemoryWindow? { window.withLock { $0 } }
+
+    /// Switches to streaming from memory from body offset `offset` on
+    /// (the disk took bytes `[0, offset)` and then refused more).
+    func startMemoryWindow(at offset: Int64) -> MemoryWindow {
+        window.withLock { window in
+            if let existing = window { return existing }
+            let created = MemoryWindow(capacity: Fill.memoryWindowByteCount, firstOffset: offset)
+            window = created
+            return created
+        }
     }
 
     /// The current phase.

@@ -1,4 +1,5 @@
 import CEpoll
+import Glibc
 import Logging
 
 /// The upstream side of a fill: receives the upstream's blob response, appends
@@ -63,12 +64,19 @@ final class FillDriver: UpstreamResponseHandler {
             finish(.failed(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent more than Content-Length for \(fill.digest)"))))
             return
         }
-        let rc = cep_pwrite_all(fill.file.descriptor, bytes.baseAddress, bytes.count, written)
-        guard rc == bytes.count else {
-            let error = SystemError(code: Int32(-rc), operation: "write \(fill.temporaryPath)")
-            shared.logger.error("fill write failed", metadata: ["digest": "\(fill.digest)", "error": "\(error)"])
-            finish(.failed(UpstreamFailure(RegistryError(code: .upstreamError, status: 500, message: "cache write failed", detail: error.description))))
-            return
+        if let window = fill.memoryWindow {
+            window.append(bytes)
+        } else if let file = fill.file {
+            let rc = cep_pwrite_all(file.descriptor, bytes.baseAddress, bytes.count, written)
+            if rc != bytes.count {
+                // The cache is full or failing: keep serving the waiters from
+                // a bounded memory window; this blob will not be cached.
+                let error = SystemError(code: rc < 0 ? Int32(truncatingIfNeeded: -rc) : EIO, operation: "write \(fill.temporaryPath ?? "")")
+                shared.logger.warning("cache write failed; streaming from memory without caching", metadata: [
+                    "digest": "\(fill.digest)", "error": "\(error)", "offset": "\(written)",
+                ])
+                fill.startMemoryWindow(at: written).append(bytes)
+            }
         }
         hasher.update(bytes)
         written += Int64(bytes.count)
@@ -92,8 +100,14 @@ final class FillDriver: UpstreamResponseHandler {
             finish(.failed(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent bytes that do not match \(fill.digest)"))))
             return
         }
+        guard fill.memoryWindow == nil, let file = fill.file, let temporaryPath = fill.temporaryPath else {
+            // Verified, so waiters get their last byte, but nothing is cached.
+            if let temporaryPath = fill.temporaryPath { shared.blobs.discard(temporaryPath: temporaryPath) }
+            finish(.committed(size: written))
+            return
+        }
         do {
-            try shared.blobs.commitBlob(temporaryPath: fill.temporaryPath, file: fill.file, digest: fill.digest)
+            try shared.blobs.commitBlob(temporaryPath: temporaryPath, file: file, digest: fill.digest)
         } catch {
             shared.logger.error("commit failed", metadata: ["digest": "\(fill.digest)", "error": "\(error)"])
             finish(.failed(UpstreamFailure(RegistryError(code: .upstreamError, status: 500, message: "cache commit failed", detail: error.description))))
@@ -113,7 +127,7 @@ final class FillDriver: UpstreamResponseHandler {
         guard !done else { return }
         done = true
         if case .failed = phase {
-            shared.blobs.discard(temporaryPath: fill.temporaryPath)
+            if let temporaryPath = fill.temporaryPath { shared.blobs.discard(temporaryPath: temporaryPath) }
             exchange?.cancel()
             shared.metrics.fillFinished(committed: false)
         } else {

@@ -188,6 +188,12 @@ final class ManifestLookup {
                 finish(.failure(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent a corrupt compressed manifest"))))
                 return
             }
+            // The 4 MiB cap is on the manifest, not on its compressed transfer
+            // (inflate allows up to twice the cap): refuse as an oversized plain body is.
+            guard inflated.count <= ManifestStore.maximumByteCount else {
+                finish(.failure(UpstreamFailure(.manifestInvalid("manifest larger than \(ManifestStore.maximumByteCount) bytes"))))
+                return
+            }
             bytes = inflated
         }
         let algorithm: DigestAlgorithm

@@ -69,6 +69,7 @@ final class Prefetcher: Sendable {
         let shared = job.context.shared
         switch job.target {
         case .blob(let digest):
+            // Prefetch only when the blob can be cached: createTemporary throws otherwise.
             let lookup = try? shared.fills.joinOrStart(digest, isCommitted: { shared.blobs.blobSize(digest) != nil }) { () throws(SystemError) -> Fill in
                 let (path, file) = try shared.blobs.createTemporary(for: digest)
                 return Fill(digest: digest, upstreamName: job.upstream.name, repository: job.repository, file: file, temporaryPath: path)

@@ -52,9 +52,18 @@ enum BlobResponder {
         let lookup: FillTable.Lookup
         do {
             lookup = try shared.fills.joinOrStart(digest, isCommitted: { shared.blobs.blobSize(digest) != nil }) { () throws(SystemError) -> Fill in
-                let (path, file) = try shared.blobs.createTemporary(for: digest)
-                return Fill(digest: digest, upstreamName: request.upstream.name, repository: request.repository,
-                            file: file, temporaryPath: path)
+                do {
+                    let (path, file) = try shared.blobs.createTemporary(for: digest)
+                    return Fill(digest: digest, upstreamName: request.upstream.name, repository: request.repository,
+                                file: file, temporaryPath: path)
+                } catch {
+                    // No writable cache (read-only, full): stream from memory, uncached.
+                    shared.logger.warning("cache not writable; streaming without caching", metadata: [
+                        "digest": "\(digest)", "error": "\(error)",
+                    ])
+                    return Fill(digest: digest, upstreamName: request.upstream.name, repository: request.repository,
+                                file: nil, temporaryPath: nil)
+                }
             }
         } catch {
             shared.logger.error("cannot start a fill", metadata: ["digest": "\(digest)", "error": "\(error)"])

@@ -319,7 +319,16 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
                         setDeadline(0)
                         return
                     }
-                    if !send(file: fill.file, upTo: limit) { return }
+                    // Read the window after the limit: bytes past the limit's
+                    // publication were stored wherever the fill put them then.
+                    let window = fill.memoryWindow
+                    if let window, bodyOffset >= window.firstOffset {
+                        if !send(window: window, upTo: limit) { return }
+                    } else if let file = fill.file {
+                        if !send(file: file, upTo: window.map { min(limit, $0.firstOffset) } ?? limit) { return }
+                    } else {
+                        return closeWithReset()
+                    }
                 }
             case .bytes, .declaredLength:
                 preconditionFailure("bytes bodies are written with the head")
@@ -343,6 +352,28 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         }
         close()
         return false
+    }
+
+    /// Writes from a fill's memory window. Returns false when the flush must
+    /// stop; a waiter that fell behind the window is reset (it retries).
+    private func send(window: MemoryWindow, upTo limit: Int64) -> Bool {
+        switch window.send(to: fd, offset: bodyOffset, limit: limit) {
+        case .sent(let n):
+            bodyOffset += Int64(n)
+            progressed(n)
+            return n > 0
+        case .wouldBlock:
+            waitWritable()
+            return false
+        case .fellBehind:
+            context.shared.logger.info("client fell behind an uncached fill's memory window; disconnecting",
+                                       metadata: ["client": "\(peer)", "target": "\(logTarget)"])
+            closeWithReset()
+            return false
+        case .failed:
+            close()
+            return false
+        }
     }
 
     private func progressed(_ n: Int) {

@@ -11,13 +11,19 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
     }
 
     /// Maps an upstream status other than 200/206 to what the client gets:
-    /// 404 -> `notFound` (the upstream really said so), 401 -> UNAUTHORIZED
+    /// 404 -> `notFound` (the upstream really said so), 400 for a manifest -> MANIFEST_INVALID
+    /// (the client's Accept set cannot be served), 401 -> UNAUTHORIZED
     /// and 403 -> DENIED naming the upstream (never "not found"), 429 ->
     /// TOOMANYREQUESTS with Retry-After, 503 -> 503, other statuses -> 502.
     public static func status(_ head: UpstreamResponseHead, upstream: String, notFound: RegistryError) -> UpstreamFailure {
         switch head.status {
         case 404:
             return UpstreamFailure(notFound)
+        case 400 where notFound.code == .manifestUnknown:
+            // distribution answers 400 MANIFEST_INVALID when it cannot give a manifest in a type
+            // the client accepts (a schema 2 manifest by tag without schema 2 in Accept): the
+            // client's request was refused as made, which is not an upstream failure (502).
+            return UpstreamFailure(.manifestInvalid("upstream \(upstream) cannot answer this manifest request as asked (400)"))
         case 401:
             return UpstreamFailure(.unauthorized("upstream \(upstream) refused Cistern's credentials (401)"))
         case 403:
