@@ -96,6 +96,15 @@ int cep_signalfd_read(int fd) {
     return (int)info.ssi_signo;
 }
 
+void cep_block_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 void cep_ignore_sigpipe(void) {
     sigset_t set;
     sigemptyset(&set);

@@ -38,6 +38,9 @@ int cep_eventfd_drain(int fd);
 int cep_signalfd_create(void);
 /** Reads one signal from a signalfd; returns the signal number. */
 int cep_signalfd_read(int fd);
+/** Blocks SIGINT, SIGTERM and SIGPIPE in the calling thread: helper threads
+ *  call this first so that only the main thread's signalfd sees them. */
+void cep_block_signals(void);
 /** Blocks SIGPIPE in the calling thread (writes to a closed socket then
  *  fail with EPIPE instead of killing the process). */
 void cep_ignore_sigpipe(void);

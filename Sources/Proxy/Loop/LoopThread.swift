@@ -1,3 +1,4 @@
+import CEpoll
 import Glibc
 
 /// Starts a named POSIX thread running `body`; the loops and the resolver run
@@ -15,6 +16,9 @@ enum LoopThread {
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            // SIGINT/SIGTERM belong to the main thread's signalfd: a loop or
+            // resolver thread must never take them (default action: exit).
+            cep_block_signals()
             box.body()
             return nil
         }, box)
