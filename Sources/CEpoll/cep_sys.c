@@ -176,6 +176,11 @@ int cep_tcp_accept(int listen_fd, char *peer, size_t peer_cap) {
     for (;;) {
         int fd = accept4(listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
+            /* Responses are written as head + body (sendfile): without
+             * TCP_NODELAY the body's last segment waits for the client's
+             * delayed ACK (40 ms). */
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             if (peer && peer_cap) format_peer(&ss, peer, peer_cap);
             return fd;
         }

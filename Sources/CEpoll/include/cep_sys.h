@@ -49,7 +49,7 @@ void cep_ignore_sigpipe(void);
 /** A listening TCP socket bound to host:port (numeric IPv4 or IPv6 literal,
  *  or "0.0.0.0" / "::"), with SO_REUSEADDR and, if reuse_port, SO_REUSEPORT. */
 int cep_tcp_listen(const char *host, uint16_t port, int backlog, int reuse_port);
-/** accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC; writes the peer as text into
+/** accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC and TCP_NODELAY; writes the peer as text into
  *  peer (e.g. "127.0.0.1:40000"); -EAGAIN when there is nothing to accept. */
 int cep_tcp_accept(int listen_fd, char *peer, size_t peer_cap);
 /** Starts a non-blocking connect to a resolved address (family AF_INET or

@@ -321,6 +321,10 @@ final class UpstreamConnection: EventHandler, TimerTarget {
         rateWindowBytes = 0
         handler?.upstreamReceivedHead(UpstreamResponseHead(status: status, fields: fields, contentLength: contentLength))
         guard state == .readingBody else { return }  // the handler may have cancelled
+        // Content-Length: 0 ends the message with its head (RFC 9112 section 6.3): no body
+        // byte will arrive to trigger the end, so end it now. Redirects and 401s often have
+        // an empty body, and the exchange only follows them once the response ended.
+        if case .length(remaining: 0) = framing { framing = .none }
         if case .none = framing {
             if buffered > 0 { reusable = false }
             finish()
