@@ -444,7 +444,11 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         switch state {
         case .readingHead: setInterest([.readable, .readHangup])
         case .awaitingResponse: setInterest(peerHalfClosed ? [] : [.readHangup])
-        case .writing, .closed: break
+        case .writing:
+            // Level-triggered: a half-close must stop being watched, or it
+            // would wake the loop forever while this response is written.
+            if peerHalfClosed { setInterest(interest.subtracting(.readHangup)) }
+        case .closed: break
         }
     }
 
