@@ -83,7 +83,7 @@ public struct AcceptedMediaTypes: Hashable, Sendable, CustomStringConvertible {
     ) -> (isQ: Bool, isZeroWeight: Bool) {
         let nameStart = index
         while index != value.endIndex, !";,=".utf8.contains(value[index]) { value.formIndex(after: &index) }
-        let name = value[nameStart..<index].trimmingOWSBytes()
+        let name = value[nameStart..<index].trimmingOWS()
         let isQ = name.count == 1 && (name.first! | 0x20) == UInt8(ascii: "q")
         guard index != value.endIndex, value[index] == UInt8(ascii: "=") else { return (isQ, false) }
         value.formIndex(after: &index)
@@ -103,7 +103,7 @@ public struct AcceptedMediaTypes: Hashable, Sendable, CustomStringConvertible {
             }
             value.formIndex(after: &index)
         }
-        return (isQ, isQ && isZeroQValue(value[valueStart..<index].trimmingOWSBytes()))
+        return (isQ, isQ && isZeroQValue(value[valueStart..<index].trimmingOWS()))
     }
 
     /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / …` (RFC 9110 section 12.4.2): true for `0`, `0.`,
@@ -118,7 +118,7 @@ public struct AcceptedMediaTypes: Hashable, Sendable, CustomStringConvertible {
     /// Lowercased `type/subtype` when `bytes` (after trimming OWS) is two tchar tokens around
     /// one `/`; nil otherwise.
     private static func normalizedMediaRange(_ bytes: some Collection<UInt8>) -> String? {
-        let trimmed = bytes.trimmingOWSBytes()
+        let trimmed = bytes.trimmingOWS()
         guard let slash = trimmed.firstIndex(of: UInt8(ascii: "/")) else { return nil }
         let type = trimmed[..<slash]
         let subtype = trimmed[trimmed.index(after: slash)...]
@@ -140,31 +140,5 @@ public struct AcceptedMediaTypes: Hashable, Sendable, CustomStringConvertible {
 
     private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-    }
-}
-
-extension Collection<UInt8> {
-    /// The bytes without leading and trailing OWS (SP / HTAB, RFC 9110 section 5.6.3).
-    fileprivate func trimmingOWSBytes() -> SubSequence {
-        let isOWS: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-        guard let first = firstIndex(where: { !isOWS($0) }) else { return self[endIndex..<endIndex] }
-        var last = first
-        var index = first
-        while index != endIndex {
-            if !isOWS(self[index]) { last = index }
-            formIndex(after: &index)
-        }
-        return self[first...last]
-    }
-}
-
-extension Substring {
-    /// The text without leading and trailing SP / HTAB.
-    fileprivate func trimmingOWS() -> Substring {
-        let isOWS: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isOWS($0) }), let last = lastIndex(where: { !isOWS($0) }) else {
-            return self[endIndex...]
-        }
-        return self[first...last]
     }
 }

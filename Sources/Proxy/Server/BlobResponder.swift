@@ -86,47 +86,45 @@ enum BlobResponder {
     /// The blob is cached (or filling) through another repository: ask the
     /// upstream whether this one holds it before serving.
     private static func confirmThenServe(_ request: Request) {
-        let bound = LoopBound(request, loop: request.connection.context.loop)
-        UpstreamHead.request(context: request.connection.context, upstream: request.upstream, repository: request.repository,
-                             kind: .blobs, digest: request.digest, clientAddress: request.connection.clientAddress) { answer in
-            let request = bound.value
-            switch answer {
-            case .success(let head) where head.status == 200:
-                request.shared.links.link(upstream: request.upstream.name, repository: request.repository, digest: request.digest)
-                serveLinked(request)
-            case .success(let head):
-                let failure = UpstreamFailure.status(head, upstream: request.upstream.name, notFound: .blobUnknown(request.digest))
-                request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter, headOnly: request.headOnly)
-            case .failure(let error):
-                let failure = UpstreamFailure.transport(error, upstream: request.upstream.name)
-                request.connection.respond(request.id, error: failure.error, headOnly: request.headOnly)
-            }
+        withUpstreamHead(request, outcome: nil) { request, _ in
+            serveLinked(request)
         }
     }
 
     /// HEAD for a blob that is neither cached nor filling: an upstream HEAD,
     /// so no body is downloaded.
     private static func headFromUpstream(_ request: Request) {
-        let bound = LoopBound(request, loop: request.connection.context.loop)
+        withUpstreamHead(request, outcome: .pass) { request, head in
+            guard let length = head.contentLength else {
+                request.connection.respond(request.id, error: .upstreamError("upstream \(request.upstream.name) sent no Content-Length"),
+                                           headOnly: true, outcome: .pass)
+                return
+            }
+            request.connection.respond(request.id, head: ResponseHead(status: 200, fields: blobFields(request.digest)),
+                                       body: .declaredLength(length), headOnly: true, outcome: .pass)
+        }
+    }
+
+    /// Sends (or joins) the upstream HEAD for the request's repository and
+    /// digest. A 200 links the repository to the digest and runs `found`;
+    /// anything else answers the client with the mapped error.
+    private static func withUpstreamHead(_ request: Request, outcome: CacheOutcome?,
+                                         found: @escaping (Request, UpstreamResponseHead) -> Void) {
+        let bound = LoopBound((request, found), loop: request.connection.context.loop)
         UpstreamHead.request(context: request.connection.context, upstream: request.upstream, repository: request.repository,
                              kind: .blobs, digest: request.digest, clientAddress: request.connection.clientAddress) { answer in
-            let request = bound.value
+            let (request, found) = bound.value
             switch answer {
             case .success(let head) where head.status == 200:
-                guard let length = head.contentLength else {
-                    request.connection.respond(request.id, error: .upstreamError("upstream \(request.upstream.name) sent no Content-Length"),
-                                               headOnly: true, outcome: .pass)
-                    return
-                }
                 request.shared.links.link(upstream: request.upstream.name, repository: request.repository, digest: request.digest)
-                request.connection.respond(request.id, head: ResponseHead(status: 200, fields: blobFields(request.digest)),
-                                           body: .declaredLength(length), headOnly: true, outcome: .pass)
+                found(request, head)
             case .success(let head):
                 let failure = UpstreamFailure.status(head, upstream: request.upstream.name, notFound: .blobUnknown(request.digest))
-                request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter, headOnly: true, outcome: .pass)
+                request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter,
+                                           headOnly: request.headOnly, outcome: outcome)
             case .failure(let error):
                 let failure = UpstreamFailure.transport(error, upstream: request.upstream.name)
-                request.connection.respond(request.id, error: failure.error, headOnly: true, outcome: .pass)
+                request.connection.respond(request.id, error: failure.error, headOnly: request.headOnly, outcome: outcome)
             }
         }
     }
