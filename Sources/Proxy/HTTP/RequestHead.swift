@@ -22,6 +22,9 @@ public struct RequestHead: Sendable {
     public var range: String?
     /// The `If-None-Match` field value, if any.
     public var ifNoneMatch: String?
+    /// The `X-Forwarded-For` field values joined, if any (Cistern appends
+    /// the client's address when it asks the upstream).
+    public var forwardedFor: String?
     /// Declared body framing: `Content-Length` (or -1) and chunked.
     public var contentLength: Int64
     public var chunked: Bool
@@ -45,6 +48,7 @@ public struct RequestHead: Sendable {
         acceptValues = []
         range = nil
         ifNoneMatch = nil
+        forwardedFor = nil
         guard let fields = head.fields else { return }
         for i in 0..<Int(head.field_count) {
             let field = fields[i]
@@ -56,6 +60,9 @@ public struct RequestHead: Sendable {
                 range = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "if-none-match") {
                 ifNoneMatch = String(decoding: value, as: UTF8.self)
+            } else if HeaderName.equals(name, "x-forwarded-for") {
+                let text = String(decoding: value, as: UTF8.self)
+                forwardedFor = forwardedFor.map { $0 + ", " + text } ?? text
             }
         }
     }

@@ -37,7 +37,7 @@ final class FillDriver: UpstreamResponseHandler {
         let request = UpstreamRequest(
             method: .get, origin: upstream.origin,
             pathAndQuery: "\(upstream.basePath)/v2/\(name.string)/blobs/\(fill.digest.string)",
-            fields: [("Accept-Encoding", "identity"), ("X-Forwarded-For", clientAddress)])
+            fields: [("Accept-Encoding", "identity")] + UpstreamRequest.forwardedFor(clientAddress))
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
                                         scope: UpstreamRegistry.pullScope(name), handler: self)
         self.exchange = exchange

@@ -254,7 +254,7 @@ final class ManifestLookup {
     }
 
     private func send(method: HTTPMethod, reference: Reference, handler: UpstreamResponseHandler) {
-        var fields: [(name: String, value: String)] = [("X-Forwarded-For", clientAddress)]
+        var fields = UpstreamRequest.forwardedFor(clientAddress)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: method, origin: upstream.origin,
                                       pathAndQuery: "\(upstream.basePath)/v2/\(repository.string)/manifests/\(reference.string)",

@@ -80,7 +80,7 @@ final class Prefetcher: Sendable {
             }
             let driver = FillDriver(fill: fill, context: job.context, upstream: job.upstream)
             driver.onFinish = { [self] in finished() }
-            driver.start(clientAddress: "prefetch")
+            driver.start(clientAddress: "")
         case .manifest(let digest):
             if shared.manifests.contains(digest) {
                 finished()
@@ -88,7 +88,7 @@ final class Prefetcher: Sendable {
             }
             let accept = AcceptedMediaTypes(headerValues: [MediaType.allManifestTypes.joined(separator: ", ")])
             ManifestLookup(context: job.context, upstream: job.upstream, repository: job.repository, reference: .digest(digest),
-                           accept: accept, clientAddress: "prefetch").run { [self] result in
+                           accept: accept, clientAddress: "").run { [self] result in
                 if case .success(let answer) = result {
                     manifestFetched(answer.manifest, upstream: job.upstream, repository: job.repository, context: job.context)
                 }

@@ -19,7 +19,7 @@ enum UpstreamHead {
         guard shared.headFlights.join(key, loop: context.loop, completion: completion) else { return }
         let request = UpstreamRequest(method: .head, origin: upstream.origin,
                                       pathAndQuery: "\(upstream.basePath)/v2/\(repository.string)/\(kind.rawValue)/\(digest.string)",
-                                      fields: [("X-Forwarded-For", clientAddress)])
+                                      fields: UpstreamRequest.forwardedFor(clientAddress))
         let handler = BufferedUpstreamResponse(limit: 0) { result in
             switch result {
             case .success(let (head, _)):

@@ -78,7 +78,7 @@ enum BlobResponder {
             attach(request, fill: fill, outcome: .joined)
         case .started(let fill):
             FillDriver(fill: fill, context: request.connection.context, upstream: request.upstream)
-                .start(clientAddress: request.connection.clientAddress)
+                .start(clientAddress: request.connection.forwardedFor)
             attach(request, fill: fill, outcome: .miss)
         }
     }
@@ -112,7 +112,7 @@ enum BlobResponder {
                                          found: @escaping (Request, UpstreamResponseHead) -> Void) {
         let bound = LoopBound((request, found), loop: request.connection.context.loop)
         UpstreamHead.request(context: request.connection.context, upstream: request.upstream, repository: request.repository,
-                             kind: .blobs, digest: request.digest, clientAddress: request.connection.clientAddress) { answer in
+                             kind: .blobs, digest: request.digest, clientAddress: request.connection.forwardedFor) { answer in
             let (request, found) = bound.value
             switch answer {
             case .success(let head) where head.status == 200:

@@ -32,7 +32,7 @@ enum ManifestResponder {
         }
         guard leader else { return }
         ManifestLookup(context: context, upstream: upstream, repository: repository, reference: reference,
-                       accept: accept, clientAddress: connection.clientAddress).run { result in
+                       accept: accept, clientAddress: connection.forwardedFor).run { result in
             shared.manifestFlights.complete(flightKey, with: result, followerAnswer: FlightTable.joined)
         }
     }

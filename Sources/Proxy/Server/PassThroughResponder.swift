@@ -15,7 +15,7 @@ final class PassThroughResponder {
         if let last = query.last { parameters.append("last=\(TokenRequest.percentEncoded(last))") }
         if let artifactType = query.artifactType { parameters.append("artifactType=\(TokenRequest.percentEncoded(artifactType))") }
         let path = "\(upstream.basePath)/v2/\(repository.string)/\(endpoint)" + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
-        var fields: [(name: String, value: String)] = [("X-Forwarded-For", connection.clientAddress)]
+        var fields = UpstreamRequest.forwardedFor(connection.forwardedFor)
         let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: .get, origin: upstream.origin, pathAndQuery: path, fields: fields)

@@ -23,7 +23,16 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
 
     let fd: Int32
     let peer: String
-    /// The client's IP address without the port, for `X-Forwarded-For`.
+    /// The `X-Forwarded-For` value for upstream requests made for the
+    /// current request: the client's own list (if it sent one) with the
+    /// client's address appended.
+    var forwardedFor: String {
+        if let forwarded = requestForwardedFor, !forwarded.isEmpty { return forwarded + ", " + clientAddress }
+        return clientAddress
+    }
+    private var requestForwardedFor: String?
+
+    /// The client's IP address without the port.
     var clientAddress: String {
         if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {
             return String(peer[peer.index(after: peer.startIndex)..<close])
@@ -194,6 +203,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         if requestStart == 0 { requestStart = MonotonicClock.now() }
         logMethod = head.method
         logTarget = head.target
+        requestForwardedFor = head.forwardedFor
         // Bodies are not read: a request that carries one is answered and
         // the connection closed, so its body is never taken for a request.
         keepAlive = head.keepAlive && !head.hasBody
