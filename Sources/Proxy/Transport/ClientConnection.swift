@@ -297,7 +297,16 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
 
     /// Writes as much of the response as the socket takes now.
     private func flush() {
+        // Fairness: one fast reader must not keep the loop to itself. After
+        // `flushBudget` bytes the connection yields; its socket is still
+        // writable, so the next epoll turn comes straight back to it after
+        // everyone else's events.
+        flushBudgetSpent = 0
         while state == .writing {
+            if flushBudgetSpent >= ClientConnection.flushBudget {
+                waitWritable()
+                return
+            }
             if pendingOffset < pending.count {
                 let n = pending.withUnsafeBytes { raw in
                     cep_write(fd, raw.baseAddress! + pendingOffset, raw.count - pendingOffset)
@@ -349,7 +358,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
     /// sendfile from `file` up to `limit`. Returns false when the flush must
     /// stop (the socket is full or the connection closed).
     private func send(file: SharedFile, upTo limit: Int64) -> Bool {
-        let count = Int(min(limit - bodyOffset, 1 << 30))
+        let count = Int(min(limit - bodyOffset, Int64(ClientConnection.flushBudget)))
         let before = bodyOffset
         let n = cep_sendfile(fd, file.descriptor, &bodyOffset, count)
         if n > 0 {
@@ -386,7 +395,12 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         }
     }
 
+    /// Bytes one connection may write per loop turn before yielding.
+    static let flushBudget = 1 << 20
+    private var flushBudgetSpent = 0
+
     private func progressed(_ n: Int) {
+        flushBudgetSpent += n
         bytesSent += Int64(n)
         setDeadline(MonotonicClock.now() + nanoseconds(\.clientWriteStall))
     }

@@ -245,9 +245,22 @@ final class UpstreamConnection: EventHandler, TimerTarget {
 
     // MARK: Reading
 
+    /// Bytes read per loop turn before yielding to the loop's other events.
+    private static let readBudget = 4 << 20
+
     private func readAvailable() {
-        // Drain what is there (TLS may hold decrypted bytes epoll cannot see).
+        // Drain what is there, up to a budget so that a fast upstream cannot
+        // keep the loop from its clients. Plain sockets stay readable (level
+        // triggered); TLS may hold decrypted bytes epoll cannot see, so it
+        // resumes at the end of this loop turn.
+        var budget = UpstreamConnection.readBudget
         while state == .awaitingHead || state == .readingBody {
+            if budget <= 0 {
+                if tls != nil {
+                    loop.deferToEndOfTurn { [weak self] in self?.readAvailable() }
+                }
+                return
+            }
             let room = UpstreamConnection.bufferCapacity - buffered
             if room == 0 {
                 fail(.malformedResponse("response head larger than \(UpstreamConnection.bufferCapacity) bytes"))
@@ -256,6 +269,7 @@ final class UpstreamConnection: EventHandler, TimerTarget {
             let n = transportRead(buffer + buffered, room)
             if n > 0 {
                 receivedAnything = true
+                budget -= n
                 buffered += n
                 touch()
                 if state == .awaitingHead {
