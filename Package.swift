@@ -8,12 +8,14 @@ let package = Package(
     products: [
         .executable(name: "cistern", targets: ["ProxyMain"]),
         .library(name: "Proxy", targets: ["Proxy"]),
+        .executable(name: "cistern-bench", targets: ["cistern-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Mechanism only: syscalls, the HTTP/1.1 parser, OpenSSL and zlib over caller buffers.
@@ -44,6 +46,22 @@ let package = Package(
                 "Proxy", "CEpoll",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // bench/: the load harness (issue 5). Load generator, counting origin and report logic.
+        .target(
+            name: "BenchCore",
+            dependencies: ["CEpoll", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "bench/Sources/BenchCore"
+        ),
+        .executableTarget(
+            name: "cistern-bench",
+            dependencies: ["BenchCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "bench/Sources/cistern-bench"
+        ),
+        .testTarget(
+            name: "BenchTests",
+            dependencies: ["BenchCore"],
+            path: "bench/Tests/BenchTests"
         ),
     ]
 )
