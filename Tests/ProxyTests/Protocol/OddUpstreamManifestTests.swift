@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+
+/// Upstreams that bend the protocol (issue 4 item 8.9), from the fake upstream: whatever the
+/// upstream's framing, encoding, ETag or digest field, the client gets the identity bytes with
+/// their true digest and length; bytes that do not match a requested digest, and manifests over
+/// 4 MiB, are refused and nothing is cached.
+@Suite struct OddUpstreamManifestTests {
+    private static let repository = "odd/app"
+    private static let tagPath = "/v2/\(repository)/manifests/v1"
+
+    /// An OCI manifest of exactly `byteCount` bytes (padded inside an annotation).
+    private static func manifestBytes(byteCount: Int = 600) -> [UInt8] {
+        let head = #"{"schemaVersion":2,"mediaType":"\#(FixtureMediaType.ociManifest)","config":{},"layers":[],"annotations":{"pad":""#
+        let tail = #""}}"#
+        let padding = byteCount - head.utf8.count - tail.utf8.count
+        precondition(padding >= 0, "manifest too small for its frame")
+        return Array(head.utf8) + Array(repeating: UInt8(ascii: "p"), count: padding) + Array(tail.utf8)
+    }
+
+    private static func start(_ bytes: [UInt8]) async throws -> (upstream: FakeUpstream, cistern: CisternInstance, digest: String) {
+        let upstream = try FakeUpstream()
+        // Off the pool: the fake hashes the bytes, which takes a while for 4 MiB in a debug build.
+        let digest = try await OffPool.run {
+            upstream.addManifest(repository: repository, tag: "v1", bytes: bytes, mediaType: FixtureMediaType.ociManifest)
+        }
+        let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!)
+        return (upstream, cistern, digest)
+    }
+
+    /// Whether the cache holds a manifest file for `digest`.
+    private static func isCached(_ digest: String, in cistern: CisternInstance) -> Bool {
+        let hex = digest.dropFirst("sha256:".count)
+        let path = cistern.cacheDirectory.appendingPathComponent("manifests/sha256/\(hex.prefix(2))/\(hex)").path
+        return FileManager.default.fileExists(atPath: path)
+    }
+
+    /// GETs then HEADs `target` through Cistern and checks both against the identity bytes.
+    private static func expectIdentity(_ cistern: CisternInstance, _ target: String, bytes: [UInt8], digest: String,
+                                       _ label: String) async throws {
+        for method in ["GET", "HEAD"] {
+            let response = try await OffPool.fetch(port: cistern.port, method: method, target)
+            #expect(response.statusCode == 200, "\(label) \(method)")
+            #expect(response.header("Docker-Content-Digest") == digest, "\(label) \(method)")
+            #expect(response.header("ETag") == "\"\(digest)\"", "\(label) \(method)")
+            #expect(response.header("Content-Length") == String(bytes.count), "\(label) \(method)")
+            #expect(response.header("Content-Encoding") == nil, "\(label) \(method)")
+            #expect(response.header("Content-Type") == FixtureMediaType.ociManifest, "\(label) \(method)")
+            #expect(response.body == (method == "GET" ? bytes : []), "\(label) \(method)")
+        }
+    }
+
+    @Test(arguments: [
+        ("an ETag that is not a digest", FakeUpstream.Behaviour.etag("\"opaque-version-7\"")),
+        ("no Docker-Content-Digest", .omitDigestHeader),
+        ("a chunked body", .chunked(chunkByteCount: 97)),
+    ])
+    func theClientGetsTheIdentityBytesWithTheirDigestDespite(_ label: String, _ behaviour: FakeUpstream.Behaviour) async throws {
+        let bytes = Self.manifestBytes()
+        let (upstream, cistern, digest) = try await Self.start(bytes)
+        defer { upstream.stop() }
+        upstream.setBehaviour(behaviour)
+        // By digest first, so both requests are fetched from the odd upstream (a tag
+        // without a record always is; a digest is not once the tag brought it in).
+        try await Self.expectIdentity(cistern, "/v2/\(Self.repository)/manifests/\(digest)", bytes: bytes, digest: digest, "\(label), by digest")
+        try await Self.expectIdentity(cistern, Self.tagPath, bytes: bytes, digest: digest, "\(label), by tag")
+        #expect(upstream.requestCount(method: "GET", path: Self.tagPath) == 1)
+        #expect(Self.isCached(digest, in: cistern))
+    }
+
+    @Test func aGzipEncodedManifestReachesTheClientAsItsIdentityBytes() async throws {
+        let bytes = Self.manifestBytes()
+        let (upstream, cistern, digest) = try await Self.start(bytes)
+        defer { upstream.stop() }
+        let compressed = try #require(try await OffPool.run { FakeUpstream.runGzip(bytes) })
+        #expect(compressed.count < bytes.count)
+        // Sent whatever Accept-Encoding said, as some misconfigured front ends do.
+        upstream.setBehaviour(.status(200, headers: [
+            TestHeaderField("Content-Type", FixtureMediaType.ociManifest),
+            TestHeaderField("Content-Encoding", "gzip"),
+            TestHeaderField("Docker-Content-Digest", digest),
+        ], body: compressed), for: .route(.manifest), method: "GET")
+        try await Self.expectIdentity(cistern, Self.tagPath, bytes: bytes, digest: digest, "gzip")
+        #expect(Self.isCached(digest, in: cistern))
+    }
+
+    @Test func aManifestWhoseBytesDoNotMatchTheRequestedDigestIsRefusedWith502AndNotCached() async throws {
+        let bytes = Self.manifestBytes()
+        let (upstream, cistern, digest) = try await Self.start(bytes)
+        defer { upstream.stop() }
+        let target = "/v2/\(Self.repository)/manifests/\(digest)"
+        let wrong = upstream.setBehaviour(.wrongBytes(), for: .digest(digest))
+        for attempt in 1...2 {
+            let response = try await OffPool.fetch(port: cistern.port, target)
+            #expect(response.statusCode == 502, "attempt \(attempt)")
+            #expect(OCIErrorDocument(response.body)?.codes == ["UPSTREAM_ERROR"], "attempt \(attempt): \(response.bodyText)")
+            #expect(!Self.isCached(digest, in: cistern), "attempt \(attempt)")
+        }
+        // Nothing was cached, so each attempt went upstream; once it behaves, the real bytes.
+        #expect(upstream.requestCount(method: "GET", path: target) == 2)
+        upstream.removeBehaviour(wrong)
+        try await Self.expectIdentity(cistern, target, bytes: bytes, digest: digest, "after the fault")
+    }
+
+    @Test func aManifestOfExactly4MiBIsServedAndOneByteMoreIsRefusedAndNotCached() async throws {
+        let limit = 4 * 1024 * 1024
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let fits = Self.manifestBytes(byteCount: limit)
+        let tooLarge = Self.manifestBytes(byteCount: limit + 1)
+        let digests = try await OffPool.run {
+            [upstream.addManifest(repository: Self.repository, tag: "fits", bytes: fits, mediaType: FixtureMediaType.ociManifest),
+             upstream.addManifest(repository: Self.repository, tag: "large", bytes: tooLarge, mediaType: FixtureMediaType.ociManifest)]
+        }
+        let (fitsDigest, tooLargeDigest) = (digests[0], digests[1])
+        let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!)
+
+        try await Self.expectIdentity(cistern, "/v2/\(Self.repository)/manifests/fits", bytes: fits, digest: fitsDigest, "4 MiB")
+        for reference in ["large", tooLargeDigest] {
+            let response = try await OffPool.fetch(port: cistern.port, "/v2/\(Self.repository)/manifests/\(reference)")
+            #expect(response.statusCode == 400, "\(reference)")
+            #expect(OCIErrorDocument(response.body)?.codes == ["MANIFEST_INVALID"], "\(reference): \(response.bodyText)")
+        }
+        #expect(!Self.isCached(tooLargeDigest, in: cistern))
+    }
+
+    @Test func aGzipEncodedManifestThatInflatesToMoreThan4MiBIsRefusedAndNotCached() async throws {
+        let limit = 4 * 1024 * 1024
+        let bytes = Self.manifestBytes(byteCount: limit + 1)
+        let (upstream, cistern, digest) = try await Self.start(bytes)
+        defer { upstream.stop() }
+        let compressed = try #require(try await OffPool.run { FakeUpstream.runGzip(bytes) })
+        #expect(compressed.count < 64 * 1024, "highly compressible padding")
+        upstream.setBehaviour(.status(200, headers: [
+            TestHeaderField("Content-Type", FixtureMediaType.ociManifest),
+            TestHeaderField("Content-Encoding", "gzip"),
+            TestHeaderField("Docker-Content-Digest", digest),
+        ], body: compressed), for: .route(.manifest), method: "GET")
+        let response = try await OffPool.fetch(port: cistern.port, Self.tagPath)
+        #expect(response.statusCode == 400)
+        #expect(OCIErrorDocument(response.body)?.codes == ["MANIFEST_INVALID"], "\(response.bodyText)")
+        #expect(!Self.isCached(digest, in: cistern))
+    }
+}
