@@ -25,13 +25,24 @@ public struct ManifestStore: Sendable {
 
     let blobs: BlobStore
     var layout: CacheLayout { blobs.layout }
+    /// Recently used manifests in memory, so that manifest hits (the most
+    /// frequent small request) cost no file I/O.
+    private let memory: ManifestMemoryCache
 
-    public init(blobs: BlobStore) {
+    public init(blobs: BlobStore, memoryByteCount: Int = 64 * 1024 * 1024) {
         self.blobs = blobs
+        memory = ManifestMemoryCache(capacityByteCount: memoryByteCount)
     }
 
     /// Reads the manifest `digest`, or nil on a miss or an unreadable file.
     public func read(_ digest: Digest) -> StoredManifest? {
+        if let cached = memory.get(digest) { return cached }
+        guard let manifest = readFromDisk(digest) else { return nil }
+        memory.put(manifest)
+        return manifest
+    }
+
+    private func readFromDisk(_ digest: Digest) -> StoredManifest? {
         let fd = cep_open_read(layout.manifestPath(digest))
         guard fd >= 0 else { return nil }
         let file = SharedFile(descriptor: fd)
@@ -45,7 +56,7 @@ public struct ManifestStore: Sendable {
 
     /// Whether the manifest `digest` is stored.
     public func contains(_ digest: Digest) -> Bool {
-        cep_stat_size(layout.manifestPath(digest)) >= 0
+        memory.get(digest) != nil || cep_stat_size(layout.manifestPath(digest)) >= 0
     }
 
     /// Stores a verified manifest (write to a temporary file, fsync, rename).
@@ -58,6 +69,7 @@ public struct ManifestStore: Sendable {
         do {
             _ = try SystemError.check(written, "write \(path)")
             try blobs.commitManifest(temporaryPath: path, file: file, digest: manifest.digest)
+            memory.put(manifest)
         } catch {
             blobs.discard(temporaryPath: path)
             throw error

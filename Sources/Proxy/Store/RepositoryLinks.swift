@@ -12,8 +12,15 @@ import CEpoll
 /// Cistern serves what it served before without asking the upstream.
 /// Thread-safe: the set is behind a pthread lock; marker creation is atomic.
 public final class RepositoryLinks: Sendable {
+    private struct Key: Hashable {
+        var upstream: String
+        var repository: RepositoryName
+        var digest: Digest
+    }
+
     private let root: String
-    private let known = Locked<Set<String>>([])
+    /// Links confirmed in this process (no path building on the hit path).
+    private let known = Locked<Set<Key>>([])
 
     public init(layout: CacheLayout) {
         root = layout.root + "/links"
@@ -26,17 +33,17 @@ public final class RepositoryLinks: Sendable {
 
     /// Whether `repository` of `upstream` is known to hold `digest`.
     public func isLinked(upstream: String, repository: RepositoryName, digest: Digest) -> Bool {
-        let (_, file) = path(upstream: upstream, repository: repository, digest: digest)
-        if known.withLock({ $0.contains(file) }) { return true }
-        guard cep_stat_size(file) >= 0 else { return false }
-        known.withLock { _ = $0.insert(file) }
+        let key = Key(upstream: upstream, repository: repository, digest: digest)
+        if known.withLock({ $0.contains(key) }) { return true }
+        guard cep_stat_size(path(upstream: upstream, repository: repository, digest: digest).file) >= 0 else { return false }
+        known.withLock { _ = $0.insert(key) }
         return true
     }
 
     /// Records that `repository` of `upstream` holds `digest`.
     public func link(upstream: String, repository: RepositoryName, digest: Digest) {
         let (directory, file) = path(upstream: upstream, repository: repository, digest: digest)
-        let inserted = known.withLock { $0.insert(file).inserted }
+        let inserted = known.withLock { $0.insert(Key(upstream: upstream, repository: repository, digest: digest)).inserted }
         guard inserted, cep_stat_size(file) < 0, cep_mkdir_p(directory) == 0 else { return }
         let fd = cep_open_create(file)
         if fd >= 0 { _ = cep_close(fd) }

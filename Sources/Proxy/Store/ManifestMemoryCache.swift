@@ -1,0 +1,55 @@
+/// Committed manifests kept in memory, bounded by their total size: the
+/// least recently used are dropped first. Only ever holds manifests that are
+/// also committed on disk, so dropping one costs a file read, never a fetch.
+///
+/// Thread-safe: behind a pthread lock; a hit is one dictionary lookup and a
+/// counter update under it.
+final class ManifestMemoryCache: Sendable {
+    private struct Entry {
+        var manifest: StoredManifest
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var entries: [Digest: Entry] = [:]
+        var byteCount = 0
+        var clock: UInt64 = 0
+    }
+
+    let capacityByteCount: Int
+    private let state = Locked(State())
+
+    init(capacityByteCount: Int) {
+        self.capacityByteCount = capacityByteCount
+    }
+
+    func get(_ digest: Digest) -> StoredManifest? {
+        state.withLock { state in
+            guard var entry = state.entries[digest] else { return nil }
+            state.clock &+= 1
+            entry.lastUse = state.clock
+            state.entries[digest] = entry
+            return entry.manifest
+        }
+    }
+
+    func put(_ manifest: StoredManifest) {
+        let size = manifest.bytes.count + manifest.mediaType.utf8.count
+        guard size <= capacityByteCount / 4 else { return }
+        state.withLock { state in
+            state.clock &+= 1
+            if let old = state.entries.updateValue(Entry(manifest: manifest, lastUse: state.clock), forKey: manifest.digest) {
+                state.byteCount -= old.manifest.bytes.count + old.manifest.mediaType.utf8.count
+            }
+            state.byteCount += size
+            if state.byteCount > capacityByteCount {
+                // Evict the older half by last use: amortised O(1) per put.
+                let sorted = state.entries.sorted { $0.value.lastUse < $1.value.lastUse }
+                for (digest, entry) in sorted.prefix(sorted.count / 2) {
+                    state.entries[digest] = nil
+                    state.byteCount -= entry.manifest.bytes.count + entry.manifest.mediaType.utf8.count
+                }
+            }
+        }
+    }
+}
