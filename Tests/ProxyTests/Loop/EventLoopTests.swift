@@ -1,0 +1,117 @@
+import CEpoll
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+@testable import Proxy
+
+/// The event loop on its own: cross-thread tasks run on the loop's thread
+/// exactly once each, timers fire at (not before) their deadline and only for
+/// live targets, and readiness reaches the registered handler until it is
+/// deregistered.
+@Suite struct EventLoopTests {
+    /// Runs `loop` on its own thread for the duration of `body`.
+    private func withRunningLoop(_ body: (EventLoop) throws -> Void) throws {
+        let loop = try EventLoop(index: 0)
+        let thread = LoopThread.spawn(name: "test-loop") { loop.run() }
+        defer {
+            loop.stop()
+            LoopThread.join(thread)
+        }
+        try body(loop)
+    }
+
+    private func waitUntil(_ condition: () -> Bool) {
+        let deadline = Date().addingTimeInterval(10)
+        while !condition() && Date() < deadline { usleep(1_000) }
+    }
+
+    @Test func tasksFromManyThreadsEachRunOnceOnTheLoopThread() throws {
+        try withRunningLoop { loop in
+            let ran = Atomic<Int>(0)
+            let offLoop = Atomic<Int>(0)
+            let threads = (0..<4).map { _ in
+                LoopThread.spawn(name: "producer") {
+                    for _ in 0..<1000 {
+                        loop.execute {
+                            if !loop.inLoop { offLoop.add(1, ordering: .relaxed) }
+                            ran.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+            }
+            threads.forEach(LoopThread.join)
+            waitUntil { ran.load(ordering: .relaxed) == 4000 }
+            #expect(ran.load(ordering: .relaxed) == 4000)
+            #expect(offLoop.load(ordering: .relaxed) == 0)
+        }
+    }
+
+    final class DroppedTimer: TimerTarget {
+        func timerFired(now: Int64) { Issue.record("a released timer target was called") }
+    }
+
+    final class RecordingTimer: TimerTarget, Sendable {
+        let firedAt = Atomic<Int64>(0)
+        func timerFired(now: Int64) { firedAt.store(now, ordering: .relaxed) }
+    }
+
+    @Test func timersFireAtTheirDeadlineAndNeverForReleasedTargets() throws {
+        try withRunningLoop { loop in
+            let kept = RecordingTimer()
+            let armedAt = MonotonicClock.now()
+            let deadline = armedAt + 50_000_000
+            loop.execute {
+                loop.arm(kept, at: deadline)
+                // A target that is gone before its deadline is never called.
+                loop.arm(DroppedTimer(), at: deadline)
+            }
+            waitUntil { kept.firedAt.load(ordering: .relaxed) != 0 }
+            let fired = kept.firedAt.load(ordering: .relaxed)
+            #expect(fired >= deadline)
+            if ProcessInfo.processInfo.environment["CISTERN_SANITIZER"] == nil {
+                #expect(fired - deadline < 2_000_000_000)
+            }
+        }
+    }
+
+    /// `@unchecked Sendable`: `fd` is immutable and `count` atomic; the
+    /// handler is only called on the loop thread.
+    final class CountingHandler: EventHandler, @unchecked Sendable {
+        let count = Atomic<Int>(0)
+        let fd: Int32
+        init(fd: Int32) { self.fd = fd }
+        func handleEvents(_ events: EventLoop.Events) {
+            var byte: UInt8 = 0
+            while read(fd, &byte, 1) == 1 { count.add(1, ordering: .relaxed) }
+        }
+    }
+
+    @Test func readinessReachesTheHandlerUntilItIsDeregistered() throws {
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        let watched = pair[0]
+        try withRunningLoop { loop in
+            let handler = CountingHandler(fd: pair[0])
+            let registration = Locked<Registration?>(nil)
+            loop.execute {
+                registration.withLock { $0 = try? loop.register(fd: watched, events: [.readable], handler: handler) }
+            }
+            waitUntil { registration.withLock { $0 != nil } }
+            _ = write(pair[1], "abc", 3)
+            waitUntil { handler.count.load(ordering: .relaxed) == 3 }
+            #expect(handler.count.load(ordering: .relaxed) == 3)
+
+            let done = Atomic<Bool>(false)
+            loop.execute {
+                if let value = registration.withLock({ $0 }) { loop.deregister(fd: watched, registration: value) }
+                done.store(true, ordering: .relaxed)
+            }
+            waitUntil { done.load(ordering: .relaxed) }
+            _ = write(pair[1], "d", 1)
+            usleep(100_000)
+            #expect(handler.count.load(ordering: .relaxed) == 3)
+        }
+    }
+}
