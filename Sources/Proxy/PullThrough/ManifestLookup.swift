@@ -178,6 +178,12 @@ final class ManifestLookup {
             serveStaleOrFail(failure, stored: stored, record: record)
             return
         }
+        if failure.allowsStale {
+            shared.logger.warning("manifest fetch failed: upstream unavailable", metadata: [
+                "upstream": "\(upstream.name)", "repository": "\(repository)", "reference": "\(reference)",
+                "status": "\(failure.error.status)", "reason": "\(failure.error.detail ?? failure.error.message)",
+            ])
+        }
         finish(.failure(failure))
     }
 

@@ -50,7 +50,7 @@ import Testing
         let mount = try TmpfsMount(byteCount: 4 * 1024 * 1024)
         // Fill most of the disk so the blob cannot fit.
         let filler = mount.path + "/filler"
-        FileManager.default.createFile(atPath: filler, contents: Data(repeating: 1, count: 3 * 1024 * 1024))
+        _ = FileManager.default.createFile(atPath: filler, contents: Data(repeating: 1, count: 3 * 1024 * 1024))
         let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!, cacheDirectory: URL(fileURLWithPath: mount.path + "/cache"))
         defer { cistern.stop() }
 
