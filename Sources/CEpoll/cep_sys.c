@@ -220,6 +220,12 @@ int cep_tcp_connect(int family, const uint8_t *addr, uint16_t port) {
     return fd;
 }
 
+int cep_socket_idle_clean(int fd) {
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 1 : 0;
+}
+
 int cep_socket_error(int fd) {
     int err = 0;
     socklen_t len = sizeof err;

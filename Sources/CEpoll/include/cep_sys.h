@@ -56,6 +56,10 @@ int cep_tcp_accept(int listen_fd, char *peer, size_t peer_cap);
  *  AF_INET6, addr 4 or 16 bytes, port host order). Returns the fd; the
  *  connect completes when it becomes writable (then call cep_socket_error). */
 int cep_tcp_connect(int family, const uint8_t *addr, uint16_t port);
+/** Whether an idle socket is still clean: 1 when nothing is pending,
+ *  0 when bytes are waiting or the peer closed (the socket must not be
+ *  reused: the bytes belong to no request we sent). */
+int cep_socket_idle_clean(int fd);
 /** SO_ERROR of a socket as -errno (0 when connected). */
 int cep_socket_error(int fd);
 /** Port a bound socket listens on (host order). */

@@ -8,10 +8,16 @@
 public struct ResponseHead: Sendable {
     public var status: Int
     public var fields: [(name: String, value: String)]
+    /// The digest of the representation, written as `Docker-Content-Digest`
+    /// and as the strong `ETag` (`"<digest>"`) after `fields` (distribution
+    /// spec, "Pulling blobs" / "Pulling manifests"). Kept as a digest rather
+    /// than two field strings so a hit builds no text per request.
+    public var contentDigest: Digest?
 
-    public init(status: Int, fields: [(name: String, value: String)] = []) {
+    public init(status: Int, fields: [(name: String, value: String)] = [], contentDigest: Digest? = nil) {
         self.status = status
         self.fields = fields
+        self.contentDigest = contentDigest
     }
 
     public mutating func add(_ name: String, _ value: String) {
@@ -26,6 +32,14 @@ public struct ResponseHead: Sendable {
     public func serialize(contentLength: Int64?, keepAlive: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + fields.count * 48)
+        serialize(contentLength: contentLength, keepAlive: keepAlive, appendingTo: &out)
+        return out
+    }
+
+    /// Appends the head's bytes to `out` (same bytes as
+    /// `serialize(contentLength:keepAlive:)`); with a reused buffer this
+    /// allocates nothing.
+    public func serialize(contentLength: Int64?, keepAlive: Bool, appendingTo out: inout [UInt8]) {
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(Int64(status), to: &out)
         out.append(0x20)
@@ -35,9 +49,23 @@ public struct ResponseHead: Sendable {
             out.append(contentsOf: field.name.utf8)
             out.append(contentsOf: ": ".utf8)
             // Values come from our own code or upstream fields that the
-            // parser already rejected control characters in; strip CR/LF anyway.
-            for byte in field.value.utf8 where byte != 0x0D && byte != 0x0A { out.append(byte) }
+            // parser already rejected control characters in; strip CR/LF anyway
+            // (one scan, then a bulk copy in the usual case of neither).
+            let value = field.value.utf8
+            if value.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+                for byte in value where byte != 0x0D && byte != 0x0A { out.append(byte) }
+            } else {
+                out.append(contentsOf: value)
+            }
             out.append(contentsOf: "\r\n".utf8)
+        }
+        if let contentDigest {
+            // A digest is `algorithm:hex` of [a-z0-9:] only: nothing to strip.
+            out.append(contentsOf: "Docker-Content-Digest: ".utf8)
+            appendDigest(contentDigest, to: &out)
+            out.append(contentsOf: "\r\nETag: \"".utf8)
+            appendDigest(contentDigest, to: &out)
+            out.append(contentsOf: "\"\r\n".utf8)
         }
         if let contentLength {
             out.append(contentsOf: "Content-Length: ".utf8)
@@ -46,7 +74,12 @@ public struct ResponseHead: Sendable {
         }
         if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) }
         out.append(contentsOf: "\r\n".utf8)
-        return out
+    }
+
+    private func appendDigest(_ digest: Digest, to out: inout [UInt8]) {
+        out.append(contentsOf: digest.algorithm.rawValue.utf8)
+        out.append(0x3A)
+        out.append(contentsOf: digest.hex.utf8)
     }
 
     /// The reason phrase for `status` (RFC 9110 section 15).

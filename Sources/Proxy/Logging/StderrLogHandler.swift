@@ -67,7 +67,12 @@ public struct StderrLogHandler: LogHandler {
         Self.formatLine(
             into: &line, time: Self.realtimeNow(), level: event.level, label: label,
             message: event.message.description, metadata: merged)
-        Self.writeAll(line, to: fileDescriptor)
+        if fileDescriptor == 2 {
+            // Through the writer thread: a loop never blocks on a stalled stderr.
+            LogWriter.standardError.enqueue(line)
+        } else {
+            Self.writeAll(line, to: fileDescriptor)
+        }
     }
 
     /// Appends one complete log line, ending in `\n`, to `line`.

@@ -65,7 +65,7 @@ final class FillDriver: UpstreamResponseHandler {
             return
         }
         if let window = fill.memoryWindow {
-            window.append(bytes)
+            guard window.append(bytes) else { return failForMemoryBudget() }
         } else if let file = fill.file {
             let rc = cep_pwrite_all(file.descriptor, bytes.baseAddress, bytes.count, written)
             if rc != bytes.count {
@@ -75,13 +75,20 @@ final class FillDriver: UpstreamResponseHandler {
                 shared.logger.warning("cache write failed; streaming from memory without caching", metadata: [
                     "digest": "\(fill.digest)", "error": "\(error)", "offset": "\(written)",
                 ])
-                fill.startMemoryWindow(at: written).append(bytes)
+                guard fill.startMemoryWindow(at: written).append(bytes) else { return failForMemoryBudget() }
             }
         }
         hasher.update(bytes)
         written += Int64(bytes.count)
         shared.metrics.bytesReceivedFromUpstream(bytes.count)
         fill.published(writtenBytes: written)
+    }
+
+    /// The cache cannot take the blob and the memory windows are all in use.
+    private func failForMemoryBudget() {
+        shared.logger.warning("cache not writable and memory windows exhausted; failing the fill", metadata: ["digest": "\(fill.digest)"])
+        finish(.failed(UpstreamFailure(RegistryError(code: .upstreamUnavailable, status: 503,
+                                                     message: "cache full: cannot stream this blob now", detail: "\(fill.digest)"))))
     }
 
     func upstreamFinished() {

@@ -36,7 +36,7 @@ final class ManifestLookup {
 
     var tagKey: TagKey? {
         guard case .tag(let tag) = reference else { return nil }
-        return TagKey(upstream: upstream.name, repository: repository, tag: tag.string, acceptKey: accept.key)
+        return TagKey(upstream: upstream.name, repository: repository, tag: tag.string, acceptKey: accept.manifestCacheKey)
     }
 
     /// Answers from the cache alone when that is allowed without asking the

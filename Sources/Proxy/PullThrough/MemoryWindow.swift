@@ -1,5 +1,6 @@
 import CEpoll
 import Glibc
+import Synchronization
 
 /// The last `capacity` bytes of a fill that cannot be written to disk (cache
 /// directory read-only or full): waiters are served from this bounded ring
@@ -12,6 +13,7 @@ import Glibc
 /// and waiters send under one pthread lock; a send is one non-blocking
 /// `write(2)`, so the lock is held only for that syscall.
 final class MemoryWindow: Sendable {
+    // Sendable: the ring is behind a pthread lock; the budget is atomic.
     /// Result of `send`.
     enum SendResult: Equatable {
         case sent(Int)
@@ -21,21 +23,44 @@ final class MemoryWindow: Sendable {
         case failed
     }
 
+    /// Memory all windows together may hold (8 windows of 32 MiB): a flood
+    /// of uncached fills fails with 503 instead of exhausting memory.
+    static let totalBudgetByteCount = 256 * 1024 * 1024
+    private static let reservedByteCount = Atomic<Int>(0)
+
     let capacity: Int
     /// Body offset of the ring's first byte: bytes before it are on disk (a
     /// fill that ran out of space mid-way) or were never kept.
     let firstOffset: Int64
-    private let ring: Locked<(bytes: [UInt8], start: Int64, end: Int64)>
+    /// The ring is allocated (and the budget reserved) only when the first
+    /// body bytes arrive, so fills that never get a body cost nothing.
+    private let ring: Locked<(bytes: [UInt8], start: Int64, end: Int64, reserved: Bool)>
 
     init(capacity: Int, firstOffset: Int64) {
         self.capacity = capacity
         self.firstOffset = firstOffset
-        ring = Locked(([UInt8](repeating: 0, count: capacity), firstOffset, firstOffset))
+        ring = Locked(([], firstOffset, firstOffset, false))
     }
 
-    /// Appends the next body bytes (the fill's loop only).
-    func append(_ bytes: UnsafeRawBufferPointer) {
+    deinit {
+        if ring.withLock({ $0.reserved }) {
+            MemoryWindow.reservedByteCount.subtract(capacity, ordering: .relaxed)
+        }
+    }
+
+    /// Appends the next body bytes (the fill's loop only). Returns false when
+    /// the process-wide window budget is spent: the fill must then fail.
+    func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
         ring.withLock { ring in
+            if !ring.reserved {
+                let total = MemoryWindow.reservedByteCount.wrappingAdd(capacity, ordering: .relaxed).newValue
+                guard total <= MemoryWindow.totalBudgetByteCount else {
+                    MemoryWindow.reservedByteCount.subtract(capacity, ordering: .relaxed)
+                    return false
+                }
+                ring.reserved = true
+                ring.bytes = [UInt8](repeating: 0, count: capacity)
+            }
             var source = bytes
             if source.count > capacity {
                 source = UnsafeRawBufferPointer(rebasing: source[(source.count - capacity)...])
@@ -52,6 +77,7 @@ final class MemoryWindow: Sendable {
                 }
             }
             ring.start = max(ring.start, ring.end - Int64(capacity))
+            return true
         }
     }
 
@@ -61,7 +87,7 @@ final class MemoryWindow: Sendable {
         ring.withLock { ring in
             guard offset >= ring.start else { return .fellBehind }
             let available = min(limit, ring.end) - offset
-            guard available > 0 else { return .sent(0) }
+            guard available > 0, ring.reserved else { return .sent(0) }
             let index = Int(offset % Int64(capacity))
             let count = min(Int(available), capacity - index)
             let n = ring.bytes.withUnsafeBytes { cep_write(fd, $0.baseAddress! + index, count) }

@@ -142,3 +142,19 @@ public struct AcceptedMediaTypes: Hashable, Sendable, CustomStringConvertible {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 }
+
+extension AcceptedMediaTypes {
+    /// Media types that can change which manifest an upstream returns: the
+    /// manifest and index types, the OCI artifact manifest, and wildcards.
+    static let manifestRelevant: Set<String> = Set(MediaType.allManifestTypes + [
+        "application/vnd.oci.artifact.manifest.v1+json", "*/*", "application/*",
+    ])
+
+    /// The cache key of this Accept set for tag records and manifest
+    /// flights: only the types that can change the upstream's answer, so a
+    /// client cannot multiply upstream pulls and tag records by adding junk
+    /// types to its Accept header.
+    public var manifestCacheKey: String {
+        mediaTypes.filter { AcceptedMediaTypes.manifestRelevant.contains($0) }.joined(separator: ",")
+    }
+}

@@ -93,5 +93,6 @@ public final class CisternServer {
         listeners.removeAll()
         contexts.removeAll()
         shared.resolver.stop()
+        LogWriter.standardError.drain()
     }
 }

@@ -14,18 +14,23 @@ enum ManifestResponder {
         let shared = context.shared
         let id = connection.requestID
         let repository = upstream.upstreamName(name)
-        let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
         let request = ClientView(headOnly: head.method == .head, ifNoneMatch: head.ifNoneMatch, reference: reference)
+        // The Accept set keys tag records and flights; a hit by digest needs
+        // neither, so it is parsed only when used.
+        var tagAccept: AcceptedMediaTypes?
         var key: TagKey?
         if case .tag(let tag) = reference {
-            key = TagKey(upstream: upstream.name, repository: repository, tag: tag.string, acceptKey: accept.key)
+            let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
+            tagAccept = accept
+            key = TagKey(upstream: upstream.name, repository: repository, tag: tag.string, acceptKey: accept.manifestCacheKey)
         }
         if let answer = ManifestLookup.cachedAnswer(shared: shared, upstream: upstream.name, repository: repository,
                                                     key: key, reference: reference) {
             respond(connection, id: id, request: request, result: .success(answer), tagTTL: shared.tagTTL)
             return
         }
-        let flightKey = "\(upstream.name)|\(repository.string)|\(reference.string)|\(accept.key)"
+        let accept = tagAccept ?? AcceptedMediaTypes(headerValues: head.acceptValues)
+        let flightKey = "\(upstream.name)|\(repository.string)|\(reference.string)|\(accept.manifestCacheKey)"
         let bound = LoopBound(connection, loop: context.loop)
         let leader = shared.manifestFlights.join(flightKey, loop: context.loop) { result in
             respond(bound.value, id: id, request: request, result: result, tagTTL: shared.tagTTL)
@@ -55,22 +60,23 @@ enum ManifestResponder {
             answer = value
         }
         let manifest = answer.manifest
-        var head = ResponseHead(status: 200, fields: [
-            ("Content-Type", manifest.mediaType),
-            ("Docker-Content-Digest", manifest.digest.string),
-            ("ETag", "\"\(manifest.digest.string)\""),
-            ("Docker-Distribution-API-Version", "registry/2.0"),
-        ])
+        let cacheControl: String
         switch request.reference {
         case .digest:
-            head.add("Cache-Control", "public, max-age=31536000, immutable")
+            cacheControl = "public, max-age=31536000, immutable"
         case .tag:
             var remaining: Int64 = 0
             if let confirmed = answer.confirmedAtNanoseconds, answer.outcome != .stale {
                 remaining = max(0, (tagTTL - (cep_realtime_ns() - confirmed)) / 1_000_000_000)
             }
-            head.add("Cache-Control", "max-age=\(remaining)")
+            cacheControl = "max-age=\(remaining)"
         }
+        // Docker-Content-Digest and ETag are written from the digest itself.
+        var head = ResponseHead(status: 200, fields: [
+            ("Content-Type", manifest.mediaType),
+            ("Docker-Distribution-API-Version", "registry/2.0"),
+            ("Cache-Control", cacheControl),
+        ], contentDigest: manifest.digest)
         if let ifNoneMatch = request.ifNoneMatch, matches(ifNoneMatch, digest: manifest.digest) {
             head.status = 304
             connection.respond(id, head: head, body: .empty, headOnly: true, outcome: answer.outcome)

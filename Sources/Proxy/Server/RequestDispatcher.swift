@@ -10,7 +10,7 @@ enum RequestDispatcher {
         let shared = connection.context.shared
         let parsed: (route: RegistryRoute, query: RequestQuery)
         do {
-            parsed = try RegistryRoute.parse(target: head.target)
+            parsed = try parseRoute(head.target)
         } catch {
             connection.respond(id, error: error, headOnly: headOnly)
             return
@@ -51,6 +51,17 @@ enum RequestDispatcher {
                                            endpoint: "referrers/\(digest.string)", query: parsed.query)
             }
         }
+    }
+
+    /// `RegistryRoute.parse` over the target's contiguous UTF-8 bytes: the
+    /// byte-wise parser specialised for a buffer pointer is several times
+    /// faster than over `String.UTF8View` (whose every index step is checked),
+    /// and route parsing was a tenth of a blob hit's CPU time.
+    private static func parseRoute(_ target: String) throws(RegistryError) -> (route: RegistryRoute, query: RequestQuery) {
+        var target = target
+        return try target.withUTF8 { bytes in
+            Result { () throws(RegistryError) in try RegistryRoute.parse(target: bytes) }
+        }.get()
     }
 
     /// Resolves containerd's `?ns=` (or the default upstream) and runs `body`,

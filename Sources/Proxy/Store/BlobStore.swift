@@ -12,6 +12,12 @@ import Synchronization
 public final class BlobStore: Sendable {
     public let layout: CacheLayout
     private let sequence = Atomic<UInt64>(0)
+    /// Committed blobs opened for serving hits, kept open so a hit costs one
+    /// `fstat` instead of building a path and `open` + `fstat` + `close`.
+    /// Bounded by `openFileCapacity`; emptied whole when full (simple, and
+    /// refilled by the next hits).
+    private let openFiles = Locked<[Digest: SharedFile]>([:])
+    static let openFileCapacity = 64
 
     /// Creates the directories and removes leftovers of interrupted fills.
     /// - Throws: `SystemError` when the cache directory cannot be created.
@@ -45,6 +51,27 @@ public final class BlobStore: Sendable {
     public func openBlob(_ digest: Digest) -> SharedFile? {
         let fd = cep_open_read(layout.blobPath(digest))
         return fd >= 0 ? SharedFile(descriptor: fd) : nil
+    }
+
+    /// Opens the committed blob `digest` for serving a hit, with its size in
+    /// bytes, or returns nil on a miss. The descriptor may be shared with
+    /// other hits (`sendfile` never uses the file offset). A cached
+    /// descriptor whose file was unlinked meanwhile (link count 0: removed
+    /// by an operator) is dropped, so a hit never outlives the file.
+    public func openCommittedBlob(_ digest: Digest) -> (file: SharedFile, size: Int64)? {
+        if let file = openFiles.withLock({ $0[digest] }) {
+            var status = stat()
+            if fstat(file.descriptor, &status) == 0, status.st_nlink > 0 {
+                return (file, Int64(status.st_size))
+            }
+            openFiles.withLock { _ = $0.removeValue(forKey: digest) }
+        }
+        guard let file = openBlob(digest), let size = try? file.size() else { return nil }
+        openFiles.withLock { files in
+            if files.count >= Self.openFileCapacity { files.removeAll(keepingCapacity: true) }
+            files[digest] = file
+        }
+        return (file, size)
     }
 
     /// Size of the committed blob `digest`, or nil on a miss.

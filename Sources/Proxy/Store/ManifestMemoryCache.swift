@@ -25,11 +25,12 @@ final class ManifestMemoryCache: Sendable {
 
     func get(_ digest: Digest) -> StoredManifest? {
         state.withLock { state in
-            guard var entry = state.entries[digest] else { return nil }
+            // One hash lookup, and the use is recorded in place (no copy of
+            // the entry written back).
+            guard let index = state.entries.index(forKey: digest) else { return nil }
             state.clock &+= 1
-            entry.lastUse = state.clock
-            state.entries[digest] = entry
-            return entry.manifest
+            state.entries.values[index].lastUse = state.clock
+            return state.entries.values[index].manifest
         }
     }
 

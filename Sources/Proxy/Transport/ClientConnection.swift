@@ -95,11 +95,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         interest = [.readable, .readHangup]
         registration = try loop.register(fd: fd, events: interest, handler: self)
         context.shared.metrics.connectionsOpened()
-        setDeadline(MonotonicClock.now() + nanoseconds(\.requestHead))
-    }
-
-    private func nanoseconds(_ keyPath: KeyPath<Timeouts, Duration>) -> Int64 {
-        MonotonicClock.nanoseconds(context.shared.configuration.timeouts[keyPath: keyPath])
+        setDeadline(MonotonicClock.now() + context.requestHeadTimeoutNanoseconds)
     }
 
     // MARK: Events
@@ -124,22 +120,23 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         }
     }
 
+    /// One read per readable event: the registration is level-triggered,
+    /// so bytes still in the socket wake the loop again, and a keep-alive
+    /// request costs no second `read` that would only say EAGAIN.
     private func readRequests() {
-        while state == .readingHead {
-            let n = buffer.read(from: fd)
-            if n > 0 {
-                if !processBufferedRequests() { return }
-                continue
-            }
-            if n == 0 {
-                // End of stream: between requests that is a normal close.
-                close()
-                return
-            }
-            if n == -Int(EAGAIN) { return }
+        guard state == .readingHead else { return }
+        let n = buffer.read(from: fd)
+        if n > 0 {
+            processBufferedRequests()
+            return
+        }
+        if n == 0 {
+            // End of stream: between requests that is a normal close.
             close()
             return
         }
+        if n == -Int(EAGAIN) { return }
+        close()
     }
 
     /// Parses and dispatches buffered requests while reading heads. Returns
@@ -157,7 +154,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
                     return false
                 }
                 if requestStart == 0 { requestStart = MonotonicClock.now() }
-                setDeadline(MonotonicClock.now() + nanoseconds(\.requestHead))
+                setDeadline(MonotonicClock.now() + context.requestHeadTimeoutNanoseconds)
             }
             let rc = buffer.withReadableBytes { bytes in
                 cep_http_parse_request(&parser, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
@@ -209,8 +206,11 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         keepAlive = head.keepAlive && !head.hasBody
         state = .awaitingResponse
         setDeadline(0)
-        updateInterest()
         RequestDispatcher.dispatch(head, connection: self)
+        // Hits are answered (and usually written) inside `dispatch`, with the
+        // interest left as it was; only a request still waiting (upstream,
+        // fill) changes it. That saves two epoll_ctl calls per hit.
+        if state == .awaitingResponse { updateInterest() }
     }
 
     // MARK: Answering
@@ -274,7 +274,12 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         logOutcome = outcome
         if peerHalfClosed { keepAlive = false }
         let declared: Int64? = head.status == 304 ? nil : body.length
-        pending = head.serialize(contentLength: declared, keepAlive: keepAlive)
+        // The head goes into the loop's reusable buffer (see `releasePending`),
+        // so a small response allocates nothing.
+        swap(&pending, &context.responseBuffer)
+        pending.removeAll(keepingCapacity: true)
+        pending.reserveCapacity(512)
+        head.serialize(contentLength: declared, keepAlive: keepAlive, appendingTo: &pending)
         pendingOffset = 0
         self.body = headOnly || head.status == 304 ? .empty : body
         switch self.body {
@@ -291,7 +296,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         }
         if case .fill(let fill, _, _) = self.body { observe(fill) } else { stopObservingFill() }
         state = .writing
-        setDeadline(MonotonicClock.now() + nanoseconds(\.clientWriteStall))
+        setDeadline(MonotonicClock.now() + context.clientWriteStallTimeoutNanoseconds)
         flush()
     }
 
@@ -402,7 +407,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
     private func progressed(_ n: Int) {
         flushBudgetSpent += n
         bytesSent += Int64(n)
-        setDeadline(MonotonicClock.now() + nanoseconds(\.clientWriteStall))
+        setDeadline(MonotonicClock.now() + context.clientWriteStallTimeoutNanoseconds)
     }
 
     private func waitWritable() {
@@ -414,8 +419,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         logRequest()
         stopObservingFill()
         body = .empty
-        pending = []
-        pendingOffset = 0
+        releasePending()
         if !keepAlive || peerHalfClosed {
             close()
             return
@@ -423,7 +427,8 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         state = .readingHead
         buffer.releaseIfEmpty()
         setInterest([.readable, .readHangup])
-        setDeadline(MonotonicClock.now() + nanoseconds(buffer.isEmpty ? \.idleKeepAlive : \.requestHead))
+        let timeout = buffer.isEmpty ? context.idleKeepAliveTimeoutNanoseconds : context.requestHeadTimeoutNanoseconds
+        setDeadline(MonotonicClock.now() + timeout)
         if !buffer.isEmpty {
             // Pipelined requests already read: answer them in a later turn so
             // one client cannot monopolise the loop.
@@ -434,6 +439,22 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         }
     }
 
+    /// Hands the written response buffer back to the loop for the next
+    /// response (any connection), unless it grew past
+    /// `reusedBufferCapacity` (a big manifest or /metrics): an idle
+    /// connection keeps no buffer.
+    private func releasePending() {
+        pending.removeAll(keepingCapacity: true)
+        pendingOffset = 0
+        if pending.capacity <= ClientConnection.reusedBufferCapacity && pending.capacity > context.responseBuffer.capacity {
+            swap(&pending, &context.responseBuffer)
+        }
+        pending = []
+    }
+
+    /// Largest response buffer (bytes) kept for reuse by the loop.
+    static let reusedBufferCapacity = 64 * 1024
+
     private func logRequest() {
         let elapsed = requestStart == 0 ? 0 : MonotonicClock.now() - requestStart
         context.shared.metrics.requestCompleted(status: logStatus)
@@ -442,18 +463,12 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
             let line = AccessLogLine(
                 clientAddress: peer, method: logMethod.token, path: logTarget, status: logStatus,
                 bytesSent: Int(bytesSent), duration: .nanoseconds(elapsed), cacheOutcome: logOutcome, upstreamName: logUpstream)
-            // One write(2) per line from a per-loop buffer: loops never wait on each other.
+            // Formatted into a per-loop buffer, written by the log writer thread:
+            // loops never wait on each other or on a stalled stderr.
             context.accessLogBuffer.removeAll(keepingCapacity: true)
             line.render(into: &context.accessLogBuffer)
             context.accessLogBuffer.append(0x0A)
-            context.accessLogBuffer.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                    if n <= 0 { break }
-                    offset += n
-                }
-            }
+            context.accessLogBuffer.withUnsafeBytes { LogWriter.standardError.enqueue($0) }
         }
         requestStart = 0
         bytesSent = 0

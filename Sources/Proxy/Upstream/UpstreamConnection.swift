@@ -90,6 +90,15 @@ final class UpstreamConnection: EventHandler, TimerTarget {
 
     var isIdle: Bool { state == .idle }
 
+    /// Whether an idle plain-TCP connection can carry another request:
+    /// nothing may be pending on it (stray bytes from a misbehaving upstream
+    /// would otherwise be read as the next request's response). TLS
+    /// connections may legitimately hold records (session tickets) and are
+    /// reused as they are.
+    var isCleanForReuse: Bool {
+        state == .idle && (tls != nil || cep_socket_idle_clean(fd) == 1)
+    }
+
     // MARK: Starting an exchange
 
     /// Sends `request` and reports the response to `handler`.

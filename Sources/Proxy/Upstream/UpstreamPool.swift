@@ -25,8 +25,12 @@ final class UpstreamPool {
 
     /// An idle connection to `origin`, or a new one.
     func connection(to origin: Origin) -> UpstreamConnection {
-        if var list = idle[origin], let reused = list.popLast() {
+        while var list = idle[origin], let reused = list.popLast() {
             idle[origin] = list.isEmpty ? nil : list
+            guard reused.isCleanForReuse else {
+                reused.cancel()
+                continue
+            }
             active[ObjectIdentifier(reused)] = reused
             return reused
         }
