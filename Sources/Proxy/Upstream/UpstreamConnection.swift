@@ -446,17 +446,12 @@ final class UpstreamConnection: EventHandler, TimerTarget {
 
     private func failOrRetry(_ error: UpstreamError) {
         if reused && !receivedAnything, let request, let handler {
-            // A stale pooled connection: retry once on a fresh one.
+            // A stale pooled connection (the origin closed it as we reused
+            // it): retry once on a fresh socket. The same object reconnects,
+            // so whoever holds it (and may cancel it) keeps the right one.
             closeSocket()
             state = .fresh
-            tls.map { cep_tls_free($0) }
-            tls = nil
-            pool.remove(self)
-            let fresh = pool.makeConnection(origin: origin)
-            self.handler = nil
-            self.request = nil
-            state = .closed
-            fresh.start(request, handler: handler)
+            start(request, handler: handler)
             return
         }
         fail(error)

@@ -155,7 +155,12 @@ final class UpstreamExchange: UpstreamResponseHandler {
         }
         let origin = Origin(useTLS: tokenRequest.usesTLS, host: tokenRequest.host, port: UInt16(clamping: tokenRequest.port))
         var fields: [(name: String, value: String)] = [("Accept", "application/json")]
-        if let basic = registry.basicAuthorization { fields.append(("Authorization", basic)) }
+        // The mirror's credentials go to the token service only over TLS, or
+        // to the upstream's own host: a challenge must not be able to pull
+        // them onto a cleartext connection elsewhere.
+        if let basic = registry.basicAuthorization, tokenRequest.usesTLS || tokenRequest.host == registry.origin.host {
+            fields.append(("Authorization", basic))
+        }
         let fetch = BufferedUpstreamResponse(limit: 1 << 20) { [self] result in
             tokenFetch = nil
             tokenFetched(result)
