@@ -71,19 +71,7 @@ public final class LogWriter: Sendable {
             if dropped > 0 {
                 batch.append(contentsOf: Array("cistern: \(dropped) log lines dropped (standard error was not being read)\n".utf8))
             }
-            batch.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let n = write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if n > 0 {
-                        offset += n
-                    } else if n < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        break
-                    }
-                }
-            }
+            StderrLogHandler.writeAll(batch, to: fileDescriptor)
             batch.removeAll(keepingCapacity: true)
         }
     }
