@@ -3,7 +3,9 @@
 #include "cep_sys.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
@@ -422,4 +424,35 @@ int64_t cep_realtime_ns(void) {
 int cep_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+int64_t cep_process_open_fds(void) {
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL) return -errno;
+    int64_t count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] != '.') count++;
+    }
+    closedir(dir);
+    return count - 1; /* the directory's own descriptor */
+}
+
+int64_t cep_process_resident_bytes(void) {
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    char text[128];
+    ssize_t n = read(fd, text, sizeof text - 1);
+    int saved = errno;
+    close(fd);
+    if (n <= 0) return n < 0 ? -saved : -EIO;
+    text[n] = '\0';
+    unsigned long long size_pages = 0, resident_pages = 0;
+    if (sscanf(text, "%llu %llu", &size_pages, &resident_pages) != 2) return -EIO;
+    return (int64_t)resident_pages * (int64_t)sysconf(_SC_PAGESIZE);
+}
+
+int64_t cep_heap_in_use_bytes(void) {
+    struct mallinfo2 info = mallinfo2();
+    return (int64_t)(info.uordblks + info.hblkhd);
 }

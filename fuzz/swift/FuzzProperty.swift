@@ -15,3 +15,6 @@ func outcome<Value>(_ body: () throws(RegistryError) -> Value) -> Result<Value, 
 
 /// True when `byte` is an ASCII control character (C0 or DEL).
 func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
+
+/// True when `scalar` is a Unicode control character (category Cc: C0, DEL and C1).
+func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }

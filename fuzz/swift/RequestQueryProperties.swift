@@ -2,7 +2,7 @@
 /// - the byte form and an offset slice agree (audited inputs, see ``FuzzInput/isAudited``);
 /// - `raw` is the input, and (audited) `value(named:)` finds the same decoded parameters as
 ///   the fields;
-/// - no decoded parameter holds a control character; `n` is non-negative;
+/// - no decoded parameter holds a control character (C0, DEL or C1); `n` is non-negative;
 /// - a failure is `UNSUPPORTED` (400).
 enum RequestQueryProperties {
     static func check(_ input: FuzzInput) {
@@ -16,7 +16,7 @@ enum RequestQueryProperties {
         case .success(let query):
             require(query.raw.utf8.elementsEqual(raw), "raw is the query as received")
             for value in [query.ns, query.last, query.artifactType].compactMap({ $0 }) {
-                require(!value.utf8.contains(where: isControl), "decoded parameters hold no control character")
+                require(!value.unicodeScalars.contains(where: isControl), "decoded parameters hold no control character (C0, DEL or C1)")
             }
             require((query.n ?? 0) >= 0, "n is a non-negative count")
             guard input.isAudited else { return }

@@ -108,6 +108,17 @@ int64_t cep_realtime_ns(void);
 /** Number of online CPUs. */
 int cep_cpu_count(void);
 
+/* Process resources, for /metrics (each reads /proc or walks malloc's arenas:
+ * call at scrape time, not per request). */
+/** Open file descriptors of this process (entries of /proc/self/fd, not
+ *  counting the one used to list them), or -errno. */
+int64_t cep_process_open_fds(void);
+/** Resident set size in bytes (/proc/self/statm), or -errno. */
+int64_t cep_process_resident_bytes(void);
+/** Bytes malloc has handed out and not had back (glibc mallinfo2: arena
+ *  chunks in use plus mmapped chunks). */
+int64_t cep_heap_in_use_bytes(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,8 @@ import Prometheus
 /// - `cistern_digest_mismatches_total`: fills whose content did not match the expected digest
 /// - `cistern_stale_served_total`: responses served stale because the upstream failed
 /// - `cistern_connections_open`: client connections open now
+/// - `process_open_fds`, `process_resident_memory_bytes`, `cistern_heap_in_use_bytes`:
+///   what the process holds, read at each scrape (see ``ProcessResourceGauges``)
 public final class Metrics: Sendable {
     /// The registry every series lives in; add process-specific metrics here.
     public let registry: PrometheusCollectorRegistry
@@ -42,6 +44,7 @@ public final class Metrics: Sendable {
     private let digestMismatches: Counter
     private let staleServedCount: Counter
     private let connectionsOpen: Gauge
+    private let processResources: ProcessResourceGauges
 
     /// Creates every pre-created series at zero in a new registry.
     public init() {
@@ -86,6 +89,7 @@ public final class Metrics: Sendable {
             descriptor: Self.descriptor("stale_served_total", help: "Responses served from a stale stored copy because the upstream failed."))
         connectionsOpen = registry.makeGauge(
             descriptor: Self.descriptor("connections_open", help: "Client connections currently open."))
+        processResources = ProcessResourceGauges(registry: registry)
     }
 
     /// A client response with `status` was sent.
@@ -169,9 +173,11 @@ public final class Metrics: Sendable {
 
     /// Every series in the Prometheus text exposition format 0.0.4 (`# HELP`, `# TYPE`,
     /// then one `name{labels} value` line per series), for a `/metrics` response with
-    /// `Content-Type: text/plain; version=0.0.4`. Family order is not fixed.
+    /// `Content-Type: text/plain; version=0.0.4`. Family order is not fixed. Reads the
+    /// process gauges first (a directory listing and a `/proc` read: scrape-time cost only).
     public func renderPrometheusText() -> [UInt8] {
-        registry.emitToBuffer()
+        processResources.refresh()
+        return registry.emitToBuffer()
     }
 
     /// The descriptor of `cistern_<name>`; `name` already carries its unit suffix.

@@ -9,7 +9,7 @@
 /// first occurrence wins.
 ///
 /// Invariant: every `%` in ``raw`` starts a valid triplet, and every decoded name and value
-/// is UTF-8 without control characters.
+/// is UTF-8 without control characters (Unicode category Cc: C0, DEL and C1).
 public struct RequestQuery: Hashable, Sendable {
     /// The query as received, without the leading `?`, not decoded; empty when absent.
     public let raw: String
@@ -110,6 +110,11 @@ public struct RequestQuery: Hashable, Sendable {
         }
         guard let text = String(validating: output, as: UTF8.self) else {
             throw .queryInvalid("query does not decode to UTF-8")
+        }
+        // C0 and DEL were refused byte by byte above; C1 controls (U+0080-U+009F, Unicode
+        // category Cc) only show once the UTF-8 is decoded, e.g. from `%C2%80`.
+        if text.unicodeScalars.contains(where: { (0x80...0x9F).contains($0.value) }) {
+            throw .queryInvalid("query decodes to a control character")
         }
         return text
     }

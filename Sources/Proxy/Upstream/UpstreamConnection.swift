@@ -432,16 +432,20 @@ final class UpstreamConnection: EventHandler, TimerTarget {
         } else {
             closeSocket()
             state = .closed
+            pool.remove(self)
         }
         handler?.upstreamFinished()
     }
 
-    /// Abandons the exchange without reporting (the handler lost interest).
+    /// Abandons the exchange without reporting (the handler lost interest), and leaves the
+    /// pool: every way a connection closes ends with `pool.remove`, or the pool's table of
+    /// active connections would keep it, and its 256 KiB buffer, for the process's life.
     func cancel() {
         handler = nil
         request = nil
         closeSocket()
         state = .closed
+        pool.remove(self)
     }
 
     private func failOrRetry(_ error: UpstreamError) {

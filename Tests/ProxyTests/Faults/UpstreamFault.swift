@@ -32,6 +32,47 @@ enum UpstreamFault: String, CaseIterable, Sendable, CustomTestStringConvertible 
         /// Either that error, or (when the response head had already gone out) a 200 whose
         /// connection closes or resets before its Content-Length.
         case errorOrCutShort(status: Int)
+
+        /// How `response` falls short of this expectation, nil when it meets it. Never a
+        /// redirect; an error is complete, JSON, with an OCI error body
+        /// (`{"errors":[{"code":…}]}`, distribution-spec "Error Codes").
+        func problem(with response: TestHTTPResponse) -> String? {
+            if let status = response.statusCode, (300..<400).contains(status) {
+                return "a redirect reached the client: \(response.statusLine ?? "")"
+            }
+            let status: Int
+            switch self {
+            case .error(let expected):
+                status = expected
+            case .errorOrCutShort(let expected):
+                status = expected
+                if response.statusCode == 200 {
+                    guard let declared = response.header("Content-Length").flatMap({ Int($0) }) else {
+                        return "a 200 without Content-Length"
+                    }
+                    if response.body.count >= declared { return "a complete-looking body of \(response.body.count) bytes" }
+                    if response.ending != .reset && response.ending != .closedEarly { return "a cut-short 200 ending \(response.ending)" }
+                    return nil
+                }
+            }
+            guard response.statusCode == status else {
+                return "got \(response.statusLine ?? "no response") (\(response.ending)), expected \(status): \(response.bodyText.prefix(300))"
+            }
+            if !response.isComplete { return "the \(status) error ended \(response.ending)" }
+            if response.header("Content-Type")?.hasPrefix("application/json") != true {
+                return "Content-Type \(response.header("Content-Type") ?? "none")"
+            }
+            if Self.errorCodes(response).isEmpty { return "not an OCI error body: \(response.bodyText.prefix(300))" }
+            return nil
+        }
+
+        /// The `code` of each entry of an OCI error body (`{"errors":[{"code":…}]}`).
+        static func errorCodes(_ response: TestHTTPResponse) -> [String] {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+                  let errors = object["errors"] as? [[String: Any]]
+            else { return [] }
+            return errors.compactMap { $0["code"] as? String }
+        }
     }
 
     /// The upstream read-stall timeout the tests configure (shrunk from 30 s).
@@ -58,8 +99,10 @@ enum UpstreamFault: String, CaseIterable, Sendable, CustomTestStringConvertible 
     }
 
     /// Puts the fault in place for blob GETs on `upstream` (or on `origin`, for the faults
-    /// only it can make); `blob` is the content the upstream stores.
-    func install(on upstream: FakeUpstream, origin: SwitchableOrigin, blob: [UInt8]) throws {
+    /// only it can make); `blob` is the content the upstream stores. The stalls last six
+    /// times `readStallTimeout`, the timeout Cistern runs with.
+    func install(on upstream: FakeUpstream, origin: SwitchableOrigin, blob: [UInt8],
+                 readStallTimeout: Duration = Self.readStallTimeout) throws {
         let blobByteCount = blob.count
         let blobs = FakeUpstream.Scope.route(.blob)
         switch self {
@@ -68,7 +111,7 @@ enum UpstreamFault: String, CaseIterable, Sendable, CustomTestStringConvertible 
         case .resetBeforeHeaders:
             try origin.set(.resettingAfterRequestHead)
         case .noAnswerLongerThanTheReadTimeout:
-            upstream.setBehaviour(.delayBeforeHeaders(Self.readStallTimeout * 6), for: blobs, method: "GET")
+            upstream.setBehaviour(.delayBeforeHeaders(readStallTimeout * 6), for: blobs, method: "GET")
         case .resetMidBody:
             upstream.setBehaviour(.resetAfter(bodyByteCount: blobByteCount / 2), for: blobs, method: "GET")
         case .bodyShorterThanContentLength:
@@ -88,7 +131,7 @@ enum UpstreamFault: String, CaseIterable, Sendable, CustomTestStringConvertible 
         case .status503:
             upstream.setBehaviour(.status(503), for: blobs, method: "GET")
         case .stallAfterHeadersLongerThanTheReadTimeout:
-            upstream.setBehaviour(.stallAfterHeaders(Self.readStallTimeout * 6), for: blobs, method: "GET")
+            upstream.setBehaviour(.stallAfterHeaders(readStallTimeout * 6), for: blobs, method: "GET")
         case .redirectLoop:
             upstream.setBehaviour(.redirectLoop(), for: blobs, method: "GET")
         case .redirectToAHostThatRefuses:

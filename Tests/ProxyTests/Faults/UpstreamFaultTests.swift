@@ -32,7 +32,7 @@ import Testing
         Self.expectClearFailure(failed, fault.expectation)
         if fault == .tooManyRequestsWithRetryAfter {
             #expect(failed.header("Retry-After") == "17")
-            #expect(Self.errorCodes(failed) == ["TOOMANYREQUESTS"])
+            #expect(UpstreamFault.Expectation.errorCodes(failed) == ["TOOMANYREQUESTS"])
         }
         if fault == .redirectLoop {
             // The first GET plus Cistern's redirect limit, then it gave up.
@@ -77,36 +77,8 @@ import Testing
     /// Checks `response` against `expectation`.
     static func expectClearFailure(_ response: TestHTTPResponse, _ expectation: UpstreamFault.Expectation,
                                    sourceLocation: SourceLocation = #_sourceLocation) {
-        let isRedirect = response.statusCode.map { (300..<400).contains($0) } ?? false
-        #expect(!isRedirect, "a redirect reached the client", sourceLocation: sourceLocation)
-        let status: Int
-        switch expectation {
-        case .error(let expected):
-            status = expected
-        case .errorOrCutShort(let expected):
-            status = expected
-            if response.statusCode == 200 {
-                let declared = response.header("Content-Length").flatMap { Int($0) }
-                #expect(declared != nil, sourceLocation: sourceLocation)
-                #expect(response.body.count < (declared ?? 0), "a complete-looking body", sourceLocation: sourceLocation)
-                #expect(response.ending == .reset || response.ending == .closedEarly, "ending \(response.ending)",
-                        sourceLocation: sourceLocation)
-                return
-            }
-        }
-        #expect(response.statusCode == status, "got \(response.statusLine ?? "no response"): \(response.bodyText)",
-                sourceLocation: sourceLocation)
-        #expect(response.isComplete, sourceLocation: sourceLocation)
-        #expect(response.header("Content-Type")?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
-        #expect(!errorCodes(response).isEmpty, "not an OCI error body: \(response.bodyText)", sourceLocation: sourceLocation)
-    }
-
-    /// The `code` of each entry of an OCI error body (`{"errors":[{"code":…}]}`).
-    static func errorCodes(_ response: TestHTTPResponse) -> [String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-              let errors = object["errors"] as? [[String: Any]]
-        else { return [] }
-        return errors.compactMap { $0["code"] as? String }
+        let problem = expectation.problem(with: response)
+        #expect(problem == nil, "\(problem ?? "")", sourceLocation: sourceLocation)
     }
 
     /// The temporary directory is empty (polled for up to 2 s: a failed fill's file is

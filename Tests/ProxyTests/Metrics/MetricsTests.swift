@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Testing
 @testable import Proxy
 
@@ -119,5 +120,34 @@ import Testing
         let lazyTotal = lines.filter { $0.hasPrefix("cistern_requests_total{status=\"42") }
             .compactMap { Int($0.split(separator: " ").last!) }.reduce(0, +)
         #expect(lazyTotal == total)
+    }
+
+    /// The value of the unlabelled series `name`, nil when absent.
+    private func value(of name: String, in lines: Set<String>) -> Double? {
+        lines.first { $0.hasPrefix("\(name) ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+    }
+
+    @Test func processGaugesReadTheDescriptorsAndMemoryThisProcessHoldsAtScrapeTime() throws {
+        let metrics = Metrics()
+        // Held while scraping, so each reading has a floor no other test can lower.
+        let descriptors = (0..<64).map { _ in open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        defer { descriptors.forEach { close($0) } }
+        try #require(descriptors.allSatisfy { $0 >= 0 })
+        let heldByteCount = 64 << 20
+        let held = UnsafeMutableRawBufferPointer.allocate(byteCount: heldByteCount, alignment: 64)
+        defer { held.deallocate() }
+        held.initializeMemory(as: UInt8.self, repeating: 1)  // touched, so resident too
+
+        let lines = renderedLines(metrics)
+        for name in ["process_open_fds", "process_resident_memory_bytes", "cistern_heap_in_use_bytes"] {
+            #expect(lines.contains("# TYPE \(name) gauge"), "\(name)")
+            #expect(lines.contains { $0.hasPrefix("# HELP \(name) ") }, "\(name)")
+        }
+        #expect(try #require(value(of: "process_open_fds", in: lines)) >= 64 + 3)
+        #expect(try #require(value(of: "process_resident_memory_bytes", in: lines)) >= Double(heldByteCount))
+        if ProcessInfo.processInfo.environment["CISTERN_SANITIZER"] != "address" {
+            // ASan's allocator does not report through mallinfo2.
+            #expect(try #require(value(of: "cistern_heap_in_use_bytes", in: lines)) >= Double(heldByteCount))
+        }
     }
 }

@@ -9,7 +9,11 @@ import Testing
     private static let repository = "cond/app"
     private static let tagTTLSeconds = 30
 
-    private static func fixture() throws -> (upstream: FakeUpstream, cistern: CisternInstance, bytes: [UInt8], digest: String) {
+    /// A tag TTL no test outlives, for tests whose point is that answers come from the cache:
+    /// with the short TTL, a slow run (sanitizers, a busy machine) would revalidate midway.
+    private static let longTagTTLSeconds = 3600
+
+    private static func fixture(tagTTLSeconds: Int = tagTTLSeconds) throws -> (upstream: FakeUpstream, cistern: CisternInstance, bytes: [UInt8], digest: String) {
         let upstream = try FakeUpstream()
         let bytes = Array(#"{"schemaVersion":2,"mediaType":"\#(FixtureMediaType.ociManifest)","config":{},"layers":[]}"#.utf8)
         let digest = upstream.addManifest(repository: repository, tag: "v1", bytes: bytes, mediaType: FixtureMediaType.ociManifest)
@@ -24,7 +28,7 @@ import Testing
     }
 
     @Test func ifNoneMatchNamingTheDigestGets304WithTheETagAndNoBodyByTagAndByDigest() async throws {
-        let (upstream, cistern, _, digest) = try Self.fixture()
+        let (upstream, cistern, _, digest) = try Self.fixture(tagTTLSeconds: Self.longTagTTLSeconds)
         defer { upstream.stop() }
         let base = "/v2/\(Self.repository)/manifests"
         #expect(try await OffPool.fetch(port: cistern.port, "\(base)/v1").statusCode == 200)

@@ -25,6 +25,7 @@ import Testing
         ("NS=docker.io", Expected()),
         ("flag&other=1&n=5", Expected(n: 5)),
         ("last=%C3%A9t%C3%A9", Expected(last: "été")),
+        ("last=%C2%A0", Expected(last: "\u{A0}")),  // first scalar past the C1 controls
         ("ns=registry-1.docker.io:443", Expected(ns: "registry-1.docker.io:443")),
     ]
 
@@ -40,6 +41,8 @@ import Testing
 
     static let invalid: [String] = [
         "ns=%", "ns=%4", "ns=%g0", "ns=%0g", "%=x", "ns=%FF", "ns=%C3", "ns=%0A", "ns=%7F", "ns=%00",
+        // C1 controls (U+0080-U+009F) are control characters too, though each byte is not.
+        "ns=%C2%80", "last=%C2%9F", "artifactType=a%C2%85b",
         "ns=a b", "ns=a\tb", "ns=a#b", "ns=\u{7F}", "ns=é",
         "n=", "n", "n=1.5", "n=-1", "n=+1", "n=0x10", "n=99999999999999999999", "n=1e3",
     ]

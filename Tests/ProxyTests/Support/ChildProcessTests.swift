@@ -36,19 +36,28 @@ import Testing
     }
 
     @Test func waitPastTimeoutTerminatesTheChildAndThrows() async throws {
-        let child = try ChildProcess(executablePath: "/bin/sleep", arguments: ["30"])
+        // The child outlives any wait, so a late wake-up (a starved task pool under a sanitizer)
+        // cannot let it finish on its own: only the timeout's SIGTERM can end it.
+        let child = try ChildProcess(executablePath: "/bin/sleep", arguments: ["600"])
         let started = ContinuousClock.now
         await #expect(throws: ChildProcess.Failure.self) { try await child.waitUntilExit(timeout: .milliseconds(200)) }
-        // Far below the child's 30 s: the timeout, not the child, ended the wait
-        // (generous: the CI machine may be busy).
-        #expect(ContinuousClock.now - started < .seconds(15))
         #expect(child.termination == .signalled(SIGTERM))
+        if TimingAssertions.areEnabled {
+            // Generous: the CI machine may be busy.
+            #expect(ContinuousClock.now - started < .seconds(15))
+        }
     }
 
     @Test func stopEscalatesToSIGKILLWhenSIGTERMIsIgnored() async throws {
         // The ignored disposition survives exec, so sleep itself ignores SIGTERM.
-        let child = try ChildProcess(executablePath: "/bin/sh", arguments: ["-c", "trap '' TERM; exec /bin/sleep 30"])
-        try await Task.sleep(for: .milliseconds(100))  // let the shell install the trap and exec
+        let child = try ChildProcess(executablePath: "/bin/sh", arguments: ["-c", "trap '' TERM; exec /bin/sleep 600"])
+        // Wait for the exec (the trap is in place by then) rather than a fixed pause, which a
+        // busy machine can outrun.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (try? String(contentsOfFile: "/proc/\(child.processID)/comm", encoding: .utf8)) != "sleep\n" {
+            try #require(ContinuousClock.now < deadline, "the shell never exec'd sleep")
+            try await Task.sleep(for: .milliseconds(5))
+        }
         #expect(child.stop(grace: .milliseconds(200)) == .signalled(SIGKILL))
         #expect(child.stop() == .signalled(SIGKILL))  // idempotent
     }

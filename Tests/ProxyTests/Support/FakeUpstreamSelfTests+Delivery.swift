@@ -13,7 +13,9 @@ extension FakeUpstreamSelfTests {
         #expect(response.body == Self.blobBytes && response.isComplete)
         // 5000 bytes at 10 000 B/s: the last slice is due at 0.5 s.
         #expect(response.elapsed >= .milliseconds(450))
-        #expect(response.elapsed < .seconds(3))
+        if TimingAssertions.areEnabled {
+            #expect(response.elapsed < .seconds(3))
+        }
     }
 
     @Test("resetAfter sends exactly K body bytes, then a TCP RST")
@@ -73,7 +75,10 @@ extension FakeUpstreamSelfTests {
         let patient = try TestHTTPClient.fetch(port: upstream.port, "/v2/a/blobs/\(digest)")
         #expect(patient.body == Self.blobBytes && patient.isComplete)
         #expect(patient.elapsed >= .milliseconds(1450))
-        #expect(try #require(patient.timeToFirstByte) < .milliseconds(1200))
+        let timeToFirstByte = try #require(patient.timeToFirstByte)
+        if TimingAssertions.areEnabled {
+            #expect(timeToFirstByte < .milliseconds(1200))
+        }
     }
 
     @Test("stall after K body bytes pauses mid-body")

@@ -46,8 +46,10 @@ final class RegistryProcess: @unchecked Sendable {
         var storageDirectory: URL? = nil
         /// The binary.
         var executablePath = "/usr/bin/docker-registry"
-        /// How long to wait for `GET /v2/` to answer after spawning.
-        var startTimeout: Duration = .seconds(15)
+        /// How long to wait for `GET /v2/` to answer after spawning. The registry listens
+        /// within milliseconds; the slack is for a busy test process whose probes run late
+        /// (sanitizer builds, where the whole suite runs several times slower, get more).
+        var startTimeout: Duration = TimingAssertions.areEnabled ? .seconds(15) : .seconds(60)
         /// Whether to run the plain, anonymous seeding registry beside it.
         var runsSeedingRegistry = true
 

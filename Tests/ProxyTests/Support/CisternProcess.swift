@@ -1,0 +1,118 @@
+import Foundation
+import Glibc
+
+/// The `cistern` executable (built next to the test bundle) running as its own process, as
+/// operators run it: `serve` on a free loopback port with a given upstream and cache.
+///
+/// Used where the process itself is the subject: signals and `kill -9`
+/// (`ProcessLifecycleTests`), and what it holds after many faults (`FaultSoakTests`), read
+/// from `/proc/<pid>` so that nothing of the test process is counted. `stop()` (also run on
+/// deinit) sends SIGTERM, then SIGKILL. Any thread may use an instance.
+final class CisternProcess: Sendable {
+    /// The child.
+    let child: ChildProcess
+    /// The port it serves on, on 127.0.0.1.
+    let port: UInt16
+
+    /// What the process holds at one moment.
+    struct Resources: Sendable, CustomStringConvertible {
+        /// Entries of `/proc/<pid>/fd`.
+        let openDescriptors: Int
+        /// Resident set size in bytes (`/proc/<pid>/statm`).
+        let residentBytes: Int
+        /// `cistern_heap_in_use_bytes` from `/metrics` (glibc `mallinfo2`; 0 under ASan).
+        let heapInUseBytes: Int
+
+        var description: String {
+            "\(openDescriptors) fds, RSS \(residentBytes / 1024) KiB, heap \(heapInUseBytes / 1024) KiB"
+        }
+    }
+
+    /// Errors starting or reading the process.
+    enum Failure: Error, CustomStringConvertible {
+        /// `/healthz` never answered 200 within the timeout.
+        case didNotStart(port: UInt16, standardError: String)
+        /// A `/proc` file or `/metrics` could not be read or parsed.
+        case unreadable(String)
+
+        var description: String {
+            switch self {
+            case .didNotStart(let port, let standardError): "cistern on port \(port) did not start; stderr: \(standardError)"
+            case .unreadable(let what): "could not read \(what)"
+            }
+        }
+    }
+
+    /// The `cistern` executable next to this test bundle (on Linux the bundle is
+    /// `<build>/debug/cisternPackageTests.xctest`, a file, so the search walks up from it).
+    static var executablePath: String {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("cistern").path),
+              directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("cistern").path
+    }
+
+    /// Starts `cistern serve` and waits until `/healthz` answers 200.
+    /// - Parameters:
+    ///   - upstream: the upstream URL (`--upstream`).
+    ///   - cache: the cache directory (`--cache-dir`).
+    ///   - port: the port to listen on; a free one when nil.
+    ///   - extraArguments: more flags, e.g. `["--upstream-read-timeout", "200ms"]`.
+    /// - Throws: `Failure.didNotStart` after `startTimeout`, or a spawn error.
+    init(upstream: String, cache: URL, port: UInt16? = nil, extraArguments: [String] = [],
+         startTimeout: Duration = .seconds(20)) throws {
+        let port = try port ?? FreePort.loopback()
+        self.port = port
+        child = try ChildProcess(executablePath: Self.executablePath, arguments: [
+            "serve", "--listen", "127.0.0.1:\(port)", "--upstream", upstream, "--cache-dir", cache.path,
+            "--workers", "2", "--no-access-log",
+        ] + extraArguments)
+        let deadline = ContinuousClock.now + startTimeout
+        while ContinuousClock.now < deadline, child.isRunning {
+            if let response = try? TestHTTPClient.fetch(port: port, "/healthz", options: .init(timeout: .seconds(1))),
+               response.statusCode == 200 { return }
+            usleep(20_000)
+        }
+        let standardError = String(decoding: child.standardError(), as: UTF8.self)
+        child.stop()
+        throw Failure.didNotStart(port: port, standardError: standardError)
+    }
+
+    deinit { stop() }
+
+    /// SIGTERM, then SIGKILL after the grace period; idempotent.
+    @discardableResult
+    func stop() -> ChildProcess.Termination? { child.stop() }
+
+    /// Reads the process's descriptors, resident memory and heap now.
+    /// - Throws: `Failure.unreadable` when `/proc` or `/metrics` cannot be read.
+    func resources() throws -> Resources {
+        let processID = child.processID
+        guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(processID)/fd") else {
+            throw Failure.unreadable("/proc/\(processID)/fd")
+        }
+        guard let statm = try? String(contentsOfFile: "/proc/\(processID)/statm", encoding: .utf8),
+              let residentPages = statm.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { throw Failure.unreadable("/proc/\(processID)/statm") }
+        guard let heap = try metric("cistern_heap_in_use_bytes") else {
+            throw Failure.unreadable("cistern_heap_in_use_bytes in /metrics")
+        }
+        return Resources(
+            openDescriptors: descriptors.count, residentBytes: residentPages * Int(sysconf(Int32(_SC_PAGESIZE))),
+            heapInUseBytes: Int(heap))
+    }
+
+    /// The value of the unlabelled series `name` on `/metrics`, nil when absent.
+    /// - Throws: a socket error, or `Failure.unreadable` for a non-200 answer.
+    func metric(_ name: String) throws -> Double? {
+        let response = try TestHTTPClient.fetch(port: port, "/metrics", options: .init(timeout: .seconds(5)))
+        guard response.statusCode == 200 else { throw Failure.unreadable("/metrics (status \(response.statusCode ?? 0))") }
+        let prefix = "\(name) "
+        return response.bodyText.split(separator: "\n")
+            .first { $0.hasPrefix(prefix) }
+            .flatMap { Double($0.dropFirst(prefix.count)) }
+    }
+}
