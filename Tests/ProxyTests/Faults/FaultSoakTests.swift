@@ -44,6 +44,75 @@ import Testing
         #expect(ContentDigest.of(recovered.body) == digest)
     }
 
+    /// TLS failures with the upstream, one soak row each (the SSL objects of every failed
+    /// handshake must be freed).
+    enum TLSFault: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        /// The upstream's certificate comes from a CA Cistern does not trust.
+        case certificateFromAnUntrustedCA
+        /// Trusted CA, but the certificate names another host.
+        case certificateForAnotherHost
+        /// The upstream answers the ClientHello with plain HTTP.
+        case plainHTTPPeer
+
+        var testDescription: String { rawValue }
+    }
+
+    @Test(arguments: TLSFault.allCases)
+    func repeatingATLSFailureLeaksNoDescriptorsOrMemory(_ fault: TLSFault) async throws {
+        let work = try TemporaryDirectory()
+        let cache = try TemporaryDirectory(prefix: "cistern-soak")
+        var openSSLServer: OpenSSLTestServer?
+        var plainServer: ImmediateBadRequestServer?
+        defer {
+            openSSLServer?.stop()
+            plainServer?.stop()
+        }
+        let port: UInt16
+        var extraArguments: [String] = []
+        switch fault {
+        case .certificateFromAnUntrustedCA, .certificateForAnotherHost:
+            let authority = try await TestCertificateAuthority.generate(
+                in: work.url, subjectAltName: fault == .certificateForAnotherHost ? "DNS:registry.example.com" : "IP:127.0.0.1")
+            let server = try OpenSSLTestServer(certificate: authority)
+            openSSLServer = server
+            port = server.port
+            if fault == .certificateForAnotherHost {
+                extraArguments = ["--config", try Self.configurationTrusting(authority, port: port, in: work).path]
+            }
+        case .plainHTTPPeer:
+            let server = try ImmediateBadRequestServer()
+            plainServer = server
+            port = server.port
+        }
+        let cistern = try CisternProcess(upstream: "https://127.0.0.1:\(port)", cache: cache.url, extraArguments: extraArguments)
+        defer { cistern.stop() }
+        let path = "/v2/team/app/blobs/sha256:\(String(repeating: "ef", count: 32))"
+
+        try ResourceSoak(cistern: cistern, label: fault.rawValue).run { _ in
+            let response = try TestHTTPClient.fetch(port: cistern.port, path, options: .init(timeout: .seconds(10)))
+            guard response.statusCode == 502, UpstreamFault.Expectation.errorCodes(response) == ["UPSTREAM_ERROR"],
+                  response.bodyText.contains("TLS failed") else {
+                return "\(response.statusLine ?? "no response"): \(response.bodyText.prefix(200))"
+            }
+            return nil
+        }
+        #expect(Self.files(under: cache.url.appendingPathComponent("blobs")).isEmpty)
+    }
+
+    /// A configuration file whose one upstream is `https://127.0.0.1:<port>` trusting
+    /// `authority`'s CA (the flags have no CA option).
+    private static func configurationTrusting(_ authority: TestCertificateAuthority, port: UInt16, in work: TemporaryDirectory) throws -> URL {
+        let file = work.appending("cistern.yaml")
+        try Data("""
+            upstreams:
+              - name: tls-upstream
+                url: https://127.0.0.1:\(port)
+                ca_file: \(authority.caCertificateURL.path)
+
+            """.utf8).write(to: file)
+        return file
+    }
+
     /// Ways a client misbehaves, one soak row each.
     enum ClientFault: String, CaseIterable, Sendable, CustomTestStringConvertible {
         /// Closes after half a request head.

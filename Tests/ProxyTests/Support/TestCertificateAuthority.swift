@@ -1,7 +1,8 @@
 import Foundation
 
-/// A throwaway certificate authority and a server certificate it signed for `127.0.0.1` and
-/// `localhost` (subjectAltName IP and DNS; Go ignores the CN), made with the `openssl` CLI.
+/// A throwaway certificate authority and a server certificate it signed, by default for
+/// `127.0.0.1` and `localhost` (subjectAltName IP and DNS; Go ignores the CN), made with the
+/// `openssl` CLI.
 /// P-256 keys, valid for two days, no passphrase.
 struct TestCertificateAuthority: Sendable {
     /// The CA certificate (PEM) clients trust.
@@ -18,8 +19,12 @@ struct TestCertificateAuthority: Sendable {
     static let opensslPath = "/usr/bin/openssl"
 
     /// Generates the CA and server certificate under `directory`.
+    /// - Parameter subjectAltName: the server certificate's names, in `openssl` extension
+    ///   syntax; another host's name makes a certificate that verifies but does not match.
     /// - Throws: `ChildProcess.Failure` when `openssl` is missing or fails.
-    static func generate(in directory: URL) async throws -> TestCertificateAuthority {
+    static func generate(
+        in directory: URL, subjectAltName: String = "IP:127.0.0.1, DNS:localhost"
+    ) async throws -> TestCertificateAuthority {
         let certificateDirectory = directory.appendingPathComponent("ca", isDirectory: true)
         try FileManager.default.createDirectory(at: certificateDirectory, withIntermediateDirectories: true)
         let caKey = directory.appendingPathComponent("ca.key")
@@ -32,7 +37,7 @@ struct TestCertificateAuthority: Sendable {
             basicConstraints = critical, CA:FALSE
             keyUsage = critical, digitalSignature, keyEncipherment
             extendedKeyUsage = serverAuth
-            subjectAltName = IP:127.0.0.1, DNS:localhost
+            subjectAltName = \(subjectAltName)
 
             """.utf8).write(to: extensions)
 
