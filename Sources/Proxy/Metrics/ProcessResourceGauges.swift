@@ -13,8 +13,8 @@ import Prometheus
 /// Operators watch these for descriptor and memory leaks; the fault soak tests
 /// (`FaultSoakTests`) assert on the same readings. Reading them costs a directory listing,
 /// a small `/proc` read and a walk over malloc's arenas, so it happens per scrape, never per
-/// request. Under Address Sanitizer `mallinfo2` is not backed by the real allocator and
-/// the heap gauge reads 0.
+/// request. Under Address or Thread Sanitizer `mallinfo2` is not backed by the allocator in
+/// use and the heap gauge does not move.
 struct ProcessResourceGauges: Sendable {
     private let openDescriptors: Gauge
     private let residentBytes: Gauge

@@ -220,6 +220,18 @@ final class ManifestLookup {
             return
         }
         let mediaType = head.field("content-type").map(ManifestLookup.mediaTypeWithoutParameters) ?? MediaType.dockerManifestV1Signed
+        if case .tag = reference {
+            let advertised = head.field("docker-content-digest").flatMap { try? Digest(parsing: $0) }
+            if let problem = UpstreamManifestCheck.problem(bytes: bytes, mediaType: mediaType, advertisedDigest: advertised) {
+                if case .digestMismatch = problem { shared.metrics.digestMismatch() }
+                shared.logger.error("unusable manifest from upstream; nothing cached", metadata: [
+                    "upstream": "\(upstream.name)", "repository": "\(repository)", "reference": "\(reference)",
+                    "problem": "\(problem)",
+                ])
+                fetchFailed(UpstreamFailure(.upstreamError("upstream \(upstream.name) answered \(reference) with an unusable manifest: \(problem)")))
+                return
+            }
+        }
         let manifest = StoredManifest(mediaType: mediaType, bytes: bytes, digest: computed)
         do {
             try shared.manifests.store(manifest)

@@ -35,8 +35,8 @@ import Testing
             let response = try TestHTTPClient.fetch(port: cistern.port, path, options: .init(timeout: .seconds(10)))
             return fault.expectation.problem(with: response)
         }
-        #expect(Self.files(under: cache.url.appendingPathComponent("blobs")).isEmpty, "a blob was committed")
-        #expect(Self.files(under: cache.url.appendingPathComponent("tmp")).isEmpty, "a temporary file was left")
+        #expect(RegularFiles.under(cache.url.appendingPathComponent("blobs")).isEmpty, "a blob was committed")
+        #expect(RegularFiles.under(cache.url.appendingPathComponent("tmp")).isEmpty, "a temporary file was left")
 
         try fault.remove(from: upstream, origin: origin)
         let recovered = try TestHTTPClient.fetch(port: cistern.port, path, options: .init(timeout: .seconds(10)))
@@ -96,7 +96,7 @@ import Testing
             }
             return nil
         }
-        #expect(Self.files(under: cache.url.appendingPathComponent("blobs")).isEmpty)
+        #expect(RegularFiles.under(cache.url.appendingPathComponent("blobs")).isEmpty)
     }
 
     /// A configuration file whose one upstream is `https://127.0.0.1:<port>` trusting
@@ -111,6 +111,42 @@ import Testing
 
             """.utf8).write(to: file)
         return file
+    }
+
+    @Test(arguments: UpstreamFault.allCases)
+    func repeatingAnUpstreamFaultOnAManifestByTagLeaksNothingAndCachesNothing(_ fault: UpstreamFault) throws {
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let origin = try SwitchableOrigin()
+        defer { origin.stop() }
+        let repository = "team/app"
+        // Manifests go through other code than blobs: read whole (up to 4 MiB), checked,
+        // coalesced by flight rather than streamed from a fill.
+        let layers = (0..<40).map { index in
+            #"{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":\#(1000 + index),"digest":"sha256:\#(String(repeating: String(index % 10), count: 64))"}"#
+        }
+        let bytes = Array(#"{"schemaVersion":2,"mediaType":"\#(FixtureMediaType.ociManifest)","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"sha256:\#(String(repeating: "a", count: 64))"},"layers":[\#(layers.joined(separator: ","))]}"#.utf8)
+        let digest = upstream.addManifest(repository: repository, tag: "v1", bytes: bytes, mediaType: FixtureMediaType.ociManifest)
+        try fault.install(on: upstream, origin: origin, blob: bytes, readStallTimeout: Self.readStallTimeout, route: .manifest)
+        let cache = try TemporaryDirectory(prefix: "cistern-soak")
+        let cistern = try CisternProcess(
+            upstream: fault.needsSwitchableOrigin ? origin.baseURL : upstream.baseURL, cache: cache.url,
+            extraArguments: ["--upstream-read-timeout", "200ms", "--upstream-connect-timeout", "1s"])
+        defer { cistern.stop() }
+        let path = "/v2/\(repository)/manifests/v1"
+        let accept = [("Accept", FixtureMediaType.ociManifest)]
+
+        try ResourceSoak(cistern: cistern, label: "manifest \(fault.rawValue)").run { _ in
+            let response = try TestHTTPClient.fetch(port: cistern.port, path, headers: accept, options: .init(timeout: .seconds(10)))
+            // A manifest is answered only once it is whole and checked: never cut short.
+            return UpstreamFault.Expectation.error(status: fault.expectation.status).problem(with: response)
+        }
+        #expect(RegularFiles.under(cache.url.appendingPathComponent("manifests")).isEmpty, "a manifest was committed")
+
+        try fault.remove(from: upstream, origin: origin)
+        let recovered = try TestHTTPClient.fetch(port: cistern.port, path, headers: accept, options: .init(timeout: .seconds(10)))
+        #expect(recovered.statusCode == 200 && recovered.body == bytes)
+        #expect(recovered.header("Docker-Content-Digest") == digest)
     }
 
     /// Ways a client misbehaves, one soak row each.
@@ -167,10 +203,10 @@ import Testing
         if fault == .resetDuringAFill {
             // Every fill outlived its only client and was committed (ResourceSoak waited for
             // the fills to end before its last reading).
-            #expect(Self.files(under: cache.url.appendingPathComponent("blobs")).count == totalRepetitions)
+            #expect(RegularFiles.under(cache.url.appendingPathComponent("blobs")).count == totalRepetitions)
             #expect(upstream.requests.filter { $0.method == "GET" && $0.path.contains("/blobs/") }.count == totalRepetitions)
         }
-        #expect(Self.files(under: cache.url.appendingPathComponent("tmp")).isEmpty, "a temporary file was left")
+        #expect(RegularFiles.under(cache.url.appendingPathComponent("tmp")).isEmpty, "a temporary file was left")
         let recovered = try TestHTTPClient.fetch(port: cistern.port, hitPath, options: .init(timeout: .seconds(10)))
         #expect(recovered.statusCode == 200 && ContentDigest.of(recovered.body) == hitDigest)
     }
@@ -223,15 +259,6 @@ import Testing
             let response = try client.request("GET", hitPath, options: .init(stopAfterBodyByteCount: 64 * 1024))
             client.reset()
             return response.statusCode == 200 && response.body.count == 64 * 1024 ? nil : "\(response.statusLine ?? "no response"), \(response.ending)"
-        }
-    }
-
-    /// Regular files anywhere under `directory` (none when it does not exist).
-    static func files(under directory: URL) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
-        return enumerator.compactMap { item in
-            guard let url = item as? URL, (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { return nil }
-            return url.path
         }
     }
 }

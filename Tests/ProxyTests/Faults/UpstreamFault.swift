@@ -26,6 +26,13 @@ enum UpstreamFault: String, CaseIterable, Sendable, CustomTestStringConvertible 
 
     /// What the client must see.
     enum Expectation: Equatable {
+        /// The error status either way.
+        var status: Int {
+            switch self {
+            case .error(let status), .errorOrCutShort(let status): status
+            }
+        }
+
         /// Nothing was sent before the fault was known: a complete OCI JSON error response
         /// with exactly this status.
         case error(status: Int)
@@ -98,13 +105,14 @@ enum UpstreamFault: String, CaseIterable, Sendable, CustomTestStringConvertible 
         self == .connectionRefused || self == .resetBeforeHeaders
     }
 
-    /// Puts the fault in place for blob GETs on `upstream` (or on `origin`, for the faults
-    /// only it can make); `blob` is the content the upstream stores. The stalls last six
-    /// times `readStallTimeout`, the timeout Cistern runs with.
+    /// Puts the fault in place for GETs of `route` (blobs unless told otherwise) on
+    /// `upstream` (or on `origin`, for the faults only it can make); `blob` is the content
+    /// the upstream stores for that GET. The stalls last six times `readStallTimeout`, the
+    /// timeout Cistern runs with.
     func install(on upstream: FakeUpstream, origin: SwitchableOrigin, blob: [UInt8],
-                 readStallTimeout: Duration = Self.readStallTimeout) throws {
+                 readStallTimeout: Duration = Self.readStallTimeout, route: FakeUpstream.RouteKind = .blob) throws {
         let blobByteCount = blob.count
-        let blobs = FakeUpstream.Scope.route(.blob)
+        let blobs = FakeUpstream.Scope.route(route)
         switch self {
         case .connectionRefused:
             try origin.set(.refusing)

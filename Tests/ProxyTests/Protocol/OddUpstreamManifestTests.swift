@@ -102,6 +102,54 @@ import Testing
         try await Self.expectIdentity(cistern, target, bytes: bytes, digest: digest, "after the fault")
     }
 
+    /// Answers a tag GET can get that are not that tag's manifest, with what must catch them.
+    static let unusableTagAnswers: [(String, FakeUpstream.Behaviour, String)] = [
+        ("an HTML page with 200", .htmlErrorPage, "is not a manifest type"),
+        ("other bytes under the tag's Docker-Content-Digest", .wrongBytes(replacement: manifestBytes(byteCount: 700)),
+         "not to its Docker-Content-Digest"),
+        ("a truncated manifest under its Docker-Content-Digest", .wrongBytes(replacement: Array(manifestBytes().prefix(300))),
+         "not to its Docker-Content-Digest"),
+        ("JSON without schemaVersion and no digest field", .status(200, headers: [
+            TestHeaderField("Content-Type", FixtureMediaType.ociManifest)], body: Array(#"{"errors":[]}"#.utf8)),
+         "is not a JSON manifest"),
+    ]
+
+    @Test(arguments: unusableTagAnswers)
+    func aTagAnsweredWithSomethingElseGets502AndNothingIsCachedOrRemembered(
+        _ label: String, _ behaviour: FakeUpstream.Behaviour, _ reason: String
+    ) async throws {
+        let bytes = Self.manifestBytes()
+        let (upstream, cistern, digest) = try await Self.start(bytes)
+        defer { upstream.stop() }
+        let fault = upstream.setBehaviour(behaviour, for: .route(.manifest), method: "GET")
+
+        let response = try await OffPool.fetch(port: cistern.port, Self.tagPath)
+        #expect(response.statusCode == 502, "\(label)")
+        #expect(OCIErrorDocument(response.body)?.codes == ["UPSTREAM_ERROR"], "\(label): \(response.bodyText)")
+        #expect(response.bodyText.contains(reason), "\(label): \(response.bodyText)")
+        #expect(RegularFiles.under(cistern.cacheDirectory.appendingPathComponent("manifests")).isEmpty, "\(label): a manifest was cached")
+        // No tag record either: once the upstream behaves, the next GET fetches the real one.
+        upstream.removeBehaviour(fault)
+        try await Self.expectIdentity(cistern, Self.tagPath, bytes: bytes, digest: digest, "\(label), after the fault")
+    }
+
+    @Test func aKnownTagIsServedStaleWhileTheUpstreamAnswersItWithAnHTMLPage() async throws {
+        let bytes = Self.manifestBytes()
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let digest = upstream.addManifest(repository: Self.repository, tag: "v1", bytes: bytes, mediaType: FixtureMediaType.ociManifest)
+        // TTL 0: every request asks the upstream again.
+        let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!) { $0.tagTTL = .zero }
+        try await Self.expectIdentity(cistern, Self.tagPath, bytes: bytes, digest: digest, "warm")
+
+        // A maintenance page for every GET, and a HEAD that names no digest.
+        upstream.setBehaviour(.htmlErrorPage, for: .route(.manifest))
+        let response = try await OffPool.fetch(port: cistern.port, Self.tagPath)
+        #expect(response.statusCode == 200)
+        #expect(response.body == bytes)
+        #expect(response.header("Docker-Content-Digest") == digest)
+    }
+
     @Test func aManifestOfExactly4MiBIsServedAndOneByteMoreIsRefusedAndNotCached() async throws {
         let limit = 4 * 1024 * 1024
         let upstream = try FakeUpstream()
