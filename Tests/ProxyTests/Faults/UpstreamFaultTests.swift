@@ -28,7 +28,21 @@ import Testing
         defer { cistern.stop() }
         let path = "/v2/team/app/blobs/\(digest)"
 
-        let failed = try TestHTTPClient.fetch(port: cistern.port, path, options: .init(timeout: .seconds(10)))
+        // The faulty fetch runs on its own thread while other clients are answered: a fault
+        // (a stall included) holds no loop. Eight connections, so both loops are asked.
+        let failedResponse = Locked<TestHTTPResponse?>(nil)
+        let port = cistern.port
+        let faulty = TestThread.start {
+            let response = try? TestHTTPClient.fetch(port: port, path, options: .init(timeout: .seconds(10)))
+            failedResponse.withLock { $0 = response }
+        }
+        let answerBound: Duration = TimingAssertions.areEnabled ? .seconds(2) : .seconds(30)
+        for _ in 0..<8 {
+            let health = try TestHTTPClient.fetch(port: cistern.port, "/healthz", options: .init(timeout: answerBound))
+            #expect(health.statusCode == 200 && health.isComplete, "a loop did not answer /healthz during the fault: \(health.ending)")
+        }
+        faulty.join()
+        let failed = try #require(failedResponse.withLock { $0 }, "the faulty fetch could not connect")
         Self.expectClearFailure(failed, fault.expectation)
         if fault == .tooManyRequestsWithRetryAfter {
             #expect(failed.header("Retry-After") == "17")
