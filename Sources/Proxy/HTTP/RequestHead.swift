@@ -28,9 +28,20 @@ public struct RequestHead: Sendable {
     /// Declared body framing: `Content-Length` (or -1) and chunked.
     public var contentLength: Int64
     public var chunked: Bool
+    /// How many `Host` field lines were sent.
+    public var hostFieldCount: Int
+    /// Whether every `Host` value holds only bytes an authority may (RFC 3986 section 3.2:
+    /// unreserved, percent-encoded, sub-delims, ":" and the brackets of an IPv6 literal).
+    public var hostValuesAreValid: Bool
 
     /// Whether a request body follows the head.
     public var hasBody: Bool { chunked || contentLength > 0 }
+
+    /// RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without a
+    /// `Host` field, and to any request with more than one or with an invalid value.
+    public var hasValidHost: Bool {
+        hostValuesAreValid && (hostFieldCount == 1 || (hostFieldCount == 0 && versionMinor == 0))
+    }
 
     /// Extracts the head from a completed parse of `buffer`.
     init(parsed head: cep_http_head, buffer: UnsafeRawBufferPointer) {
@@ -49,6 +60,8 @@ public struct RequestHead: Sendable {
         range = nil
         ifNoneMatch = nil
         forwardedFor = nil
+        hostFieldCount = 0
+        hostValuesAreValid = true
         guard let fields = head.fields else { return }
         for i in 0..<Int(head.field_count) {
             let field = fields[i]
@@ -63,7 +76,29 @@ public struct RequestHead: Sendable {
             } else if HeaderName.equals(name, "x-forwarded-for") {
                 let text = String(decoding: value, as: UTF8.self)
                 forwardedFor = forwardedFor.map { $0 + ", " + text } ?? text
+            } else if HeaderName.equals(name, "host") {
+                hostFieldCount += 1
+                if !value.allSatisfy(RequestHead.isAuthorityByte) { hostValuesAreValid = false }
             }
+        }
+    }
+}
+
+extension RequestHead {
+    /// ALPHA / DIGIT / "-" / "." / "_" / "~" / "%" / "!" / "$" / "&" / "'" / "(" / ")" / "*" /
+    /// "+" / "," / ";" / "=" / ":" / "[" / "]" (RFC 3986 sections 2.2, 2.3, 3.2.2, 3.2.3).
+    @inline(__always)
+    static func isAuthorityByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: "!"),
+             UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"),
+             UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "["),
+             UInt8(ascii: "]"):
+            return true
+        default:
+            return false
         }
     }
 }

@@ -142,6 +142,11 @@ enum BlobResponder {
             switch fill.phase {
             case .awaitingHead:
                 return false
+            case .streaming(size: 0):
+                // An empty body cannot hold back its last byte: `Content-Length: 0` makes the
+                // head alone a complete response. Wait for the verdict (an upstream answering
+                // 0 bytes for a non-empty digest fails; the empty blob commits at once).
+                return false
             case .streaming(let size), .committed(let size):
                 respond(request, size: size, outcome: outcome) { offset, end in .fill(fill, offset: offset, end: end) }
                 return true
@@ -153,6 +158,10 @@ enum BlobResponder {
         }
         if !answer(fill) {
             request.connection.waitForFill(request.id, fill: fill) { fill in _ = answer(fill) }
+            // A change published between the check above and the registration in
+            // `waitForFill` woke nobody on this loop (it was not yet interested): look again
+            // now that it is. Answering twice is impossible: `respond` drops a second answer.
+            _ = answer(fill)
         }
     }
 

@@ -196,6 +196,11 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
     }
 
     private func begin(_ head: RequestHead) {
+        guard head.hasValidHost else {
+            // RFC 9112 section 3.2: no Host in HTTP/1.1, several, or an invalid one.
+            rejectHead(status: 400)
+            return
+        }
         requestID &+= 1
         if requestStart == 0 { requestStart = MonotonicClock.now() }
         logMethod = head.method

@@ -64,9 +64,15 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Resolves a `Location` field value (absolute, or absolute-path relative
-    /// to this origin; RFC 9110 section 10.2.2).
+    /// to this origin; RFC 9110 section 10.2.2). A URI reference is visible ASCII only
+    /// (RFC 3986 section 2), so a value with a space, a control character or a non-ASCII
+    /// byte is refused (nil) rather than copied into the next request line, where it could
+    /// add fields of the upstream's choosing. A fragment is dropped.
     public func resolve(location: String) -> (origin: Origin, pathAndQuery: String)? {
-        if location.hasPrefix("/") && !location.hasPrefix("//") { return (self, location) }
+        guard location.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        if location.hasPrefix("/") && !location.hasPrefix("//") {
+            return (self, String(location.prefix { $0 != "#" }))
+        }
         if location.hasPrefix("//") { return Origin.parse(absoluteURL: (useTLS ? "https:" : "http:") + location) }
         return Origin.parse(absoluteURL: location)
     }

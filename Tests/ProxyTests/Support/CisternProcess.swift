@@ -105,14 +105,9 @@ final class CisternProcess: Sendable {
             heapInUseBytes: Int(heap))
     }
 
-    /// The value of the unlabelled series `name` on `/metrics`, nil when absent.
-    /// - Throws: a socket error, or `Failure.unreadable` for a non-200 answer.
+    /// The value of the series `name` on `/metrics`, nil when absent.
+    /// - Throws: a socket error.
     func metric(_ name: String) throws -> Double? {
-        let response = try TestHTTPClient.fetch(port: port, "/metrics", options: .init(timeout: .seconds(5)))
-        guard response.statusCode == 200 else { throw Failure.unreadable("/metrics (status \(response.statusCode ?? 0))") }
-        let prefix = "\(name) "
-        return response.bodyText.split(separator: "\n")
-            .first { $0.hasPrefix(prefix) }
-            .flatMap { Double($0.dropFirst(prefix.count)) }
+        try MetricsScrape(port: port).value(name)
     }
 }
