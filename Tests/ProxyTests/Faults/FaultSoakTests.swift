@@ -13,7 +13,18 @@ import Testing
     static let blobByteCount = 64 * 1024
     /// Cistern's upstream read-stall timeout here (30 s by default), and the unit of the
     /// fake upstream's stalls: small, as a stall row waits it out on every repetition.
-    static let readStallTimeout = Duration.milliseconds(200)
+    static let readStallMilliseconds = 200
+    static let readStallTimeout = Duration.milliseconds(readStallMilliseconds)
+
+    /// A `cistern` process for an upstream fault row: pointed at the origin for the faults only
+    /// it makes, with the shrunk read-stall timeout and a 1 s connect timeout.
+    private static func cistern(for fault: UpstreamFault, upstream: FakeUpstream, origin: SwitchableOrigin,
+                                cache: TemporaryDirectory) throws -> CisternProcess {
+        try CisternProcess(
+            upstream: fault.needsSwitchableOrigin ? origin.baseURL : upstream.baseURL, cache: cache.url,
+            extraArguments: ["--upstream-read-timeout", "\(readStallMilliseconds)ms",
+                             "--upstream-connect-timeout", "1s"])
+    }
 
     @Test(arguments: UpstreamFault.allCases)
     func repeatingAnUpstreamFaultLeaksNoDescriptorsOrMemoryAndCachesNothing(_ fault: UpstreamFault) throws {
@@ -25,9 +36,7 @@ import Testing
         let digest = upstream.addBlob(blob)
         try fault.install(on: upstream, origin: origin, blob: blob, readStallTimeout: Self.readStallTimeout)
         let cache = try TemporaryDirectory(prefix: "cistern-soak")
-        let cistern = try CisternProcess(
-            upstream: fault.needsSwitchableOrigin ? origin.baseURL : upstream.baseURL, cache: cache.url,
-            extraArguments: ["--upstream-read-timeout", "200ms", "--upstream-connect-timeout", "1s"])
+        let cistern = try Self.cistern(for: fault, upstream: upstream, origin: origin, cache: cache)
         defer { cistern.stop() }
         let path = "/v2/team/app/blobs/\(digest)"
 
@@ -129,9 +138,7 @@ import Testing
         let digest = upstream.addManifest(repository: repository, tag: "v1", bytes: bytes, mediaType: FixtureMediaType.ociManifest)
         try fault.install(on: upstream, origin: origin, blob: bytes, readStallTimeout: Self.readStallTimeout, route: .manifest)
         let cache = try TemporaryDirectory(prefix: "cistern-soak")
-        let cistern = try CisternProcess(
-            upstream: fault.needsSwitchableOrigin ? origin.baseURL : upstream.baseURL, cache: cache.url,
-            extraArguments: ["--upstream-read-timeout", "200ms", "--upstream-connect-timeout", "1s"])
+        let cistern = try Self.cistern(for: fault, upstream: upstream, origin: origin, cache: cache)
         defer { cistern.stop() }
         let path = "/v2/\(repository)/manifests/v1"
         let accept = [("Accept", FixtureMediaType.ociManifest)]
