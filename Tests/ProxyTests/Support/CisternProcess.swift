@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Testing
 
 /// The `cistern` executable (built next to the test bundle) running as its own process, as
 /// operators run it: `serve` on a free loopback port with a given upstream and cache.
@@ -13,6 +14,7 @@ final class CisternProcess: Sendable {
     let child: ChildProcess
     /// The port it serves on, on 127.0.0.1.
     let port: UInt16
+    private let stopped = Locked(false)
 
     /// What the process holds at one moment.
     struct Resources: Sendable, CustomStringConvertible {
@@ -83,9 +85,25 @@ final class CisternProcess: Sendable {
 
     deinit { stop() }
 
-    /// SIGTERM, then SIGKILL after the grace period; idempotent.
+    /// SIGTERM, then SIGKILL after the grace period; idempotent. Under a sanitizer
+    /// (`CISTERN_SANITIZER`) the child is a sanitized build that reports to its own standard
+    /// error, out of `scripts/sanitize`'s sight: its reports are recorded as issues here.
     @discardableResult
-    func stop() -> ChildProcess.Termination? { child.stop() }
+    func stop() -> ChildProcess.Termination? {
+        let termination = child.stop()
+        let firstStop = stopped.withLock { stopped in defer { stopped = true }; return !stopped }
+        if firstStop, ProcessInfo.processInfo.environment["CISTERN_SANITIZER"] != nil {
+            let standardError = String(decoding: child.standardError(), as: UTF8.self)
+            let reports = standardError.split(separator: "\n").filter {
+                $0.contains("WARNING: ThreadSanitizer") || $0.contains("ERROR: AddressSanitizer") || $0.contains("ERROR: LeakSanitizer")
+                    || $0.hasPrefix("SUMMARY: ")
+            }
+            if !reports.isEmpty {
+                Issue.record("cistern (pid \(child.processID)) reported under the sanitizer:\n\(standardError.suffix(20_000))")
+            }
+        }
+        return termination
+    }
 
     /// Reads the process's descriptors, resident memory and heap now.
     /// - Throws: `Failure.unreadable` when `/proc` or `/metrics` cannot be read.
