@@ -22,6 +22,8 @@ public struct RequestHead: Sendable {
     public var range: String?
     /// The `If-None-Match` field value, if any.
     public var ifNoneMatch: String?
+    /// The `If-Range` field value, if any (RFC 9110 section 13.1.5).
+    public var ifRange: String?
     /// The `X-Forwarded-For` field values joined, if any (Cistern appends
     /// the client's address when it asks the upstream).
     public var forwardedFor: String?
@@ -59,6 +61,7 @@ public struct RequestHead: Sendable {
         acceptValues = []
         range = nil
         ifNoneMatch = nil
+        ifRange = nil
         forwardedFor = nil
         hostFieldCount = 0
         hostValuesAreValid = true
@@ -73,6 +76,8 @@ public struct RequestHead: Sendable {
                 range = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "if-none-match") {
                 ifNoneMatch = String(decoding: value, as: UTF8.self)
+            } else if HeaderName.equals(name, "if-range") {
+                ifRange = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "x-forwarded-for") {
                 let text = String(decoding: value, as: UTF8.self)
                 forwardedFor = forwardedFor.map { $0 + ", " + text } ?? text

@@ -24,7 +24,7 @@ enum BlobResponder {
                       name: RepositoryName, digest: Digest) {
         let request = Request(connection: connection, id: connection.requestID, upstream: upstream,
                               repository: upstream.upstreamName(name), digest: digest,
-                              range: head.range.flatMap { ByteRange.parse($0) }, headOnly: head.method == .head)
+                              range: honouredRange(head, digest: digest), headOnly: head.method == .head)
         let shared = request.shared
         let linked = shared.links.isLinked(upstream: upstream.name, repository: request.repository, digest: digest)
         let running = shared.fills.running(digest)
@@ -127,6 +127,15 @@ enum BlobResponder {
                 request.connection.respond(request.id, error: failure.error, headOnly: request.headOnly, outcome: outcome)
             }
         }
+    }
+
+    /// The request's `Range`, unless an `If-Range` makes the server ignore it (RFC 9110
+    /// section 13.1.5): its validator must be the blob's strong ETag, the quoted digest. A date
+    /// never matches (blobs have no Last-Modified), nor does a weak or another tag.
+    static func honouredRange(_ head: RequestHead, digest: Digest) -> ByteRange? {
+        guard let value = head.range, let range = ByteRange.parse(value) else { return nil }
+        if let ifRange = head.ifRange, ifRange != "\"\(digest.string)\"" { return nil }
+        return range
     }
 
     /// Serves a committed blob; false on a miss.

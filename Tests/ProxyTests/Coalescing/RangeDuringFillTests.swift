@@ -11,6 +11,29 @@ extension CoalescingLoad {
     @Suite struct RangeDuringFillTests {
         static let blobByteCount = 4 << 20
 
+        @Test func ifRangeWithTheDigestKeepsTheRangeAndAnyOtherValidatorGetsTheWholeBlob() throws {
+            let upstream = try FakeUpstream()
+            defer { upstream.stop() }
+            let blob = PseudoRandomBytes.make(byteCount: 100_000, seed: 602)
+            let digest = upstream.addBlob(blob)
+            let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!)
+            defer { cistern.stop() }
+            let path = "/v2/team/app/blobs/\(digest)"
+            #expect(try TestHTTPClient.fetch(port: cistern.port, path).statusCode == 200)  // now a hit
+
+            let matching = try TestHTTPClient.fetch(port: cistern.port, path, headers: [("Range", "bytes=10-19"), ("If-Range", "\"\(digest)\"")])
+            #expect(matching.statusCode == 206)
+            #expect(matching.body == Array(blob[10..<20]))
+            // RFC 9110 section 13.1.5: a validator that does not match (another tag, a weak
+            // one, a date: blobs have no Last-Modified) means the whole representation.
+            for validator in ["\"sha256:\(String(repeating: "0", count: 64))\"", "W/\"\(digest)\"", "Sun, 29 Nov 2026 10:00:00 GMT"] {
+                let other = try TestHTTPClient.fetch(port: cistern.port, path, headers: [("Range", "bytes=10-19"), ("If-Range", validator)])
+                #expect(other.statusCode == 200, "If-Range: \(validator)")
+                #expect(other.header("Content-Range") == nil, "If-Range: \(validator)")
+                #expect(other.body == blob, "If-Range: \(validator)")
+            }
+        }
+
         @Test func rangesDuringAFillGetTheRightBytesAndTheColdRangeRequestStartsAFullFill() throws {
             let upstream = try FakeUpstream()
             defer { upstream.stop() }
