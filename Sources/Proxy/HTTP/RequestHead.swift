@@ -18,7 +18,8 @@ public struct RequestHead: Sendable {
     public var keepAlive: Bool
     /// Every `Accept` field value, in order (podman sends several lines).
     public var acceptValues: [String]
-    /// The `Range` field value, if any.
+    /// The `Range` field value, if any; several `Range` lines are joined with commas (RFC 9110
+    /// section 5.3), which no single-range parse accepts, so the whole blob is sent.
     public var range: String?
     /// The `If-None-Match` field value, if any.
     public var ifNoneMatch: String?
@@ -73,7 +74,8 @@ public struct RequestHead: Sendable {
             if HeaderName.equals(name, "accept") {
                 acceptValues.append(String(decoding: value, as: UTF8.self))
             } else if HeaderName.equals(name, "range") {
-                range = String(decoding: value, as: UTF8.self)
+                let text = String(decoding: value, as: UTF8.self)
+                range = range.map { $0 + ", " + text } ?? text
             } else if HeaderName.equals(name, "if-none-match") {
                 ifNoneMatch = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "if-range") {

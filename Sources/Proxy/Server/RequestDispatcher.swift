@@ -60,8 +60,27 @@ enum RequestDispatcher {
     private static func parseRoute(_ target: String) throws(RegistryError) -> (route: RegistryRoute, query: RequestQuery) {
         var target = target
         return try target.withUTF8 { bytes in
-            Result { () throws(RegistryError) in try RegistryRoute.parse(target: bytes) }
+            let path = originForm(bytes)
+            return Result { () throws(RegistryError) in try RegistryRoute.parse(target: path) }
         }.get()
+    }
+
+    /// The origin-form part of a request target: the target itself, or for the absolute form
+    /// (`http://host:port/v2/...`, which a server MUST accept, RFC 9112 section 3.2.2) what
+    /// follows the authority (`/` when nothing does). The authority is not checked against
+    /// this server: every name Cistern answers for is its own. Without a path the result is
+    /// empty, which no route matches.
+    static func originForm(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard let first = bytes.first, first != UInt8(ascii: "/") else { return bytes }
+        var schemeEnd = 0
+        for prefix in ["http://", "https://"] where schemeEnd == 0 {
+            let utf8 = prefix.utf8
+            if bytes.count >= utf8.count, zip(bytes, utf8).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) { schemeEnd = utf8.count }
+        }
+        guard schemeEnd > 0 else { return bytes }
+        let pathStart = bytes[schemeEnd...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }
+        guard let pathStart, bytes[pathStart] == UInt8(ascii: "/") else { return UnsafeBufferPointer(rebasing: bytes[bytes.endIndex...]) }
+        return UnsafeBufferPointer(rebasing: bytes[pathStart...])
     }
 
     /// Resolves containerd's `?ns=` (or the default upstream) and runs `body`,

@@ -32,6 +32,11 @@ extension CoalescingLoad {
                 #expect(other.header("Content-Range") == nil, "If-Range: \(validator)")
                 #expect(other.body == blob, "If-Range: \(validator)")
             }
+            // Two Range lines mean one comma-joined value (RFC 9110 section 5.3): not a single
+            // range, so the whole blob, not the last line's range.
+            let twoLines = try TestHTTPClient.fetch(port: cistern.port, path, headers: [("Range", "bytes=0-1"), ("Range", "bytes=5-6")])
+            #expect(twoLines.statusCode == 200)
+            #expect(twoLines.body == blob)
         }
 
         @Test func rangesDuringAFillGetTheRightBytesAndTheColdRangeRequestStartsAFullFill() throws {

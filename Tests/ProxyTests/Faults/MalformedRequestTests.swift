@@ -56,6 +56,25 @@ import Testing
         #expect(good.statusCode == 200)
     }
 
+    @Test func anAbsoluteFormTargetIsServedAsItsPath() throws {
+        // RFC 9112 section 3.2.2: a server MUST accept the absolute form (proxies send it).
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let blob = PseudoRandomBytes.make(byteCount: 5000, seed: 1600)
+        let digest = upstream.addBlob(blob)
+        let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!)
+        defer { cistern.stop() }
+        let authority = "127.0.0.1:\(cistern.port)"
+        let base = try TestHTTPClient.fetch(port: cistern.port, "http://\(authority)/v2/")
+        #expect(base.statusCode == 200 && base.bodyText == "{}")
+        let blobResponse = try TestHTTPClient.fetch(port: cistern.port, "HTTP://\(authority)/v2/team/app/blobs/\(digest)?ns=\(authority)x")
+        #expect(blobResponse.statusCode == 403, "an unknown ns is still refused: \(blobResponse.bodyText)")
+        let served = try TestHTTPClient.fetch(port: cistern.port, "http://\(authority)/v2/team/app/blobs/\(digest)")
+        #expect(served.statusCode == 200 && ContentDigest.of(served.body) == digest)
+        let noPath = try TestHTTPClient.fetch(port: cistern.port, "http://\(authority)")
+        #expect(noPath.statusCode == 404 || noPath.statusCode == 400, "\(noPath.statusLine ?? "no response")")
+    }
+
     @Test func anHTTP10RequestWithoutHostIsServed() throws {
         let upstream = try FakeUpstream()
         defer { upstream.stop() }
