@@ -23,7 +23,8 @@ public struct RequestHead: Sendable {
     public var range: String?
     /// The `If-None-Match` field value, if any.
     public var ifNoneMatch: String?
-    /// The `If-Range` field value, if any (RFC 9110 section 13.1.5).
+    /// The `If-Range` field value, if any (RFC 9110 section 13.1.5); several lines are
+    /// comma-joined, which matches no validator.
     public var ifRange: String?
     /// The `X-Forwarded-For` field values joined, if any (Cistern appends
     /// the client's address when it asks the upstream).
@@ -79,7 +80,8 @@ public struct RequestHead: Sendable {
             } else if HeaderName.equals(name, "if-none-match") {
                 ifNoneMatch = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "if-range") {
-                ifRange = String(decoding: value, as: UTF8.self)
+                let text = String(decoding: value, as: UTF8.self)
+                ifRange = ifRange.map { $0 + ", " + text } ?? text
             } else if HeaderName.equals(name, "x-forwarded-for") {
                 let text = String(decoding: value, as: UTF8.self)
                 forwardedFor = forwardedFor.map { $0 + ", " + text } ?? text

@@ -221,8 +221,8 @@ final class ManifestLookup {
         }
         let mediaType = head.field("content-type").map(ManifestLookup.mediaTypeWithoutParameters) ?? MediaType.dockerManifestV1Signed
         if case .tag = reference {
-            let advertised = head.field("docker-content-digest").flatMap { try? Digest(parsing: $0) }
-            if let problem = UpstreamManifestCheck.problem(bytes: bytes, mediaType: mediaType, advertisedDigest: advertised) {
+            if let problem = UpstreamManifestCheck.problem(
+                bytes: bytes, mediaType: mediaType, digestFieldValues: head.fieldValues("docker-content-digest")) {
                 if case .digestMismatch = problem { shared.metrics.digestMismatch() }
                 shared.logger.error("unusable manifest from upstream; nothing cached", metadata: [
                     "upstream": "\(upstream.name)", "repository": "\(repository)", "reference": "\(reference)",

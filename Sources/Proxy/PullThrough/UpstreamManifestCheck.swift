@@ -6,7 +6,11 @@ import Foundation
 /// client named to check against, so what the upstream said about it must hold together:
 /// - its `Docker-Content-Digest`, when sent (distribution, Docker Hub and GHCR always send it;
 ///   distribution-spec "Pulling manifests"), is the digest of the bytes, so a truncated or
-///   altered body is refused;
+///   altered body is refused; a field that is sent but is no digest, or sent twice with
+///   different values, is refused too. One exception, from distribution itself: a signed
+///   schema 1 manifest (`+prettyjws`, what distribution converts schema 2 to for old
+///   clients) is named by the digest of its payload without the signatures, which its JWS
+///   protected header describes (libtrust `formatLength` / `formatTail`);
 /// - its `Content-Type` is a JSON type (every manifest and index type, OCI and Docker, ends in
 ///   `+json`, or is schema 1's `+prettyjws`), so an HTML error or maintenance page answered
 ///   with 200 is refused;
@@ -21,6 +25,8 @@ enum UpstreamManifestCheck {
     enum Problem: Error, Equatable, CustomStringConvertible {
         /// The bytes hash to `computed`, not to the `advertised` Docker-Content-Digest.
         case digestMismatch(advertised: Digest, computed: Digest)
+        /// The Docker-Content-Digest field is no digest, or several lines disagree.
+        case unusableDigestField(String)
         /// The Content-Type is not a manifest type (e.g. `text/html`).
         case notAManifestType(String)
         /// The body is not a JSON object with an integer `schemaVersion`.
@@ -30,6 +36,7 @@ enum UpstreamManifestCheck {
             switch self {
             case .digestMismatch(let advertised, let computed):
                 "its bytes hash to \(computed), not to its Docker-Content-Digest \(advertised)"
+            case .unusableDigestField(let value): "its Docker-Content-Digest \(value) is unusable"
             case .notAManifestType(let mediaType): "its Content-Type \(mediaType) is not a manifest type"
             case .notAManifest: "its body is not a JSON manifest"
             }
@@ -40,22 +47,61 @@ enum UpstreamManifestCheck {
     /// - Parameters:
     ///   - bytes: the manifest (inflated if it came compressed).
     ///   - mediaType: its Content-Type without parameters.
-    ///   - advertisedDigest: its parsed `Docker-Content-Digest`, nil when absent or malformed.
+    ///   - digestFieldValues: every `Docker-Content-Digest` value sent (usually one, or none).
     /// - Returns: the first problem found, nil when the answer is usable.
-    static func problem(bytes: [UInt8], mediaType: String, advertisedDigest: Digest?) -> Problem? {
-        if let advertised = advertisedDigest {
+    static func problem(bytes: [UInt8], mediaType: String, digestFieldValues: [String]) -> Problem? {
+        let lowercased = mediaType.lowercased()
+        if let first = digestFieldValues.first {
+            let value = first.trimmingCharacters(in: .whitespaces)
+            guard digestFieldValues.allSatisfy({ $0.trimmingCharacters(in: .whitespaces) == value }) else {
+                return .unusableDigestField(digestFieldValues.joined(separator: ", "))
+            }
+            guard let advertised = try? Digest(parsing: value) else { return .unusableDigestField(value) }
             let computedText = ContentHasher.digestString(of: bytes, algorithm: advertised.algorithm)
-            if computedText != advertised.string, let computed = try? Digest(parsing: computedText) {
-                return .digestMismatch(advertised: advertised, computed: computed)
+            if computedText != advertised.string {
+                let payload = lowercased == MediaType.dockerManifestV1Signed ? schema1SignedPayload(bytes) : nil
+                let payloadMatches = payload.map { ContentHasher.digestString(of: $0, algorithm: advertised.algorithm) == advertised.string }
+                if payloadMatches != true, let computed = try? Digest(parsing: computedText) {
+                    return .digestMismatch(advertised: advertised, computed: computed)
+                }
             }
         }
-        let lowercased = mediaType.lowercased()
         guard lowercased.hasSuffix("json") || lowercased.hasSuffix("+prettyjws") else {
             return .notAManifestType(mediaType)
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-              object["schemaVersion"] is Int
+              let schemaVersion = object["schemaVersion"] as? NSNumber, !isBoolean(schemaVersion),
+              schemaVersion.doubleValue == schemaVersion.doubleValue.rounded()
         else { return .notAManifest }
         return nil
+    }
+
+    /// What a signed schema 1 manifest's digest covers: the JWS with its signatures taken
+    /// out, i.e. the first `formatLength` bytes followed by the base64url-decoded
+    /// `formatTail`, both from the first signature's protected header (docker/libtrust
+    /// `PrettySignature`). Nil when the manifest carries no such header.
+    static func schema1SignedPayload(_ bytes: [UInt8]) -> [UInt8]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+              let signatures = object["signatures"] as? [[String: Any]],
+              let protected = signatures.first?["protected"] as? String,
+              let header = base64URLDecoded(protected),
+              let fields = try? JSONSerialization.jsonObject(with: header) as? [String: Any],
+              let formatLength = fields["formatLength"] as? Int, formatLength >= 0, formatLength <= bytes.count,
+              let formatTail = fields["formatTail"] as? String, let tail = base64URLDecoded(formatTail)
+        else { return nil }
+        return Array(bytes[..<formatLength]) + Array(tail)
+    }
+
+    /// Base64url without padding (RFC 7515 section 2), as JWS uses it.
+    private static func base64URLDecoded(_ text: String) -> Data? {
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while standard.count % 4 != 0 { standard += "=" }
+        return Data(base64Encoded: standard)
+    }
+
+    /// JSON `true`/`false` arrive as NSNumber too; a schemaVersion must be a number.
+    private static func isBoolean(_ number: NSNumber) -> Bool {
+        let type = String(cString: number.objCType)
+        return type == "c" || type == "B"
     }
 }

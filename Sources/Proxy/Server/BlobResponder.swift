@@ -129,11 +129,12 @@ enum BlobResponder {
         }
     }
 
-    /// The request's `Range`, unless an `If-Range` makes the server ignore it (RFC 9110
-    /// section 13.1.5): its validator must be the blob's strong ETag, the quoted digest. A date
-    /// never matches (blobs have no Last-Modified), nor does a weak or another tag.
+    /// The request's `Range`, unless the server must ignore it: on any method but GET (RFC
+    /// 9110 section 14.2), or when an `If-Range` does not match (section 13.1.5): its
+    /// validator must be the blob's strong ETag, the quoted digest. A date never matches
+    /// (blobs have no Last-Modified), nor does a weak or another tag.
     static func honouredRange(_ head: RequestHead, digest: Digest) -> ByteRange? {
-        guard let value = head.range, let range = ByteRange.parse(value) else { return nil }
+        guard head.method == .get, let value = head.range, let range = ByteRange.parse(value) else { return nil }
         if let ifRange = head.ifRange, ifRange != "\"\(digest.string)\"" { return nil }
         return range
     }

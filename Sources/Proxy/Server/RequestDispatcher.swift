@@ -77,7 +77,9 @@ enum RequestDispatcher {
             let utf8 = prefix.utf8
             if bytes.count >= utf8.count, zip(bytes, utf8).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) { schemeEnd = utf8.count }
         }
-        guard schemeEnd > 0 else { return bytes }
+        // An absolute-URI has no fragment (RFC 3986 section 4.3): with a `#` the target is left
+        // as it is, which no route accepts.
+        guard schemeEnd > 0, !bytes.contains(UInt8(ascii: "#")) else { return bytes }
         let pathStart = bytes[schemeEnd...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }
         guard let pathStart, bytes[pathStart] == UInt8(ascii: "/") else { return UnsafeBufferPointer(rebasing: bytes[bytes.endIndex...]) }
         return UnsafeBufferPointer(rebasing: bytes[pathStart...])

@@ -25,10 +25,12 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     public static func parse(absoluteURL url: String) -> (origin: Origin, pathAndQuery: String)? {
         let useTLS: Bool
         var rest: Substring
-        if url.hasPrefix("https://") {
+        // Schemes are case-insensitive (RFC 3986 section 3.1).
+        let scheme = url.prefix(8).lowercased()
+        if scheme.hasPrefix("https://") {
             useTLS = true
             rest = url.dropFirst(8)
-        } else if url.hasPrefix("http://") {
+        } else if scheme.hasPrefix("http://") {
             useTLS = false
             rest = url.dropFirst(7)
         } else {
@@ -63,17 +65,30 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
         return (Origin(useTLS: useTLS, host: host.lowercased(), port: port), pathAndQuery)
     }
 
-    /// Resolves a `Location` field value (absolute, or absolute-path relative
-    /// to this origin; RFC 9110 section 10.2.2). A URI reference is visible ASCII only
+    /// Resolves a `Location` field value against this origin and `basePath`, the path of the
+    /// request that was redirected (RFC 9110 section 10.2.2, RFC 3986 section 5.2): absolute,
+    /// network-path (`//host/...`), absolute-path (`/...`) or a relative path merged with the
+    /// base's directory (one with `.` or `..` segments is refused rather than normalised).
+    /// A URI reference is visible ASCII only
     /// (RFC 3986 section 2), so a value with a space, a control character or a non-ASCII
     /// byte is refused (nil) rather than copied into the next request line, where it could
     /// add fields of the upstream's choosing. A fragment is dropped.
-    public func resolve(location: String) -> (origin: Origin, pathAndQuery: String)? {
-        guard location.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
-        if location.hasPrefix("/") && !location.hasPrefix("//") {
-            return (self, String(location.prefix { $0 != "#" }))
+    public func resolve(location: String, basePath: String = "/") -> (origin: Origin, pathAndQuery: String)? {
+        guard !location.isEmpty, location.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        let withoutFragment = String(location.prefix { $0 != "#" })
+        if withoutFragment.hasPrefix("//") { return Origin.parse(absoluteURL: (useTLS ? "https:" : "http:") + withoutFragment) }
+        if withoutFragment.hasPrefix("/") { return (self, withoutFragment) }
+        // A scheme is letters, digits, "+", "-", "." before the first ":" (RFC 3986 section 3.1).
+        if let colon = withoutFragment.firstIndex(of: ":"),
+           !withoutFragment[..<colon].contains(where: { $0 == "/" || $0 == "?" }) {
+            return Origin.parse(absoluteURL: withoutFragment)
         }
-        if location.hasPrefix("//") { return Origin.parse(absoluteURL: (useTLS ? "https:" : "http:") + location) }
-        return Origin.parse(absoluteURL: location)
+        let path = withoutFragment.prefix { $0 != "?" }
+        guard !path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == "." || $0 == ".." }) else {
+            return nil
+        }
+        let basePathOnly = basePath.prefix { $0 != "?" }
+        let directory = basePathOnly.lastIndex(of: "/").map { basePathOnly[...$0] } ?? "/"
+        return (self, (directory.hasPrefix("/") ? String(directory) : "/") + withoutFragment)
     }
 }

@@ -90,7 +90,7 @@ final class UpstreamExchange: UpstreamResponseHandler {
                 finishWithFailure(.tooManyRedirects)
                 return
             }
-            guard let target = request.origin.resolve(location: location) else {
+            guard let target = request.origin.resolve(location: location, basePath: request.pathAndQuery) else {
                 finishWithFailure(.badRedirect(location))
                 return
             }

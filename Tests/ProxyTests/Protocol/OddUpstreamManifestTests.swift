@@ -109,6 +109,9 @@ import Testing
          "not to its Docker-Content-Digest"),
         ("a truncated manifest under its Docker-Content-Digest", .wrongBytes(replacement: Array(manifestBytes().prefix(300))),
          "not to its Docker-Content-Digest"),
+        ("a boolean schemaVersion", .status(200, headers: [
+            TestHeaderField("Content-Type", FixtureMediaType.ociManifest)], body: Array(#"{"schemaVersion":true}"#.utf8)),
+         "is not a JSON manifest"),
         ("JSON without schemaVersion and no digest field", .status(200, headers: [
             TestHeaderField("Content-Type", FixtureMediaType.ociManifest)], body: Array(#"{"errors":[]}"#.utf8)),
          "is not a JSON manifest"),
@@ -131,6 +134,60 @@ import Testing
         // No tag record either: once the upstream behaves, the next GET fetches the real one.
         upstream.removeBehaviour(fault)
         try await Self.expectIdentity(cistern, Self.tagPath, bytes: bytes, digest: digest, "\(label), after the fault")
+    }
+
+    /// A signed schema 1 manifest as distribution converts schema 2 to for old clients
+    /// (docker/libtrust `PrettySignature`): the JWS is the canonical payload with a
+    /// `signatures` member spliced in before its closing brace, and the protected header
+    /// records how to take it out again (`formatLength`, `formatTail`). Returns the JWS and
+    /// the digest distribution names it by: the payload's, not the JWS's.
+    static func signedSchema1(tag: String) -> (jws: [UInt8], payloadDigest: String) {
+        let payload = "{\n   \"schemaVersion\": 1,\n   \"name\": \"\(repository)\",\n   \"tag\": \"\(tag)\",\n   \"architecture\": \"amd64\",\n   \"fsLayers\": [],\n   \"history\": []\n}"
+        let tail = "\n}"
+        let formatLength = payload.utf8.count - tail.utf8.count
+        func base64URL(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let protected = base64URL(#"{"formatLength":\#(formatLength),"formatTail":"\#(base64URL(tail))","time":"2026-11-29T00:00:00Z"}"#)
+        let signatures = ",\n   \"signatures\": [\n      {\n         \"header\": {\"alg\": \"ES256\"},\n         \"signature\": \"c2ln\",\n         \"protected\": \"\(protected)\"\n      }\n   ]"
+        let jws = String(payload.utf8.prefix(formatLength))! + signatures + tail
+        return (Array(jws.utf8), TestSHA256.digest(Array(payload.utf8)))
+    }
+
+    @Test func aSignedSchema1ManifestNamedByItsPayloadDigestIsServedAndATamperedOneIsNot() async throws {
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!)
+        let (jws, payloadDigest) = Self.signedSchema1(tag: "v1")
+        #expect(TestSHA256.digest(jws) != payloadDigest)
+        let headers = [TestHeaderField("Content-Type", "application/vnd.docker.distribution.manifest.v1+prettyjws"),
+                       TestHeaderField("Docker-Content-Digest", payloadDigest)]
+        let accept = [("Accept", "application/vnd.docker.distribution.manifest.v1+prettyjws")]
+        let fault = upstream.setBehaviour(.status(200, headers: headers, body: jws), for: .route(.manifest), method: "GET")
+        let served = try await OffPool.fetch(port: cistern.port, Self.tagPath, headers: accept)
+        #expect(served.statusCode == 200, "\(served.bodyText)")
+        #expect(served.body == jws)
+
+        // The same JWS with its payload altered (and the header left): refused, not cached.
+        upstream.removeBehaviour(fault)
+        let tampered = Array(String(decoding: jws, as: UTF8.self).replacingOccurrences(of: "amd64", with: "arm64").utf8)
+        upstream.setBehaviour(.status(200, headers: headers, body: tampered), for: .route(.manifest), method: "GET")
+        let refused = try await OffPool.fetch(port: cistern.port, "/v2/\(Self.repository)/manifests/v2", headers: accept)
+        #expect(refused.statusCode == 502)
+        #expect(refused.bodyText.contains("not to its Docker-Content-Digest"), "\(refused.bodyText)")
+    }
+
+    @Test func aDigestFieldThatIsNoDigestIsRefused() async throws {
+        let bytes = Self.manifestBytes()
+        let (upstream, cistern, digest) = try await Self.start(bytes)
+        defer { upstream.stop() }
+        let values = [digest.uppercased()]
+        let headers = [TestHeaderField("Content-Type", FixtureMediaType.ociManifest)] + values.map { TestHeaderField("Docker-Content-Digest", $0) }
+        upstream.setBehaviour(.status(200, headers: headers, body: bytes), for: .route(.manifest), method: "GET")
+        let response = try await OffPool.fetch(port: cistern.port, Self.tagPath)
+        #expect(response.statusCode == 502, "\(values)")
+        #expect(response.bodyText.contains("is unusable"), "\(response.bodyText)")
     }
 
     @Test func aKnownTagIsServedStaleWhileTheUpstreamAnswersItWithAnHTMLPage() async throws {

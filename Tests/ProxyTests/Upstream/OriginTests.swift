@@ -14,9 +14,13 @@ import Testing
         ("http://127.0.0.1:9000", "http://127.0.0.1:9000", "/"),
         ("//cdn.example:8443/b", "https://cdn.example:8443", "/b"),
         ("https://CDN.Example/b#frag", "https://cdn.example", "/b"),
+        ("HTTPS://cdn.example/b", "https://cdn.example", "/b"),
+        // Relative paths merge with the redirected request's directory (RFC 3986 section 5.2.3).
+        ("other/blobs/y?x=1", "https://registry.example", "/v2/a/blobs/other/blobs/y?x=1"),
+        ("y#f", "https://registry.example", "/v2/a/blobs/y"),
     ])
     func resolvesLocations(_ location: String, _ origin: String, _ pathAndQuery: String) throws {
-        let resolved = try #require(registry.resolve(location: location))
+        let resolved = try #require(registry.resolve(location: location, basePath: "/v2/a/blobs/x?token=1"))
         #expect(resolved.origin.description == origin)
         #expect(resolved.pathAndQuery == pathAndQuery)
     }
@@ -31,6 +35,9 @@ import Testing
         "ftp://cdn.example/b",
         "https://user@cdn.example/b",
         "https://cdn.example:0/b",
+        "../secret",
+        "a/./b",
+        "mailto:someone",
     ])
     func refusesLocationsThatAreNoURI(_ location: String) {
         #expect(registry.resolve(location: location) == nil)
