@@ -200,9 +200,7 @@ final class UpstreamConnection: EventHandler, TimerTarget {
             readAvailable()
         case .idle:
             // The origin closed the idle connection, or sent bytes it should not have.
-            pool.remove(self)
-            closeSocket()
-            state = .closed
+            closeForGood()
         case .fresh, .resolving, .closed:
             break
         }
@@ -430,22 +428,16 @@ final class UpstreamConnection: EventHandler, TimerTarget {
             setDeadline(MonotonicClock.now() + pool.timeouts.idle)
             pool.release(self)
         } else {
-            closeSocket()
-            state = .closed
-            pool.remove(self)
+            closeForGood()
         }
         handler?.upstreamFinished()
     }
 
-    /// Abandons the exchange without reporting (the handler lost interest), and leaves the
-    /// pool: every way a connection closes ends with `pool.remove`, or the pool's table of
-    /// active connections would keep it, and its 256 KiB buffer, for the process's life.
+    /// Abandons the exchange without reporting (the handler lost interest).
     func cancel() {
         handler = nil
         request = nil
-        closeSocket()
-        state = .closed
-        pool.remove(self)
+        closeForGood()
     }
 
     private func failOrRetry(_ error: UpstreamError) {
@@ -465,10 +457,17 @@ final class UpstreamConnection: EventHandler, TimerTarget {
         let handler = self.handler
         self.handler = nil
         request = nil
+        closeForGood()
+        handler?.upstreamFailed(error)
+    }
+
+    /// Closes the connection for good and leaves the pool. Every final close goes through
+    /// here: a closed connection left in the pool's table of active connections would keep
+    /// its 256 KiB buffer for the process's life. (`closeSocket` alone is for a reconnect.)
+    private func closeForGood() {
         closeSocket()
         state = .closed
         pool.remove(self)
-        handler?.upstreamFailed(error)
     }
 
     private func closeSocket() {
@@ -534,9 +533,7 @@ final class UpstreamConnection: EventHandler, TimerTarget {
             return
         case .idle:
             if now >= deadline {
-                pool.remove(self)
-                closeSocket()
-                state = .closed
+                closeForGood()
                 return
             }
         case .readingBody:
