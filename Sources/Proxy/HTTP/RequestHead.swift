@@ -32,20 +32,14 @@ public struct RequestHead: Sendable {
     /// Declared body framing: `Content-Length` (or -1) and chunked.
     public var contentLength: Int64
     public var chunked: Bool
-    /// How many `Host` field lines were sent.
-    public var hostFieldCount: Int
-    /// Whether every `Host` value holds only bytes an authority may (RFC 3986 section 3.2:
-    /// unreserved, percent-encoded, sub-delims, ":" and the brackets of an IPv6 literal).
-    public var hostValuesAreValid: Bool
+    /// RFC 9112 section 3.2: false when the server MUST answer 400, for an HTTP/1.1 request
+    /// without a `Host` field, or any request with more than one or with an invalid value
+    /// (bytes other than an authority's, RFC 3986 section 3.2: unreserved, percent-encoded,
+    /// sub-delims, ":" and the brackets of an IPv6 literal).
+    public var hasValidHost: Bool
 
     /// Whether a request body follows the head.
     public var hasBody: Bool { chunked || contentLength > 0 }
-
-    /// RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without a
-    /// `Host` field, and to any request with more than one or with an invalid value.
-    public var hasValidHost: Bool {
-        hostValuesAreValid && (hostFieldCount == 1 || (hostFieldCount == 0 && versionMinor == 0))
-    }
 
     /// Extracts the head from a completed parse of `buffer`.
     init(parsed head: cep_http_head, buffer: UnsafeRawBufferPointer) {
@@ -65,9 +59,12 @@ public struct RequestHead: Sendable {
         ifNoneMatch = nil
         ifRange = nil
         forwardedFor = nil
-        hostFieldCount = 0
-        hostValuesAreValid = true
-        guard let fields = head.fields else { return }
+        var hostFieldCount = 0
+        var hostValuesAreValid = true
+        guard let fields = head.fields else {
+            hasValidHost = versionMinor == 0
+            return
+        }
         for i in 0..<Int(head.field_count) {
             let field = fields[i]
             let name = slice(field.name_off, field.name_len)
@@ -75,25 +72,30 @@ public struct RequestHead: Sendable {
             if HeaderName.equals(name, "accept") {
                 acceptValues.append(String(decoding: value, as: UTF8.self))
             } else if HeaderName.equals(name, "range") {
-                let text = String(decoding: value, as: UTF8.self)
-                range = range.map { $0 + ", " + text } ?? text
+                range = Self.joined(range, value)
             } else if HeaderName.equals(name, "if-none-match") {
                 ifNoneMatch = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "if-range") {
-                let text = String(decoding: value, as: UTF8.self)
-                ifRange = ifRange.map { $0 + ", " + text } ?? text
+                ifRange = Self.joined(ifRange, value)
             } else if HeaderName.equals(name, "x-forwarded-for") {
-                let text = String(decoding: value, as: UTF8.self)
-                forwardedFor = forwardedFor.map { $0 + ", " + text } ?? text
+                forwardedFor = Self.joined(forwardedFor, value)
             } else if HeaderName.equals(name, "host") {
                 hostFieldCount += 1
                 if !value.allSatisfy(RequestHead.isAuthorityByte) { hostValuesAreValid = false }
             }
         }
+        hasValidHost = hostValuesAreValid && (hostFieldCount == 1 || (hostFieldCount == 0 && versionMinor == 0))
     }
 }
 
 extension RequestHead {
+    /// `earlier` and another line of the same field combined as one comma-separated value
+    /// (RFC 9110 section 5.3).
+    static func joined(_ earlier: String?, _ line: UnsafeRawBufferPointer) -> String {
+        let text = String(decoding: line, as: UTF8.self)
+        return earlier.map { $0 + ", " + text } ?? text
+    }
+
     /// ALPHA / DIGIT / "-" / "." / "_" / "~" / "%" / "!" / "$" / "&" / "'" / "(" / ")" / "*" /
     /// "+" / "," / ";" / "=" / ":" / "[" / "]" (RFC 3986 sections 2.2, 2.3, 3.2.2, 3.2.3).
     @inline(__always)

@@ -35,12 +35,12 @@ final class ManifestMemoryCache: Sendable {
     }
 
     func put(_ manifest: StoredManifest) {
-        let size = manifest.bytes.count + manifest.mediaType.utf8.count
+        let size = Self.cost(of: manifest)
         guard size <= capacityByteCount / 4 else { return }
         state.withLock { state in
             state.clock &+= 1
             if let old = state.entries.updateValue(Entry(manifest: manifest, lastUse: state.clock), forKey: manifest.digest) {
-                state.byteCount -= old.manifest.bytes.count + old.manifest.mediaType.utf8.count
+                state.byteCount -= Self.cost(of: old.manifest)
             }
             state.byteCount += size
             if state.byteCount > capacityByteCount {
@@ -48,9 +48,14 @@ final class ManifestMemoryCache: Sendable {
                 let sorted = state.entries.sorted { $0.value.lastUse < $1.value.lastUse }
                 for (digest, entry) in sorted.prefix(sorted.count / 2) {
                     state.entries[digest] = nil
-                    state.byteCount -= entry.manifest.bytes.count + entry.manifest.mediaType.utf8.count
+                    state.byteCount -= Self.cost(of: entry.manifest)
                 }
             }
         }
+    }
+
+    /// Bytes a manifest counts against the capacity: its bytes and its media type.
+    private static func cost(of manifest: StoredManifest) -> Int {
+        manifest.bytes.count + manifest.mediaType.utf8.count
     }
 }

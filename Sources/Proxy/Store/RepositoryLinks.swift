@@ -42,9 +42,11 @@ public final class RepositoryLinks: Sendable {
 
     /// Records that `repository` of `upstream` holds `digest`.
     public func link(upstream: String, repository: RepositoryName, digest: Digest) {
-        let (directory, file) = path(upstream: upstream, repository: repository, digest: digest)
+        // A link already known costs a set lookup, not a path.
         let inserted = known.withLock { $0.insert(Key(upstream: upstream, repository: repository, digest: digest)).inserted }
-        guard inserted, cep_stat_size(file) < 0, cep_mkdir_p(directory) == 0 else { return }
+        guard inserted else { return }
+        let (directory, file) = path(upstream: upstream, repository: repository, digest: digest)
+        guard cep_stat_size(file) < 0, cep_mkdir_p(directory) == 0 else { return }
         let fd = cep_open_create(file)
         if fd >= 0 { _ = cep_close(fd) }
     }
