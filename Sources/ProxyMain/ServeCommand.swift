@@ -41,6 +41,9 @@ struct ServeCommand: ParsableCommand {
             transform: FlagValue.duration)
     var tagTtl: Duration?
 
+    @Flag(inversion: .prefixedNo, help: "Serve a known tag stale when the upstream refuses the mirror's credential (401/403) while revalidating it (default: on).")
+    var serveStaleOnDenied: Bool?
+
     @Flag(inversion: .prefixedNo, help: "Fetch an image's blobs in the background after its manifest (default: off).")
     var prefetch: Bool?
 
@@ -108,6 +111,7 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamPasswordFile = upstreamPasswordFile
         overrides.upstreamInsecureSkipTLSVerify = upstreamInsecure ? true : nil
         overrides.tagTTL = tagTtl
+        overrides.serveStaleOnDenied = serveStaleOnDenied
         overrides.prefetch = prefetch
         overrides.prefetchPlatform = prefetchPlatform
         overrides.prefetchConcurrency = prefetchConcurrency

@@ -30,7 +30,7 @@ enum RegistryRouteProperties {
             }
         case .failure(let error):
             let documented: [(RegistryError.Code, Int)] = [
-                (.notFound, 404), (.nameInvalid, 400), (.manifestInvalid, 400), (.digestInvalid, 400), (.unsupported, 400),
+                (.notFound, 404), (.nameInvalid, 400), (.manifestUnknown, 404), (.digestInvalid, 400), (.unsupported, 400),
             ]
             require(documented.contains { $0.0 == error.code && $0.1 == error.status }, "undocumented route error \(error)")
         }

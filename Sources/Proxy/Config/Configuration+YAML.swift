@@ -20,6 +20,7 @@ extension Configuration {
     ///             upstream_connect: 10s, upstream_read_stall: 30s,
     ///             upstream_minimum_rate: 1024, upstream_minimum_rate_window: 30s }
     /// tag_ttl: 60s                  # 0 = revalidate every time
+    /// serve_stale_on_denied: true   # a known tag is served stale when revalidation gets 401/403
     /// prefetch: false
     /// prefetch_platform: linux/amd64
     /// prefetch_concurrency: 4
@@ -64,6 +65,7 @@ extension Configuration {
             configuration.timeouts = try readTimeouts(timeoutsNode, over: configuration.timeouts)
         }
         if let tagTTL = try reader.duration("tag_ttl") { configuration.tagTTL = tagTTL }
+        if let stale = try reader.bool("serve_stale_on_denied") { configuration.serveStaleOnDenied = stale }
         if let prefetch = try reader.bool("prefetch") { configuration.prefetch = prefetch }
         if let platform = try reader.string("prefetch_platform") { configuration.prefetchPlatform = platform }
         if let concurrency = try reader.int("prefetch_concurrency") { configuration.prefetchConcurrency = concurrency }

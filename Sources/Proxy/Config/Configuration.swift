@@ -22,6 +22,11 @@ public struct Configuration: Sendable, Equatable {
     /// How long a tag → digest resolution is served from cache before the upstream is asked
     /// again; `.zero` = revalidate on every manifest-by-tag request. Default 60 s.
     public var tagTTL: Duration
+    /// Whether a cached tag is served stale when the upstream answers its revalidation with
+    /// 401 or 403. Clients never send upstream credentials, so such a denial concerns the
+    /// mirror's own credential (expired, revoked): to a client it is an outage, handled as a
+    /// 5xx is. Never applies to the HEAD that confirms a repository holds a digest. Default true.
+    public var serveStaleOnDenied: Bool
     /// Whether to pull an image's blobs in the background once its manifest was fetched.
     public var prefetch: Bool
     /// The platform (`os/arch[/variant]`, OCI image-index `platform`) whose manifest is
@@ -44,6 +49,7 @@ public struct Configuration: Sendable, Equatable {
         defaultUpstream: String = "docker.io",
         timeouts: Timeouts = Timeouts(),
         tagTTL: Duration = .seconds(60),
+        serveStaleOnDenied: Bool = true,
         prefetch: Bool = false,
         prefetchPlatform: String = "linux/amd64",
         prefetchConcurrency: Int = 4,
@@ -57,6 +63,7 @@ public struct Configuration: Sendable, Equatable {
         self.defaultUpstream = defaultUpstream
         self.timeouts = timeouts
         self.tagTTL = tagTTL
+        self.serveStaleOnDenied = serveStaleOnDenied
         self.prefetch = prefetch
         self.prefetchPlatform = prefetchPlatform
         self.prefetchConcurrency = prefetchConcurrency

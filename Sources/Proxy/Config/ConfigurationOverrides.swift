@@ -22,6 +22,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var upstreamInsecureSkipTLSVerify: Bool?
     /// `--tag-ttl`.
     public var tagTTL: Duration?
+    /// `--serve-stale-on-denied` / `--no-serve-stale-on-denied`.
+    public var serveStaleOnDenied: Bool?
     /// `--prefetch` / `--no-prefetch`.
     public var prefetch: Bool?
     /// `--prefetch-platform`.
@@ -63,6 +65,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let workers { configuration.workers = workers }
         if let cacheDirectory { configuration.cacheDirectory = cacheDirectory }
         if let tagTTL { configuration.tagTTL = tagTTL }
+        if let serveStaleOnDenied { configuration.serveStaleOnDenied = serveStaleOnDenied }
         if let prefetch { configuration.prefetch = prefetch }
         if let prefetchPlatform { configuration.prefetchPlatform = prefetchPlatform }
         if let prefetchConcurrency { configuration.prefetchConcurrency = prefetchConcurrency }

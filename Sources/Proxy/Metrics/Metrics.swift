@@ -16,6 +16,10 @@ import Prometheus
 /// - `cistern_fills_total{result}`: finished fills, `committed` or `failed`
 /// - `cistern_digest_mismatches_total`: fills whose content did not match the expected digest
 /// - `cistern_stale_served_total`: responses served stale because the upstream failed
+/// - `cistern_stale_served_denied_total`: of those, the ones where the upstream refused the
+///   mirror's credential (401/403)
+/// - `cistern_corrupt_content_total`: committed blobs or manifests that failed their check on
+///   a hit (size or digest changed since commit) and were moved aside
 /// - `cistern_connections_open`: client connections open now
 /// - `process_open_fds`, `process_resident_memory_bytes`, `cistern_heap_in_use_bytes`:
 ///   what the process holds, read at each scrape (see ``ProcessResourceGauges``)
@@ -43,6 +47,8 @@ public final class Metrics: Sendable {
     private let fillsFailed: Counter
     private let digestMismatches: Counter
     private let staleServedCount: Counter
+    private let staleServedDeniedCount: Counter
+    private let corruptContentCount: Counter
     private let connectionsOpen: Gauge
     private let processResources: ProcessResourceGauges
 
@@ -87,6 +93,12 @@ public final class Metrics: Sendable {
             descriptor: Self.descriptor("digest_mismatches_total", help: "Upstream content whose digest did not match the one requested."))
         staleServedCount = registry.makeCounter(
             descriptor: Self.descriptor("stale_served_total", help: "Responses served from a stale stored copy because the upstream failed."))
+        staleServedDeniedCount = registry.makeCounter(
+            descriptor: Self.descriptor("stale_served_denied_total",
+                                        help: "Responses served stale because the upstream refused the mirror's credential (401/403)."))
+        corruptContentCount = registry.makeCounter(
+            descriptor: Self.descriptor("corrupt_content_total",
+                                        help: "Committed blobs or manifests that no longer matched their record and were moved aside."))
         connectionsOpen = registry.makeGauge(
             descriptor: Self.descriptor("connections_open", help: "Client connections currently open."))
         processResources = ProcessResourceGauges(registry: registry)
@@ -157,8 +169,15 @@ public final class Metrics: Sendable {
     }
 
     /// A response was served from a stale stored copy because the upstream failed.
-    public func staleServed() {
+    /// - Parameter denied: the failure was a 401/403 for the mirror's own credential.
+    public func staleServed(denied: Bool = false) {
         staleServedCount.increment()
+        if denied { staleServedDeniedCount.increment() }
+    }
+
+    /// Committed content failed its check and was moved aside.
+    public func corruptContent() {
+        corruptContentCount.increment()
     }
 
     /// A client connection was accepted; pair with exactly one ``connectionsClosed()``.

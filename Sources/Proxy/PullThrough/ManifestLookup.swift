@@ -84,13 +84,13 @@ final class ManifestLookup {
     /// once the upstream confirms this repository holds it.
     private func confirmRepositoryHolds(_ stored: StoredManifest) {
         let bound = LoopBound(self, loop: context.loop)
-        let (shared, upstream, repository, reference) = (shared, upstream, repository, reference)
+        let (upstream, repository, reference) = (upstream, repository, reference)
         UpstreamHead.request(context: context, upstream: upstream, repository: repository, kind: .manifests,
-                             digest: stored.digest, clientAddress: clientAddress) { answer in
+                             digest: stored.digest, mediaType: stored.mediaType, clientAddress: clientAddress) { answer in
             let lookup = bound.value
             switch answer {
             case .success(let head) where head.status == 200:
-                shared.links.link(upstream: upstream.name, repository: repository, digest: stored.digest)
+                lookup.linkWithReferences(stored)
                 lookup.finish(.success(ManifestAnswer(manifest: stored, outcome: .hit, confirmedAtNanoseconds: nil)))
             case .success(let head):
                 lookup.finish(.failure(UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference))))
@@ -116,7 +116,7 @@ final class ManifestLookup {
                         return
                     }
                     if let manifest = shared.manifests.read(digest) {
-                        shared.links.link(upstream: upstream.name, repository: repository, digest: digest)
+                        linkWithReferences(manifest)
                         let updated = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: cep_realtime_ns())
                         shared.tags.update(updated, for: key)
                         finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: updated.confirmedAtNanoseconds)))
@@ -135,13 +135,22 @@ final class ManifestLookup {
         send(method: .head, reference: reference, handler: buffered)
     }
 
+    /// Whether a known tag is served stale after `failure`: the upstream is down, slow,
+    /// overloaded or rate limiting, or (unless `serve_stale_on_denied` is off) it refused the
+    /// mirror's own credential with 401/403 — clients never send upstream credentials, so to
+    /// them that denial is an outage too.
+    private func servesStale(after failure: UpstreamFailure) -> Bool {
+        failure.allowsStale || (shared.serveStaleOnDenied && (failure.error.status == 401 || failure.error.status == 403))
+    }
+
     private func serveStaleOrFail(_ failure: UpstreamFailure, stored: StoredManifest, record: TagRecord) {
-        guard failure.allowsStale else {
+        guard servesStale(after: failure) else {
             finish(.failure(failure))
             return
         }
-        shared.metrics.staleServed()
-        shared.logger.warning("serving stale tag: upstream unavailable", metadata: [
+        let denied = !failure.allowsStale
+        shared.metrics.staleServed(denied: denied)
+        shared.logger.warning(denied ? "serving stale tag: upstream denied the mirror's credential" : "serving stale tag: upstream unavailable", metadata: [
             "upstream": "\(upstream.name)", "repository": "\(repository)", "reference": "\(reference)",
             "digest": "\(record.digest)", "reason": "\(failure.error.detail ?? failure.error.message)",
         ])
@@ -173,7 +182,7 @@ final class ManifestLookup {
 
     private func fetchFailed(_ failure: UpstreamFailure) {
         // A tag we know but could not refresh is served stale rather than failed.
-        if failure.allowsStale, let key = tagKey, let record = shared.tags.record(for: key),
+        if servesStale(after: failure), let key = tagKey, let record = shared.tags.record(for: key),
            let stored = shared.manifests.read(record.digest) {
             serveStaleOrFail(failure, stored: stored, record: record)
             return
@@ -202,24 +211,18 @@ final class ManifestLookup {
             }
             bytes = inflated
         }
-        let algorithm: DigestAlgorithm
-        if case .digest(let requested) = reference { algorithm = requested.algorithm } else { algorithm = .sha256 }
-        let computed: Digest
-        do {
-            computed = try Digest(parsing: ContentHasher.digestString(of: bytes, algorithm: algorithm))
-        } catch {
-            finish(.failure(UpstreamFailure(.upstreamError("cannot hash manifest"))))
-            return
-        }
-        if case .digest(let requested) = reference, requested != computed {
+        // No Content-Type: the type the body declares, as distribution reads it; schema 1 when
+        // the body says nothing (distribution's default for an untyped manifest).
+        let mediaType = head.field("content-type").map(ManifestLookup.mediaTypeWithoutParameters).flatMap { $0.isEmpty ? nil : $0 }
+            ?? ManifestIdentity.declaredMediaType(of: bytes) ?? MediaType.dockerManifestV1Signed
+        if case .digest(let requested) = reference, !ManifestIdentity.isNamed(bytes, mediaType: mediaType, by: requested) {
             shared.metrics.digestMismatch()
             shared.logger.error("manifest digest mismatch; nothing cached", metadata: [
-                "requested": "\(requested)", "computed": "\(computed)", "upstream": "\(upstream.name)",
+                "requested": "\(requested)", "upstream": "\(upstream.name)",
             ])
             finish(.failure(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent a manifest that does not match \(requested)"))))
             return
         }
-        let mediaType = head.field("content-type").map(ManifestLookup.mediaTypeWithoutParameters) ?? MediaType.dockerManifestV1Signed
         if case .tag = reference {
             if let problem = UpstreamManifestCheck.problem(
                 bytes: bytes, mediaType: mediaType, digestFieldValues: head.fieldValues("docker-content-digest")) {
@@ -232,22 +235,51 @@ final class ManifestLookup {
                 return
             }
         }
-        let manifest = StoredManifest(mediaType: mediaType, bytes: bytes, digest: computed)
+        guard let digest = identity(of: bytes, head: head) else {
+            finish(.failure(UpstreamFailure(.upstreamError("cannot hash manifest"))))
+            return
+        }
+        let manifest = StoredManifest(mediaType: mediaType, bytes: bytes, digest: digest)
         do {
             try shared.manifests.store(manifest)
         } catch {
             // The answer is still correct; it is just not cached.
-            shared.logger.error("manifest not cached", metadata: ["digest": "\(computed)", "error": "\(error)"])
+            shared.logger.error("manifest not cached", metadata: ["digest": "\(digest)", "error": "\(error)"])
         }
-        shared.links.link(upstream: upstream.name, repository: repository, digest: computed)
+        linkWithReferences(manifest)
         var confirmed: Int64?
         if let key = tagKey {
-            let record = TagRecord(digest: computed, mediaType: mediaType, confirmedAtNanoseconds: cep_realtime_ns())
+            let record = TagRecord(digest: digest, mediaType: mediaType, confirmedAtNanoseconds: cep_realtime_ns())
             shared.tags.update(record, for: key)
             confirmed = record.confirmedAtNanoseconds
         }
         finish(.success(ManifestAnswer(manifest: manifest, outcome: .miss, confirmedAtNanoseconds: confirmed)))
         shared.prefetcher?.manifestFetched(manifest, upstream: upstream, repository: repository, context: context)
+    }
+
+    /// The digest the upstream names a verified manifest by: the requested one; for a tag its
+    /// `Docker-Content-Digest` (already checked against the bytes, and for a signed schema 1
+    /// manifest the payload's digest, which a hash of the bytes would not give); else the
+    /// sha256 of the bytes.
+    private func identity(of bytes: [UInt8], head: UpstreamResponseHead) -> Digest? {
+        if case .digest(let requested) = reference { return requested }
+        if let value = head.field("docker-content-digest"),
+           let advertised = try? Digest(parsing: String(Substring(value).trimmingOWS())) {
+            return advertised
+        }
+        return try? Digest(parsing: ContentHasher.digestString(of: bytes, algorithm: .sha256))
+    }
+
+    /// Records that this repository holds `manifest` and everything it references (config,
+    /// layers, child manifests): the upstream answered the manifest for this repository, and a
+    /// registry serves a manifest only where its references are reachable. A later request
+    /// for one of them here is then a hit without asking the upstream, also while it is down.
+    func linkWithReferences(_ manifest: StoredManifest) {
+        shared.links.link(upstream: upstream.name, repository: repository, digest: manifest.digest)
+        let references = ManifestReferences(parsing: manifest.bytes)
+        for digest in references.blobs + references.children.map(\.digest) {
+            shared.links.link(upstream: upstream.name, repository: repository, digest: digest)
+        }
     }
 
     static func mediaTypeWithoutParameters(_ value: String) -> String {

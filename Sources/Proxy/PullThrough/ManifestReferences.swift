@@ -1,9 +1,10 @@
 import Foundation
 
-/// What a manifest points at, for prefetching (OCI image spec, manifest.md and
-/// image-index.md; Docker's schema2 manifest and manifest list have the same
-/// shape): an image manifest's config and layers, or an index's child
-/// manifests with their platforms.
+/// What a manifest points at, for prefetching and repository links (OCI image
+/// spec, manifest.md and image-index.md; Docker's schema2 manifest and manifest
+/// list have the same shape; schema 1 names its layers `fsLayers[].blobSum`):
+/// an image manifest's config and layers, or an index's child manifests with
+/// their platforms.
 struct ManifestReferences: Equatable {
     struct Child: Equatable {
         var digest: Digest
@@ -24,6 +25,10 @@ struct ManifestReferences: Equatable {
         }
         for layer in object["layers"] as? [[String: Any]] ?? [] {
             if let digest = ManifestReferences.digest(layer) { blobs.append(digest) }
+        }
+        // Docker schema 1: layers are `fsLayers[].blobSum` (no config blob).
+        for layer in object["fsLayers"] as? [[String: Any]] ?? [] {
+            if let digest = (layer["blobSum"] as? String).flatMap({ try? Digest(parsing: $0) }) { blobs.append(digest) }
         }
         for manifest in object["manifests"] as? [[String: Any]] ?? [] {
             guard let digest = ManifestReferences.digest(manifest) else { continue }

@@ -7,10 +7,8 @@ import Foundation
 /// - its `Docker-Content-Digest`, when sent (distribution, Docker Hub and GHCR always send it;
 ///   distribution-spec "Pulling manifests"), is the digest of the bytes, so a truncated or
 ///   altered body is refused; a field that is sent but is no digest, or sent twice with
-///   different values, is refused too. One exception, from distribution itself: a signed
-///   schema 1 manifest (`+prettyjws`, what distribution converts schema 2 to for old
-///   clients) is named by the digest of its payload without the signatures, which its JWS
-///   protected header describes (libtrust `formatLength` / `formatTail`);
+///   different values, is refused too. A signed schema 1 manifest is named by its payload
+///   digest (see ``ManifestIdentity``);
 /// - its `Content-Type` is a JSON type (every manifest and index type, OCI and Docker, ends in
 ///   `+json`, or is schema 1's `+prettyjws`), so an HTML error or maintenance page answered
 ///   with 200 is refused;
@@ -57,13 +55,9 @@ enum UpstreamManifestCheck {
                 return .unusableDigestField(digestFieldValues.joined(separator: ", "))
             }
             guard let advertised = try? Digest(parsing: value) else { return .unusableDigestField(value) }
-            let computedText = ContentHasher.digestString(of: bytes, algorithm: advertised.algorithm)
-            if computedText != advertised.string {
-                let payload = lowercased == MediaType.dockerManifestV1Signed ? schema1SignedPayload(bytes) : nil
-                let payloadMatches = payload.map { ContentHasher.digestString(of: $0, algorithm: advertised.algorithm) == advertised.string }
-                if payloadMatches != true, let computed = try? Digest(parsing: computedText) {
-                    return .digestMismatch(advertised: advertised, computed: computed)
-                }
+            if !ManifestIdentity.isNamed(bytes, mediaType: lowercased, by: advertised),
+               let computed = try? Digest(parsing: ContentHasher.digestString(of: bytes, algorithm: advertised.algorithm)) {
+                return .digestMismatch(advertised: advertised, computed: computed)
             }
         }
         guard lowercased.hasSuffix("json") || lowercased.hasSuffix("+prettyjws") else {
@@ -74,29 +68,6 @@ enum UpstreamManifestCheck {
               schemaVersion.doubleValue == schemaVersion.doubleValue.rounded()
         else { return .notAManifest }
         return nil
-    }
-
-    /// What a signed schema 1 manifest's digest covers: the JWS with its signatures taken
-    /// out, i.e. the first `formatLength` bytes followed by the base64url-decoded
-    /// `formatTail`, both from the first signature's protected header (docker/libtrust
-    /// `PrettySignature`). Nil when the manifest carries no such header.
-    static func schema1SignedPayload(_ bytes: [UInt8]) -> [UInt8]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-              let signatures = object["signatures"] as? [[String: Any]],
-              let protected = signatures.first?["protected"] as? String,
-              let header = base64URLDecoded(protected),
-              let fields = try? JSONSerialization.jsonObject(with: header) as? [String: Any],
-              let formatLength = fields["formatLength"] as? Int, formatLength >= 0, formatLength <= bytes.count,
-              let formatTail = fields["formatTail"] as? String, let tail = base64URLDecoded(formatTail)
-        else { return nil }
-        return Array(bytes[..<formatLength]) + Array(tail)
-    }
-
-    /// Base64url without padding (RFC 7515 section 2), as JWS uses it.
-    private static func base64URLDecoded(_ text: String) -> Data? {
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while standard.count % 4 != 0 { standard += "=" }
-        return Data(base64Encoded: standard)
     }
 
     /// JSON `true`/`false` arrive as NSNumber too; a schemaVersion must be a number.

@@ -38,7 +38,10 @@ public enum RegistryRoute: Hashable, Sendable {
     ///   - `NAME_INVALID` (400) for a `/v2/…` path holding `%`, `\`, NUL, any control or
     ///     non-ASCII byte or another byte outside RFC 3986 `pchar`, a `.` or `..` segment, an
     ///     empty segment (`//`), or a name breaking the name grammar.
-    ///   - `MANIFEST_INVALID` / `DIGEST_INVALID` (400) for a malformed tag or digest.
+    ///   - `MANIFEST_UNKNOWN` (404) for a manifest reference that is neither a valid tag nor a
+    ///     valid digest: it names no manifest (the OCI conformance suite's pull workflow
+    ///     expects 404; `MANIFEST_INVALID` is the code for a rejected upload).
+    ///   - `DIGEST_INVALID` (400) for a malformed blob or referrers digest.
     ///   - `UNSUPPORTED` (400) for a malformed query (see ``RequestQuery``).
     public static func parse(target: some BidirectionalCollection<UInt8>) throws(RegistryError) -> (route: RegistryRoute, query: RequestQuery) {
         let questionMark = target.firstIndex(of: UInt8(ascii: "?"))
@@ -75,7 +78,14 @@ public enum RegistryRoute: Hashable, Sendable {
             }
             if type.elementsEqual("manifests".utf8) {
                 let repository = try RepositoryName(parsing: name)
-                return .manifest(repository, try Reference(parsing: last))
+                let reference: Reference
+                do {
+                    reference = try Reference(parsing: last)
+                } catch {
+                    throw RegistryError(code: .manifestUnknown, status: 404, message: "manifest unknown",
+                                        detail: "not a valid tag or digest: \(error.detail ?? error.message)")
+                }
+                return .manifest(repository, reference)
             }
             if type.elementsEqual("blobs".utf8), !last.elementsEqual("uploads".utf8) {
                 let repository = try RepositoryName(parsing: name)

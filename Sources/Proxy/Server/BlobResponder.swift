@@ -73,7 +73,13 @@ enum BlobResponder {
         }
         switch lookup {
         case .committed:
-            _ = serveHit(request)
+            // Committed by another loop just now; if it is already unusable again (moved
+            // aside, or unreadable), the client gets an error rather than a second round.
+            if !serveHit(request) {
+                request.connection.respond(request.id, error: RegistryError(code: .upstreamError, status: 500, message: "cache unavailable",
+                                                                            detail: "committed blob could not be opened"),
+                                           headOnly: request.headOnly)
+            }
         case .joined(let fill):
             attach(request, fill: fill, outcome: .joined)
         case .started(let fill):
@@ -139,11 +145,20 @@ enum BlobResponder {
         return range
     }
 
-    /// Serves a committed blob; false on a miss.
+    /// Serves a committed blob; false on a miss. A committed file that no longer has the
+    /// size recorded at commit was moved aside by the store: logged, counted, and a miss, so
+    /// it is filled again.
     private static func serveHit(_ request: Request) -> Bool {
-        guard let (file, size) = request.shared.blobs.openCommittedBlob(request.digest) else { return false }
-        respond(request, size: size, outcome: .hit) { offset, end in .file(file, offset: offset, end: end) }
-        return true
+        switch request.shared.blobs.openCommittedBlob(request.digest) {
+        case .found(let file, let size):
+            respond(request, size: size, outcome: .hit) { offset, end in .file(file, offset: offset, end: end) }
+            return true
+        case .missing:
+            return false
+        case .movedAside(let reason, let path):
+            request.shared.contentMovedAside(request.digest, kind: "blob", reason: reason, path: path)
+            return false
+        }
     }
 
     /// Answers from `fill` as soon as its size is known.

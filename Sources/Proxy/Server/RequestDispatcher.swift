@@ -16,7 +16,10 @@ enum RequestDispatcher {
             return
         }
         guard head.method == .get || head.method == .head else {
-            connection.respond(id, error: .unsupported(head.method.token), headOnly: false)
+            // An upload URL allows no method on this pull-only mirror; every other route GET and HEAD.
+            var allow = "GET, HEAD"
+            if case .blobUpload = parsed.route { allow = "" }
+            connection.respond(id, error: .unsupported(head.method.token), allow: allow, headOnly: false)
             return
         }
         switch parsed.route {
@@ -31,7 +34,7 @@ enum RequestDispatcher {
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
                                body: .bytes(shared.metrics.renderPrometheusText()), headOnly: headOnly, outcome: nil)
         case .blobUpload:
-            connection.respond(id, error: .unsupported(head.method.token), headOnly: headOnly)
+            connection.respond(id, error: .unsupported(head.method.token), allow: "", headOnly: headOnly)
         case .manifest(let name, let reference):
             withUpstream(parsed.query, connection, id, headOnly) { upstream in
                 ManifestResponder.serve(head, connection: connection, upstream: upstream, name: name, reference: reference)

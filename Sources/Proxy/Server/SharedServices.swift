@@ -26,6 +26,9 @@ public final class SharedServices: Sendable {
     public let upstreamTimeouts: UpstreamTimeouts
     /// Tag freshness in nanoseconds (0 = always revalidate).
     public let tagTTL: Int64
+    /// Whether a known tag is served stale when the upstream answers its revalidation with
+    /// 401/403 (``Configuration/serveStaleOnDenied``).
+    public let serveStaleOnDenied: Bool
     public static let userAgent = "cistern/\(CisternVersion.string)"
 
     /// - Throws: when the cache directory cannot be prepared, an upstream URL
@@ -36,7 +39,9 @@ public final class SharedServices: Sendable {
         self.metrics = metrics
         let layout = CacheLayout(root: configuration.cacheDirectory)
         blobs = try BlobStore(layout: layout)
-        manifests = ManifestStore(blobs: blobs)
+        manifests = ManifestStore(blobs: blobs) { digest, reason, path in
+            Self.reportMovedAside(digest, kind: "manifest", reason: reason, path: path, metrics: metrics, logger: logger)
+        }
         tags = TagIndex(layout: layout)
         fills = FillTable()
         manifestFlights = FlightTable()
@@ -65,12 +70,29 @@ public final class SharedServices: Sendable {
             minimumRate: Int64(t.upstreamMinimumRate),
             rateWindow: MonotonicClock.nanoseconds(t.upstreamMinimumRateWindow))
         tagTTL = MonotonicClock.nanoseconds(configuration.tagTTL)
+        serveStaleOnDenied = configuration.serveStaleOnDenied
         if configuration.prefetch {
             let platform = Platform(parsing: configuration.prefetchPlatform) ?? Platform(os: "linux", architecture: "amd64", variant: nil)
             prefetcher = Prefetcher(concurrency: configuration.prefetchConcurrency, platform: platform)
         } else {
             prefetcher = nil
         }
+    }
+
+    /// Reports committed content that failed its check on a hit and was moved aside (a blob
+    /// whose size changed since commit, a manifest whose bytes no longer match its digest):
+    /// an error log line naming where it went, and `cistern_corrupt_content_total`.
+    /// Not called under any lock.
+    func contentMovedAside(_ digest: Digest, kind: String, reason: String, path: String) {
+        Self.reportMovedAside(digest, kind: kind, reason: reason, path: path, metrics: metrics, logger: logger)
+    }
+
+    private static func reportMovedAside(_ digest: Digest, kind: String, reason: String, path: String,
+                                         metrics: Metrics, logger: Logger) {
+        metrics.corruptContent()
+        logger.error("cached \(kind) does not match its record; moved aside and fetched again", metadata: [
+            "digest": "\(digest)", "reason": "\(reason)", "moved_to": "\(path)",
+        ])
     }
 
     /// The upstream a request addresses: containerd's `?ns=` through the

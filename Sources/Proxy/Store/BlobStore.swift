@@ -7,22 +7,38 @@ import Synchronization
 ///
 /// Invariant: a file exists at `layout.blobPath(d)` only if its bytes hash to
 /// `d` — fills write to a temporary file and `commit` renames it into place
-/// only after the caller verified size and digest. Thread-safe: every method
-/// is a few syscalls on distinct paths; rename is atomic.
+/// only after the caller verified size and digest — or it was changed behind
+/// Cistern's back since. The size recorded at commit (``BlobSizeRecords``)
+/// catches a file truncated, emptied or replaced later: a hit checks it
+/// (`fstat`, which a hit does anyway) and moves such a file aside rather
+/// than serving it. Thread-safe: every method is a few syscalls on distinct
+/// paths; rename is atomic.
 public final class BlobStore: Sendable {
+    /// A committed blob looked up for a hit.
+    public enum CommittedBlob {
+        /// The blob, whole: its descriptor and size in bytes.
+        case found(SharedFile, size: Int64)
+        /// No committed blob.
+        case missing
+        /// The file did not match its record and was moved aside (to the path given).
+        case movedAside(reason: String, path: String)
+    }
+
     public let layout: CacheLayout
+    let sizes: BlobSizeRecords
     private let sequence = Atomic<UInt64>(0)
-    /// Committed blobs opened for serving hits, kept open so a hit costs one
-    /// `fstat` instead of building a path and `open` + `fstat` + `close`.
-    /// Bounded by `openFileCapacity`; emptied whole when full (simple, and
-    /// refilled by the next hits).
-    private let openFiles = Locked<[Digest: SharedFile]>([:])
+    /// Committed blobs opened for serving hits, with their recorded sizes,
+    /// kept open so a hit costs one `fstat` instead of building a path and
+    /// `open` + `fstat` + `close`. Bounded by `openFileCapacity`; emptied
+    /// whole when full (simple, and refilled by the next hits).
+    private let openFiles = Locked<[Digest: (file: SharedFile, size: Int64)]>([:])
     static let openFileCapacity = 64
 
     /// Creates the directories and removes leftovers of interrupted fills.
     /// - Throws: `SystemError` when the cache directory cannot be created.
     public init(layout: CacheLayout) throws(SystemError) {
         self.layout = layout
+        sizes = BlobSizeRecords(layout: layout)
         _ = try SystemError.check(cep_mkdir_p(layout.blobsDirectory), "mkdir \(layout.blobsDirectory)")
         _ = try SystemError.check(cep_mkdir_p(layout.manifestsDirectory), "mkdir \(layout.manifestsDirectory)")
         _ = try SystemError.check(cep_mkdir_p(layout.tagsDirectory), "mkdir \(layout.tagsDirectory)")
@@ -53,25 +69,51 @@ public final class BlobStore: Sendable {
         return fd >= 0 ? SharedFile(descriptor: fd) : nil
     }
 
-    /// Opens the committed blob `digest` for serving a hit, with its size in
-    /// bytes, or returns nil on a miss. The descriptor may be shared with
-    /// other hits (`sendfile` never uses the file offset). A cached
-    /// descriptor whose file was unlinked meanwhile (link count 0: removed
-    /// by an operator) is dropped, so a hit never outlives the file.
-    public func openCommittedBlob(_ digest: Digest) -> (file: SharedFile, size: Int64)? {
-        if let file = openFiles.withLock({ $0[digest] }) {
+    /// Opens the committed blob `digest` for serving a hit. The descriptor
+    /// may be shared with other hits (`sendfile` never uses the file offset).
+    /// A cached descriptor whose file was unlinked meanwhile (link count 0:
+    /// removed by an operator) is dropped, so a hit never outlives the file.
+    /// A file whose size is not the one recorded at commit (or that has no
+    /// record) is moved to the quarantine directory and reported as such.
+    public func openCommittedBlob(_ digest: Digest) -> CommittedBlob {
+        if let open = openFiles.withLock({ $0[digest] }) {
             var status = stat()
-            if fstat(file.descriptor, &status) == 0, status.st_nlink > 0 {
-                return (file, Int64(status.st_size))
+            if fstat(open.file.descriptor, &status) == 0, status.st_nlink > 0 {
+                if Int64(status.st_size) == open.size { return .found(open.file, size: open.size) }
+                openFiles.withLock { _ = $0.removeValue(forKey: digest) }
+                return moveAside(digest, reason: "size \(status.st_size) bytes, recorded \(open.size) at commit")
             }
             openFiles.withLock { _ = $0.removeValue(forKey: digest) }
         }
-        guard let file = openBlob(digest), let size = try? file.size() else { return nil }
+        guard let file = openBlob(digest), let size = try? file.size() else { return .missing }
+        guard let recorded = sizes.recordedSize(digest) else {
+            return moveAside(digest, reason: "no size recorded at commit")
+        }
+        guard recorded == size else {
+            return moveAside(digest, reason: "size \(size) bytes, recorded \(recorded) at commit")
+        }
         openFiles.withLock { files in
             if files.count >= Self.openFileCapacity { files.removeAll(keepingCapacity: true) }
-            files[digest] = file
+            files[digest] = (file, size)
         }
-        return (file, size)
+        return .found(file, size: size)
+    }
+
+    /// Moves the committed blob `digest` to the quarantine directory and drops its record.
+    private func moveAside(_ digest: Digest, reason: String) -> CommittedBlob {
+        let path = moveAside(layout.blobPath(digest), name: digest.hex)
+        sizes.remove(digest)
+        return .movedAside(reason: reason, path: path)
+    }
+
+    /// Renames the file at `path` into the quarantine directory under a unique name.
+    /// - Returns: the new path (the old one if the rename failed; then the file is removed).
+    func moveAside(_ path: String, name: String) -> String {
+        let n = sequence.wrappingAdd(1, ordering: .relaxed).newValue
+        let target = "\(layout.quarantineDirectory)/\(name).\(cep_realtime_ns()).\(n)"
+        if cep_mkdir_p(layout.quarantineDirectory) == 0, cep_rename(path, target) == 0 { return target }
+        _ = cep_unlink(path)
+        return path
     }
 
     /// Size of the committed blob `digest`, or nil on a miss.
@@ -91,7 +133,10 @@ public final class BlobStore: Sendable {
 
     /// Makes a verified temporary file the committed blob: fsync the data,
     /// rename into place, fsync the directory.
+    /// The blob's size is recorded first (``BlobSizeRecords``).
     public func commitBlob(temporaryPath: String, file: SharedFile, digest: Digest) throws(SystemError) {
+        let n = sequence.wrappingAdd(1, ordering: .relaxed).newValue
+        try sizes.record(try file.size(), for: digest, temporaryPath: "\(layout.temporaryDirectory)/\(digest.hex).\(n).size")
         try commit(temporaryPath: temporaryPath, file: file, directory: layout.blobDirectory(digest), path: layout.blobPath(digest))
     }
 

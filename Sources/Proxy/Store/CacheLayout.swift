@@ -8,6 +8,8 @@
 /// <root>/manifests/sha256/<first two hex>/<hex>    committed manifests (media type line + bytes)
 /// <root>/tags/<upstream>/<repository>/<tag>@<accept key hash>   tag -> digest records
 /// <root>/tmp/<hex>.<sequence>.partial              fills in progress (removed at start-up)
+/// <root>/sizes/sha256/<first two hex>/<hex>        committed blob sizes (decimal)
+/// <root>/quarantine/<hex>.<sequence>               content that failed its check on a hit
 /// ```
 public struct CacheLayout: Sendable {
     /// The cache directory (as configured; relative paths are relative to
@@ -22,6 +24,10 @@ public struct CacheLayout: Sendable {
     public var manifestsDirectory: String { root + "/manifests" }
     public var tagsDirectory: String { root + "/tags" }
     public var temporaryDirectory: String { root + "/tmp" }
+    public var sizesDirectory: String { root + "/sizes" }
+    /// Where committed content that no longer matches its record is moved, for an operator
+    /// to inspect; nothing is ever served from here.
+    public var quarantineDirectory: String { root + "/quarantine" }
 
     /// Directory holding the committed blob `digest`.
     public func blobDirectory(_ digest: Digest) -> String {

@@ -17,8 +17,14 @@ public struct StoredManifest: Sendable, Equatable {
 /// Content-addressed manifests on disk. A file holds the media type on its
 /// first line and the exact manifest bytes after it, so one atomic rename
 /// commits both. Only verified manifests are ever written (the caller hashes
-/// the bytes it passes to `store`).
+/// the bytes it passes to `store`), and a file read back is verified again
+/// (manifests are small): one that no longer matches its digest is moved to
+/// the quarantine directory, reported, and read as a miss.
 public struct ManifestStore: Sendable {
+    /// Called (with the digest, the reason and where the file went) when a stored manifest
+    /// failed its check on load. Not called under any lock.
+    public typealias MovedAsideHandler = @Sendable (Digest, _ reason: String, _ path: String) -> Void
+
     /// Manifests over this size are refused (OCI distribution spec: registries
     /// should accept at least 4 MiB; we cap what we cache at that).
     public static let maximumByteCount = 4 * 1024 * 1024
@@ -28,10 +34,12 @@ public struct ManifestStore: Sendable {
     /// Recently used manifests in memory, so that manifest hits (the most
     /// frequent small request) cost no file I/O.
     private let memory: ManifestMemoryCache
+    private let movedAside: MovedAsideHandler
 
-    public init(blobs: BlobStore, memoryByteCount: Int = 64 * 1024 * 1024) {
+    public init(blobs: BlobStore, memoryByteCount: Int = 64 * 1024 * 1024, movedAside: @escaping MovedAsideHandler = { _, _, _ in }) {
         self.blobs = blobs
         memory = ManifestMemoryCache(capacityByteCount: memoryByteCount)
+        self.movedAside = movedAside
     }
 
     /// Reads the manifest `digest`, or nil on a miss or an unreadable file.
@@ -51,7 +59,13 @@ public struct ManifestStore: Sendable {
         let n = bytes.withUnsafeMutableBytes { cep_pread(fd, $0.baseAddress, Int(size), 0) }
         guard n == Int(size), let newline = bytes.firstIndex(of: 0x0A) else { return nil }
         let mediaType = String(decoding: bytes[..<newline], as: UTF8.self)
-        return StoredManifest(mediaType: mediaType, bytes: Array(bytes[(newline + 1)...]), digest: digest)
+        let manifest = StoredManifest(mediaType: mediaType, bytes: Array(bytes[(newline + 1)...]), digest: digest)
+        guard ManifestIdentity.isNamed(manifest.bytes, mediaType: mediaType, by: digest) else {
+            let path = blobs.moveAside(layout.manifestPath(digest), name: "manifest-\(digest.hex)")
+            movedAside(digest, "bytes do not match the digest", path)
+            return nil
+        }
+        return manifest
     }
 
     /// Whether the manifest `digest` is stored.

@@ -111,12 +111,15 @@ import Testing
         // Bad references and digests.
         ("/v2/a/blobs/sha256:abc", .digestInvalid, 400),
         ("/v2/a/blobs/latest", .digestInvalid, 400),
-        ("/v2/a/manifests/sha256:" + hex.uppercased(), .digestInvalid, 400),
+        // A manifest reference that is no valid tag or digest names no manifest: 404
+        // MANIFEST_UNKNOWN, as the OCI conformance suite expects (MANIFEST_INVALID is for uploads).
+        ("/v2/a/manifests/sha256:" + hex.uppercased(), .manifestUnknown, 404),
+        ("/v2/a/manifests/.INVALID_MANIFEST_NAME", .manifestUnknown, 404),
         ("/v2/a/referrers/md5:d41d8cd98f00b204e9800998ecf8427e", .digestInvalid, 400),
         ("/v2/a/referrers/latest", .digestInvalid, 400),
-        ("/v2/a/manifests/-bad", .manifestInvalid, 400),
-        ("/v2/a/manifests/" + String(repeating: "t", count: 129), .manifestInvalid, 400),
-        ("/v2/a/manifests/", .manifestInvalid, 400),
+        ("/v2/a/manifests/-bad", .manifestUnknown, 404),
+        ("/v2/a/manifests/" + String(repeating: "t", count: 129), .manifestUnknown, 404),
+        ("/v2/a/manifests/", .manifestUnknown, 404),
         // Bad queries.
         ("/v2/a/tags/list?n=abc", .unsupported, 400),
         ("/v2/a/tags/list?n=-1", .unsupported, 400),

@@ -58,6 +58,31 @@ import Testing
         #expect(store.contains(manifest.digest))
     }
 
+    @Test func aManifestFileAlteredOnDiskIsMovedAsideReportedAndReadAsAMiss() throws {
+        let directory = try TemporaryDirectory(prefix: "cistern-store")
+        let blobs = try BlobStore(layout: CacheLayout(root: directory.path))
+        let bytes = Array("{\"schemaVersion\":2,\"layers\":[]}".utf8)
+        let manifest = StoredManifest(mediaType: MediaType.ociManifest, bytes: bytes, digest: try digest(of: bytes))
+        try ManifestStore(blobs: blobs).store(manifest)
+        // One byte changed, same length.
+        let path = blobs.layout.manifestPath(manifest.digest)
+        var onDisk = try Data(contentsOf: URL(fileURLWithPath: path))
+        onDisk[onDisk.count - 2] = UInt8(ascii: "}")
+        try onDisk.write(to: URL(fileURLWithPath: path))
+
+        let reports = Locked<[(Digest, String, String)]>([])
+        // A new store (as after a restart): nothing in memory, the file is read back.
+        let restarted = ManifestStore(blobs: blobs) { digest, reason, path in reports.withLock { $0.append((digest, reason, path)) } }
+        #expect(restarted.read(manifest.digest) == nil)
+        let report = try #require(reports.withLock { $0.first })
+        #expect(report.0 == manifest.digest)
+        #expect(report.1 == "bytes do not match the digest")
+        #expect(report.2.hasPrefix(blobs.layout.quarantineDirectory + "/"))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(restarted.read(manifest.digest) == nil)
+        #expect(reports.withLock { $0.count } == 1)
+    }
+
     @Test func tagRecordsAndRepositoryLinksSurviveARestart() throws {
         let directory = try TemporaryDirectory(prefix: "cistern-store")
         let layout = CacheLayout(root: directory.path)

@@ -36,6 +36,8 @@ extension FakeUpstream {
         case wrongBytes(replacement: [UInt8]? = nil)
         /// Leaves out the Docker-Content-Digest field.
         case omitDigestHeader
+        /// Leaves out the Content-Type field (some registries and proxies send manifests so).
+        case omitContentType
         /// Sends this ETag field value instead of the quoted digest.
         case etag(String)
         /// Adds a field `X-Fake-Padding` whose value is `byteCount` bytes of `a`.

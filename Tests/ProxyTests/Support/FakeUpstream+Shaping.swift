@@ -56,6 +56,7 @@ extension FakeUpstream {
             case .delayBeforeHeaders(let duration): plan.delayBeforeHeaders = duration
             case .malformedStatusLine(let line): plan.statusLineOverride = line
             case .omitDigestHeader: response.removeHeader("Docker-Content-Digest")
+            case .omitContentType: response.removeHeader("Content-Type")
             case .etag(let value): response.setHeader("ETag", value)
             case .giantHeader(let byteCount):
                 response.headers.append(TestHeaderField("X-Fake-Padding", String(repeating: "a", count: byteCount)))
