@@ -211,10 +211,7 @@ final class ManifestLookup {
             }
             bytes = inflated
         }
-        // No Content-Type: the type the body declares, as distribution reads it; schema 1 when
-        // the body says nothing (distribution's default for an untyped manifest).
-        let mediaType = head.field("content-type").map(ManifestLookup.mediaTypeWithoutParameters).flatMap { $0.isEmpty ? nil : $0 }
-            ?? ManifestIdentity.declaredMediaType(of: bytes) ?? MediaType.dockerManifestV1Signed
+        let mediaType = ManifestLookup.mediaType(sent: head.field("content-type"), bytes: bytes)
         if case .digest(let requested) = reference, !ManifestIdentity.isNamed(bytes, mediaType: mediaType, by: requested) {
             shared.metrics.digestMismatch()
             shared.logger.error("manifest digest mismatch; nothing cached", metadata: [
@@ -280,6 +277,15 @@ final class ManifestLookup {
         for digest in references.blobs + references.children.map(\.digest) {
             shared.links.link(upstream: upstream.name, repository: repository, digest: digest)
         }
+    }
+
+    /// The media type a manifest is stored and served with: its Content-Type; when that is
+    /// absent, empty or the generic `application/json`, the type its body declares (as
+    /// distribution reads an untyped manifest); schema 1 when neither says anything.
+    static func mediaType(sent contentType: String?, bytes: [UInt8]) -> String {
+        let sent = contentType.map(mediaTypeWithoutParameters)?.lowercased() ?? ""
+        guard sent.isEmpty || sent == "application/json" else { return sent }
+        return ManifestIdentity.declaredMediaType(of: bytes) ?? (sent.isEmpty ? MediaType.dockerManifestV1Signed : sent)
     }
 
     static func mediaTypeWithoutParameters(_ value: String) -> String {

@@ -168,6 +168,14 @@ import Testing
         let served = try await OffPool.fetch(port: cistern.port, Self.tagPath, headers: accept)
         #expect(served.statusCode == 200, "\(served.bodyText)")
         #expect(served.body == jws)
+        // The client sees the upstream's name for it, the payload digest, not the JWS's hash
+        // (which changes with every signature), and can fetch it by that digest from the cache.
+        #expect(served.header("Docker-Content-Digest") == payloadDigest)
+        let byDigest = try await OffPool.fetch(port: cistern.port, "/v2/\(Self.repository)/manifests/\(payloadDigest)", headers: accept)
+        #expect(byDigest.statusCode == 200, "\(byDigest.bodyText)")
+        #expect(byDigest.body == jws)
+        #expect(byDigest.header("Docker-Content-Digest") == payloadDigest)
+        #expect(upstream.requestCount(path: "/v2/\(Self.repository)/manifests/\(payloadDigest)") == 0)
 
         // The same JWS with its payload altered (and the header left): refused, not cached.
         upstream.removeBehaviour(fault)
