@@ -139,5 +139,9 @@ import Glibc
         let directory = cache.appendingPathComponent("blobs/sha256/\(hex.prefix(2))", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(blob).write(to: directory.appendingPathComponent(hex))
+        // The size record a commit writes (a hit refuses a blob without one).
+        let sizes = cache.appendingPathComponent("sizes/sha256/\(hex.prefix(2))", isDirectory: true)
+        try FileManager.default.createDirectory(at: sizes, withIntermediateDirectories: true)
+        try Data(String(blob.count).utf8).write(to: sizes.appendingPathComponent(hex))
     }
 }
