@@ -7,7 +7,7 @@ import Testing
         let hub = try await DockerHubMirror()
         let containerd = try await ContainerdDaemon()
         defer { containerd.stop() }
-        let docker = try await hub.dockerDaemon()
+        let docker = try await hub.dockerDaemon(on: containerd)
         defer { docker.stop() }
         let clients: [any ContainerClient] = [
             hub.skopeo(), try hub.podman(), try hub.containerd(containerd), DockerClient(daemon: docker),

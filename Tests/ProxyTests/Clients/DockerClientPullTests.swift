@@ -2,7 +2,7 @@ import Testing
 
 /// The Docker engine (dockerd 20.10, `registry-mirrors` = Cistern, Docker Hub unreachable) pulls
 /// through Cistern: OCI, Docker schema 2 and an OCI index, by tag and by digest, cold then warm
-/// (see `ClientPullScenario`), and runs the pulled OCI image once. One dockerd per test.
+/// (see `ClientPullScenario`), and runs the pulled OCI image once. One dockerd (and the containerd it runs on) per test.
 @Suite(.serialized) struct DockerClientPullTests {
     /// The OCI image's first layer: Debian busybox-static's static `/bin/busybox` (runs in an
     /// image with nothing else) and a 100,000-byte file the container measures.
@@ -12,7 +12,9 @@ import Testing
 
     @Test func dockerPullsAnOCIImageByTagAndDigestColdThenWarmAndRunsIt() async throws {
         let hub = try await DockerHubMirror()
-        let daemon = try await hub.dockerDaemon()
+        let containerd = try await ContainerdDaemon()
+        defer { containerd.stop() }
+        let daemon = try await hub.dockerDaemon(on: containerd)
         defer { daemon.stop() }
         var runs = 0
         try await ClientPullScenario(hub: hub, client: DockerClient(daemon: daemon)).pullColdThenWarm(
@@ -31,14 +33,18 @@ import Testing
 
     @Test func dockerPullsADockerSchema2ImageByTagAndDigestColdThenWarm() async throws {
         let hub = try await DockerHubMirror()
-        let daemon = try await hub.dockerDaemon()
+        let containerd = try await ContainerdDaemon()
+        defer { containerd.stop() }
+        let daemon = try await hub.dockerDaemon(on: containerd)
         defer { daemon.stop() }
         try await ClientPullScenario(hub: hub, client: DockerClient(daemon: daemon)).pullColdThenWarm(.dockerSchema2, seed: 411)
     }
 
     @Test func dockerPullsTheAmd64ImageOfAnOCIIndexByTagAndDigestColdThenWarm() async throws {
         let hub = try await DockerHubMirror()
-        let daemon = try await hub.dockerDaemon()
+        let containerd = try await ContainerdDaemon()
+        defer { containerd.stop() }
+        let daemon = try await hub.dockerDaemon(on: containerd)
         defer { daemon.stop() }
         try await ClientPullScenario(hub: hub, client: DockerClient(daemon: daemon)).pullColdThenWarm(.ociIndex, seed: 421)
     }

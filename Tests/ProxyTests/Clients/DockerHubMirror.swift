@@ -48,9 +48,9 @@ final class DockerHubMirror {
             unreachableHostAndPort: unreachableDockerHub.hostAndPort)
     }
 
-    /// A dockerd whose `registry-mirrors` is Cistern.
+    /// A dockerd whose `registry-mirrors` is Cistern, running containers on `containerd`.
     /// - Throws: `ContainerClientFailure.daemonDidNotStart`.
-    func dockerDaemon() async throws -> DockerDaemon {
-        try await DockerDaemon(mirrorHostAndPort: cistern.hostAndPort)
+    func dockerDaemon(on containerd: ContainerdDaemon) async throws -> DockerDaemon {
+        try await DockerDaemon(mirrorHostAndPort: cistern.hostAndPort, containerd: containerd)
     }
 }

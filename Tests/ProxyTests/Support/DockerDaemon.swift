@@ -8,12 +8,13 @@ import Foundation
 /// { "registry-mirrors": ["http://127.0.0.1:<cistern port>"],
 ///   "insecure-registries": ["127.0.0.1:<cistern port>"] }
 /// ```
-/// Everything lives in a short `/tmp/dkd.XXXXXX`; it starts its own containerd under the exec
-/// root. No network setup: containers run with `--network none`. dockerd mirrors only Docker
+/// Everything lives in a short `/tmp/dkd.XXXXXX`. It runs containers through the test's own
+/// `ContainerdDaemon` (`--containerd`): left alone, dockerd 20.10 would use a system containerd
+/// at /run/containerd/containerd.sock when one runs, or start its own. No network setup: containers run with `--network none`. dockerd mirrors only Docker
 /// Hub names, so Cistern's default upstream is the one named `docker.io`; Docker Hub itself is
 /// unreachable from the test machines and the test images exist only in the test's registry.
-/// Stopped by its process id on `stop()` or `deinit` (SIGTERM; it stops its containerd, which
-/// takes about 2 s; SIGKILL after 20 s). Any thread may use an instance.
+/// Stopped by its process id on `stop()` or `deinit` (SIGTERM, SIGKILL after 20 s), before its
+/// containerd. Any thread may use an instance.
 final class DockerDaemon: Sendable {
     /// The daemon binary.
     static let executablePath = "/usr/sbin/dockerd"
@@ -24,14 +25,17 @@ final class DockerDaemon: Sendable {
     let workDirectory: TemporaryDirectory
     /// The daemon.
     let child: ChildProcess
+    /// The containerd it runs containers with; kept alive as long as dockerd.
+    let containerd: ContainerdDaemon
 
     /// The API socket.
     var socketPath: String { workDirectory.appending("docker.sock").path }
 
-    /// Writes daemon.json for the mirror at `mirrorHostAndPort`, starts dockerd and waits (at
-    /// most `startTimeout`) until `docker version` answers.
+    /// Writes daemon.json for the mirror at `mirrorHostAndPort`, starts dockerd on `containerd`
+    /// and waits (at most `startTimeout`) until `docker version` answers.
     /// - Throws: `ContainerClientFailure.daemonDidNotStart` with its log, or a spawn error.
-    init(mirrorHostAndPort: String, startTimeout: Duration = .seconds(60)) async throws {
+    init(mirrorHostAndPort: String, containerd: ContainerdDaemon, startTimeout: Duration = .seconds(60)) async throws {
+        self.containerd = containerd
         workDirectory = try TemporaryDirectory(shortPrefix: "dkd")
         let configuration = workDirectory.appending("daemon.json")
         try Data("""
@@ -46,7 +50,7 @@ final class DockerDaemon: Sendable {
             executablePath: Self.executablePath,
             arguments: [
                 "--config-file", configuration.path, "--iptables=false", "--ip-forward=false", "--ip-masq=false",
-                "--bridge=none", "--storage-driver=vfs", "--data-root", workDirectory.appending("data").path,
+                "--bridge=none", "--storage-driver=vfs", "--containerd", containerd.socketPath, "--data-root", workDirectory.appending("data").path,
                 "--exec-root", workDirectory.appending("exec").path, "--pidfile", workDirectory.appending("dockerd.pid").path,
                 "-H", "unix://\(workDirectory.appending("docker.sock").path)",
             ],
