@@ -36,10 +36,14 @@ struct ImageBuilder: Sendable {
         /// A layer holding a copy of the executable at `sourcePath` (e.g. Debian
         /// busybox-static's `/bin/busybox`, statically linked, so it runs in an otherwise empty
         /// image) at `path`, and one pseudo-random file of `byteCount` bytes at `dataPath`.
-        /// - Throws: the read error when `sourcePath` is missing (its package is not installed).
+        /// - Throws: `ChildProcess.Failure.executableMissing` when `sourcePath` is not an
+        ///   executable file (its package is not installed), or the read error.
         static func executable(
             copying sourcePath: String, to path: String, dataByteCount byteCount: Int, dataPath: String = "data.bin"
         ) throws -> Layer {
+            guard FileManager.default.isExecutableFile(atPath: sourcePath) else {
+                throw ChildProcess.Failure.executableMissing(path: sourcePath)
+            }
             let contents = try [UInt8](Data(contentsOf: URL(fileURLWithPath: sourcePath)))
             return Layer(files: [(dataPath, byteCount)], executables: [(path, contents)])
         }
