@@ -23,12 +23,29 @@ struct ImageBuilder: Sendable {
 
     /// One layer: the regular files its tar holds.
     struct Layer: Sendable {
-        /// (path inside the tar, byte count) of each file.
+        /// (path inside the tar, byte count) of each pseudo-random file.
         let files: [(path: String, byteCount: Int)]
+        /// (path inside the tar, exact contents) of each executable file (mode 0755), after `files`.
+        var executables: [(path: String, contents: [UInt8])] = []
 
         /// A layer holding one file of `byteCount` bytes.
         static func file(byteCount: Int, path: String = "data.bin") -> Layer {
             Layer(files: [(path, byteCount)])
+        }
+
+        /// A layer holding a copy of the executable at `sourcePath` (e.g. Debian
+        /// busybox-static's `/bin/busybox`, statically linked, so it runs in an otherwise empty
+        /// image) at `path`, and one pseudo-random file of `byteCount` bytes at `dataPath`.
+        /// - Throws: `ChildProcess.Failure.executableMissing` when `sourcePath` is not an
+        ///   executable file (its package is not installed), or the read error.
+        static func executable(
+            copying sourcePath: String, to path: String, dataByteCount byteCount: Int, dataPath: String = "data.bin"
+        ) throws -> Layer {
+            guard FileManager.default.isExecutableFile(atPath: sourcePath) else {
+                throw ChildProcess.Failure.executableMissing(path: sourcePath)
+            }
+            let contents = try [UInt8](Data(contentsOf: URL(fileURLWithPath: sourcePath)))
+            return Layer(files: [(dataPath, byteCount)], executables: [(path, contents)])
         }
     }
 
@@ -107,7 +124,8 @@ struct ImageBuilder: Sendable {
         var layerDescriptors: [ContentDescriptor] = []
         var diffIDs: [String] = []
         for (index, layer) in layers.enumerated() {
-            let tar = LayerArchive.tar(files: layer.files, seed: seed &* 1_000_003 &+ UInt64(index))
+            let tar = LayerArchive.tar(
+                files: layer.files, seed: seed &* 1_000_003 &+ UInt64(index), executables: layer.executables)
             let tarURL = layout.appendingPathComponent("layer-\(index).tar.tmp")
             try Data(tar).write(to: tarURL)
             defer { try? FileManager.default.removeItem(at: tarURL) }

@@ -18,6 +18,25 @@ import Testing
         #expect(lines.last?.contains(" 3 ") == true && lines.last?.hasSuffix("two.bin") == true)
     }
 
+    @Test func executableLayerHoldsTheExactBinaryWithMode0755AfterItsDataFile() async throws {
+        let work = try TemporaryDirectory()
+        let layer = try ImageBuilder.Layer.executable(copying: "/bin/sh", to: "bin/tool", dataByteCount: 1234)
+        let image = try await ImageBuilder(directory: work.url).image(name: "exe", layers: [layer], seed: 3)
+        let layerURL = image.blobURL(digest: try #require(image.manifests.first?.layers.first).digest)
+        let listing = try await ChildProcess.run("/bin/tar", ["-tzvf", layerURL.path])
+        let lines = String(decoding: listing.standardOutput, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.hasPrefix("-rw-r--r--") == true && lines.first?.hasSuffix(" data.bin") == true)
+        #expect(lines.last?.hasPrefix("-rwxr-xr-x") == true && lines.last?.hasSuffix(" bin/tool") == true)
+        let extracted = try work.makeSubdirectory("extracted")
+        _ = try await ChildProcess.run("/bin/tar", ["-xzf", layerURL.path, "-C", extracted.path])
+        let copied = try Data(contentsOf: extracted.appendingPathComponent("bin/tool"))
+        #expect(copied == (try Data(contentsOf: URL(fileURLWithPath: "/bin/sh"))))
+        #expect(throws: ChildProcess.Failure.self) {
+            try ImageBuilder.Layer.executable(copying: "/nonexistent/tool", to: "bin/tool", dataByteCount: 1)
+        }
+    }
+
     @Test func gzipTrailerCRCMatchesTheKnownCheckValue() {
         #expect(LayerArchive.crc32(Array("123456789".utf8)) == 0xCBF4_3926)  // the CRC-32 check value
     }

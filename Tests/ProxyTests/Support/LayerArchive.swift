@@ -6,15 +6,24 @@
 /// the compressed size predictable: `tarByteCount + 18 + 5 * ceil(tarByteCount / 65535)`.
 /// Any gzip/tar reader accepts the result.
 enum LayerArchive {
-    /// A ustar archive holding `files` (path, byte count), each filled from `seed` and its index.
-    /// Paths must be relative and shorter than 100 bytes; mode 0644, uid/gid 0, mtime 0.
-    static func tar(files: [(path: String, byteCount: Int)], seed: UInt64) -> [UInt8] {
+    /// A ustar archive holding `files` (path, byte count), each filled from `seed` and its index
+    /// (mode 0644), then `executables` (path, exact contents; mode 0755, so a container runtime
+    /// can run them). Paths must be relative and shorter than 100 bytes; uid/gid 0, mtime 0.
+    static func tar(
+        files: [(path: String, byteCount: Int)], seed: UInt64, executables: [(path: String, contents: [UInt8])] = []
+    ) -> [UInt8] {
         var archive: [UInt8] = []
-        archive.reserveCapacity(files.reduce(1024) { $0 + 512 + $1.byteCount + 511 })
+        archive.reserveCapacity(
+            (files.map(\.byteCount) + executables.map(\.contents.count)).reduce(1024) { $0 + 512 + $1 + 511 })
         for (index, file) in files.enumerated() {
-            archive += header(path: file.path, byteCount: file.byteCount)
+            archive += header(path: file.path, byteCount: file.byteCount, mode: "0000644")
             archive += pseudoRandomBytes(count: file.byteCount, seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
             archive += [UInt8](repeating: 0, count: (512 - file.byteCount % 512) % 512)
+        }
+        for executable in executables {
+            archive += header(path: executable.path, byteCount: executable.contents.count, mode: "0000755")
+            archive += executable.contents
+            archive += [UInt8](repeating: 0, count: (512 - executable.contents.count % 512) % 512)
         }
         archive += [UInt8](repeating: 0, count: 1024)  // two zero blocks end the archive
         return archive
@@ -79,14 +88,14 @@ enum LayerArchive {
     }
 
     /// One 512-byte ustar header for a regular file.
-    private static func header(path: String, byteCount: Int) -> [UInt8] {
+    private static func header(path: String, byteCount: Int, mode: String) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
         func put(_ text: String, at offset: Int) {
             for (index, byte) in text.utf8.enumerated() { block[offset + index] = byte }
         }
         precondition(path.utf8.count < 100, "ustar name field holds under 100 bytes")
         put(path, at: 0)
-        put("0000644", at: 100)  // mode
+        put(mode, at: 100)  // octal permission bits
         put("0000000", at: 108)  // uid
         put("0000000", at: 116)  // gid
         put(octal(byteCount, width: 11), at: 124)

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A fresh, uniquely named directory under the system temporary directory, removed with its
 /// contents on `remove()` or, at the latest, when the last reference goes away.
@@ -15,6 +16,18 @@ final class TemporaryDirectory: Sendable {
         url = FileManager.default.temporaryDirectory
             .appendingPathComponent("\(prefix)-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// Creates a directory with a short path, `/tmp/<prefix>.XXXXXX` (`mkdtemp`), for programs
+    /// that refuse long paths: podman's run root (about 50 characters at most) and unix socket
+    /// paths (108 bytes, `sun_path`) under it.
+    /// - Throws: `CocoaError(.fileWriteUnknown)` when `mkdtemp` fails.
+    init(shortPrefix prefix: String) throws {
+        var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
+        guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: "/tmp/\(prefix).XXXXXX"])
+        }
+        url = URL(fileURLWithPath: String(cString: created), isDirectory: true)
     }
 
     /// The location of `relativePath` inside this directory (nothing is created).

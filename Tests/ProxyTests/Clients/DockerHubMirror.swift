@@ -1,0 +1,56 @@
+import Foundation
+
+/// The setting every client test pulls in: the test's own "Docker Hub" (a real Debian
+/// `docker-registry`, seeded by `RegistrySeeder`), a Cistern in front of it whose default
+/// upstream is *named* `docker.io` (dockerd mirrors only Docker Hub names and sends no `ns=`;
+/// containerd sends `?ns=docker.io`), and a closed loopback port that each client is told is
+/// `docker.io` itself, so a client falling back from a failing mirror fails instead of passing.
+/// Everything ends when the value goes away. Used from one test task at a time.
+final class DockerHubMirror {
+    /// The upstream; its access log counts what Cistern fetched.
+    let registry: RegistryProcess
+    /// The mirror under test.
+    let cistern: CisternInstance
+    /// Where the clients believe `docker.io` is: nothing answers there.
+    let unreachableDockerHub: ClosedLoopbackPort
+    /// Image layouts and client downloads.
+    let workDirectory: TemporaryDirectory
+
+    /// Starts the registry and Cistern.
+    /// - Throws: `RegistryProcess.Failure`, `ChildProcess.Failure.executableMissing`, or
+    ///   Cistern's start errors.
+    init() async throws {
+        workDirectory = try TemporaryDirectory(prefix: "cistern-clients")
+        registry = try await RegistryProcess.start()
+        cistern = try CisternInstance(upstreams: [(name: "docker.io", url: registry.baseURL.absoluteString)])
+        unreachableDockerHub = try ClosedLoopbackPort()
+    }
+
+    /// Builds images into the work directory.
+    var imageBuilder: ImageBuilder { ImageBuilder(directory: workDirectory.url) }
+
+    /// skopeo, addressed to Cistern directly.
+    func skopeo() -> SkopeoMirrorClient {
+        SkopeoMirrorClient(mirrorHostAndPort: cistern.hostAndPort, workDirectory: workDirectory)
+    }
+
+    /// podman with a `registries.conf` mirroring `docker.io` through Cistern.
+    /// - Throws: file errors.
+    func podman() throws -> PodmanClient {
+        try PodmanClient(mirrorHostAndPort: cistern.hostAndPort, unreachableHostAndPort: unreachableDockerHub.hostAndPort)
+    }
+
+    /// `ctr` on `daemon` with a `hosts.toml` mirroring `docker.io` through Cistern.
+    /// - Throws: file errors.
+    func containerd(_ daemon: ContainerdDaemon) throws -> ContainerdClient {
+        try ContainerdClient(
+            daemon: daemon, mirrorHostAndPort: cistern.hostAndPort,
+            unreachableHostAndPort: unreachableDockerHub.hostAndPort)
+    }
+
+    /// A dockerd whose `registry-mirrors` is Cistern, running containers on `containerd`.
+    /// - Throws: `ContainerClientFailure.daemonDidNotStart`.
+    func dockerDaemon(on containerd: ContainerdDaemon) async throws -> DockerDaemon {
+        try await DockerDaemon(mirrorHostAndPort: cistern.hostAndPort, containerd: containerd)
+    }
+}
