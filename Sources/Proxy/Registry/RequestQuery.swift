@@ -5,8 +5,9 @@
 ///
 /// Parameters are `&`-separated `name[=value]` pairs; names and values are percent-decoded
 /// (RFC 3986 section 2.1). `+` is kept as a literal plus (RFC 3986 has no form-encoding), so
-/// `artifactType=application/vnd.example+json` means what it says. For repeated names the
-/// first occurrence wins.
+/// `artifactType=application/vnd.example+json` means what it says. A repeated `ns` is refused
+/// (which upstream is meant would be ambiguous); for other repeated names the first
+/// occurrence wins.
 ///
 /// Invariant: every `%` in ``raw`` starts a valid triplet, and every decoded name and value
 /// is UTF-8 without control characters (Unicode category Cc: C0, DEL and C1).
@@ -36,8 +37,8 @@ public struct RequestQuery: Hashable, Sendable {
     /// Parses and validates the bytes after `?`.
     /// - Throws: `UNSUPPORTED` (400, see ``RegistryError/queryInvalid(_:)``) for a `%` not
     ///   followed by two hex digits, bytes a query may not hold (controls, space, `#`,
-    ///   non-ASCII), decoded text that is not UTF-8 or holds control characters, or an `n`
-    ///   that is not a non-negative decimal integer.
+    ///   non-ASCII), decoded text that is not UTF-8 or holds control characters, an `n`
+    ///   that is not a non-negative decimal integer, or `ns` given more than once.
     public init(raw bytes: some Collection<UInt8>) throws(RegistryError) {
         var ns: String?
         var n: String?
@@ -48,7 +49,8 @@ public struct RequestQuery: Hashable, Sendable {
             let name = try Self.decoded(pair[..<equals])
             let value = try Self.decoded(equals == pair.endIndex ? pair[equals...] : pair[pair.index(after: equals)...])
             switch name {
-            case "ns" where ns == nil: ns = value
+            case "ns" where ns != nil: throw .queryInvalid("ns given more than once")
+            case "ns": ns = value
             case "n" where n == nil: n = value
             case "last" where last == nil: last = value
             case "artifactType" where artifactType == nil: artifactType = value
