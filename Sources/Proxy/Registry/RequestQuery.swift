@@ -83,6 +83,27 @@ public struct RequestQuery: Hashable, Sendable {
         return nil
     }
 
+    /// The query to send upstream: the pairs of ``raw`` in their order, still percent-encoded,
+    /// joined by `&`, without `ns` (it names Cistern's upstream and means nothing to that
+    /// upstream); empty when nothing else is left. In the parameters Cistern reads (`n`,
+    /// `last`, `artifactType`) a literal `+` goes as `%2B`: it means a plus here (RFC 3986)
+    /// but a space to the form decoding registries apply (Go's `url.ParseQuery`). Every other
+    /// pair, an opaque pagination cursor above all, goes exactly as received. Safe in a
+    /// request line: ``raw`` holds only visible ASCII other than `#` (validated at init).
+    public var upstreamForm: String {
+        var pairs: [String] = []
+        for pair in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+            let text = String(decoding: pair, as: UTF8.self)
+            switch try? Self.decoded(pair[..<equals]) {
+            case "ns": continue
+            case "n", "last", "artifactType": pairs.append(text.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%2B"))
+            default: pairs.append(text)
+            }
+        }
+        return pairs.joined(separator: "&")
+    }
+
     /// Percent-decodes one name or value.
     static func decoded(_ bytes: some Collection<UInt8>) throws(RegistryError) -> String {
         var output: [UInt8] = []

@@ -62,6 +62,22 @@ import Testing
         #expect(query.value(named: "missing") == nil)
     }
 
+    static let upstreamForm: [(String, String)] = [
+        ("", ""),
+        ("ns=docker.io", ""),
+        ("n=10&ns=docker.io&next_page=pg1.abc%3D", "n=10&next_page=pg1.abc%3D"),
+        ("ns=x&last=b&n=2", "last=b&n=2"),
+        ("%6Es=x&NS=y&&flag", "NS=y&flag"),
+        ("n=1&last=%C3%A9", "n=1&last=%C3%A9"),
+        // A plus is a plus in what Cistern reads, and untouched in what it does not.
+        ("artifactType=application/vnd.a+json&next_page=x+y%2B", "artifactType=application/vnd.a%2Bjson&next_page=x+y%2B"),
+    ]
+
+    @Test(arguments: upstreamForm)
+    func upstreamFormDropsNsAndKeepsEveryOtherPairAsReceived(raw: String, expected: String) throws {
+        #expect(try RequestQuery(raw: raw.utf8).upstreamForm == expected)
+    }
+
     @Test func emptyQueryHasNoParameters() {
         #expect(RequestQuery.empty.raw == "")
         #expect(RequestQuery.empty.ns == nil)
