@@ -29,7 +29,7 @@ final class PassThroughResponder {
             switch result {
             case .failure(let error):
                 let failure = UpstreamFailure.transport(error, upstream: upstream.name)
-                connection.respond(id, error: failure.error, headOnly: headOnly, outcome: .pass)
+                connection.respond(id, error: failure.error, retryAfter: failure.retryAfter, headOnly: headOnly, outcome: .pass)
             case .success(let (upstreamHead, body)):
                 shared.metrics.upstreamRequest(method: "GET", status: upstreamHead.status)
                 if [401, 403, 429].contains(upstreamHead.status) || upstreamHead.status >= 500 {
