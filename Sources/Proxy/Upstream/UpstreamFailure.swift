@@ -11,13 +11,18 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
     }
 
     /// Maps an upstream status other than 200/206 to what the client gets:
-    /// 404 -> `notFound` (the upstream really said so), 400 for a manifest -> MANIFEST_INVALID
+    /// 404 -> the upstream's own code when `body` is an OCI error naming NAME_UNKNOWN,
+    /// MANIFEST_UNKNOWN or BLOB_UNKNOWN, else `notFound` (the upstream really said so, but a
+    /// HEAD or a non-OCI body does not say which), 400 for a manifest -> MANIFEST_INVALID
     /// (the client's Accept set cannot be served), 401 -> UNAUTHORIZED
     /// and 403 -> DENIED naming the upstream (never "not found"), 429 ->
     /// TOOMANYREQUESTS with Retry-After, 503 -> 503, other statuses -> 502.
-    public static func status(_ head: UpstreamResponseHead, upstream: String, notFound: RegistryError) -> UpstreamFailure {
+    public static func status(_ head: UpstreamResponseHead, body: [UInt8] = [], upstream: String, notFound: RegistryError) -> UpstreamFailure {
         switch head.status {
         case 404:
+            if let code = UpstreamErrorBody.firstCode(body), code != notFound.code, UpstreamErrorBody.passedOnNotFoundCodes.contains(code) {
+                return UpstreamFailure(RegistryError(code: code, status: 404, message: UpstreamErrorBody.message(for: code), detail: notFound.detail))
+            }
             return UpstreamFailure(notFound)
         case 400 where notFound.code == .manifestUnknown:
             // distribution answers 400 MANIFEST_INVALID when it cannot give a manifest in a type
