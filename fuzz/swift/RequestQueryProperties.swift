@@ -3,6 +3,7 @@
 /// - `raw` is the input, and (audited) `value(named:)` finds the same decoded parameters as
 ///   the fields;
 /// - no decoded parameter holds a control character (C0, DEL or C1); `n` is non-negative;
+/// - the form sent upstream (`upstreamForm`) is visible ASCII without `#`;
 /// - a failure is `UNSUPPORTED` (400).
 enum RequestQueryProperties {
     static func check(_ input: FuzzInput) {
@@ -19,6 +20,8 @@ enum RequestQueryProperties {
                 require(!value.unicodeScalars.contains(where: isControl), "decoded parameters hold no control character (C0, DEL or C1)")
             }
             require((query.n ?? 0) >= 0, "n is a non-negative count")
+            require(query.upstreamForm.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "#") },
+                    "the query sent upstream is visible ASCII without '#', safe in a request line")
             guard input.isAudited else { return }
             require(query.value(named: "ns") == query.ns, "ns found by name")
             require(query.value(named: "last") == query.last, "last found by name")

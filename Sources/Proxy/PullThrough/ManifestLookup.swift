@@ -171,7 +171,7 @@ final class ManifestLookup {
             case .success(let (head, body)):
                 shared.metrics.upstreamRequest(method: "GET", status: head.status)
                 guard head.status == 200 else {
-                    fetchFailed(UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference)))
+                    fetchFailed(UpstreamFailure.status(head, body: body, upstream: upstream.name, notFound: .manifestUnknown(reference)))
                     return
                 }
                 received(head: head, body: body)

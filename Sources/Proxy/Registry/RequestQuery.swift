@@ -5,8 +5,9 @@
 ///
 /// Parameters are `&`-separated `name[=value]` pairs; names and values are percent-decoded
 /// (RFC 3986 section 2.1). `+` is kept as a literal plus (RFC 3986 has no form-encoding), so
-/// `artifactType=application/vnd.example+json` means what it says. For repeated names the
-/// first occurrence wins.
+/// `artifactType=application/vnd.example+json` means what it says. A repeated `ns` is refused
+/// (which upstream is meant would be ambiguous); for other repeated names the first
+/// occurrence wins.
 ///
 /// Invariant: every `%` in ``raw`` starts a valid triplet, and every decoded name and value
 /// is UTF-8 without control characters (Unicode category Cc: C0, DEL and C1).
@@ -36,8 +37,8 @@ public struct RequestQuery: Hashable, Sendable {
     /// Parses and validates the bytes after `?`.
     /// - Throws: `UNSUPPORTED` (400, see ``RegistryError/queryInvalid(_:)``) for a `%` not
     ///   followed by two hex digits, bytes a query may not hold (controls, space, `#`,
-    ///   non-ASCII), decoded text that is not UTF-8 or holds control characters, or an `n`
-    ///   that is not a non-negative decimal integer.
+    ///   non-ASCII), decoded text that is not UTF-8 or holds control characters, an `n`
+    ///   that is not a non-negative decimal integer, or `ns` given more than once.
     public init(raw bytes: some Collection<UInt8>) throws(RegistryError) {
         var ns: String?
         var n: String?
@@ -48,7 +49,8 @@ public struct RequestQuery: Hashable, Sendable {
             let name = try Self.decoded(pair[..<equals])
             let value = try Self.decoded(equals == pair.endIndex ? pair[equals...] : pair[pair.index(after: equals)...])
             switch name {
-            case "ns" where ns == nil: ns = value
+            case "ns" where ns != nil: throw .queryInvalid("ns given more than once")
+            case "ns": ns = value
             case "n" where n == nil: n = value
             case "last" where last == nil: last = value
             case "artifactType" where artifactType == nil: artifactType = value
@@ -79,6 +81,27 @@ public struct RequestQuery: Hashable, Sendable {
             return try? Self.decoded(equals == pair.endIndex ? pair[equals...] : pair[pair.index(after: equals)...])
         }
         return nil
+    }
+
+    /// The query to send upstream: the pairs of ``raw`` in their order, still percent-encoded,
+    /// joined by `&`, without `ns` (it names Cistern's upstream and means nothing to that
+    /// upstream); empty when nothing else is left. In the parameters Cistern reads (`n`,
+    /// `last`, `artifactType`) a literal `+` goes as `%2B`: it means a plus here (RFC 3986)
+    /// but a space to the form decoding registries apply (Go's `url.ParseQuery`). Every other
+    /// pair, an opaque pagination cursor above all, goes exactly as received. Safe in a
+    /// request line: ``raw`` holds only visible ASCII other than `#` (validated at init).
+    public var upstreamForm: String {
+        var pairs: [String] = []
+        for pair in raw.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+            let text = String(decoding: pair, as: UTF8.self)
+            switch try? Self.decoded(pair[..<equals]) {
+            case "ns": continue
+            case "n", "last", "artifactType": pairs.append(text.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%2B"))
+            default: pairs.append(text)
+            }
+        }
+        return pairs.joined(separator: "&")
     }
 
     /// Percent-decodes one name or value.

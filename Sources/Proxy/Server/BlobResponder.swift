@@ -130,7 +130,8 @@ enum BlobResponder {
                                            headOnly: request.headOnly, outcome: outcome)
             case .failure(let error):
                 let failure = UpstreamFailure.transport(error, upstream: request.upstream.name)
-                request.connection.respond(request.id, error: failure.error, headOnly: request.headOnly, outcome: outcome)
+                request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter,
+                                           headOnly: request.headOnly, outcome: outcome)
             }
         }
     }

@@ -2,6 +2,10 @@
 /// field) and the OCI 1.1 referrers API (end-12a, with `artifactType`) through
 /// to the upstream uncached, with the upstream's authentication handled by
 /// Cistern. Bodies are small JSON documents, buffered up to 4 MiB.
+///
+/// The client's query goes upstream as it came, less `ns` (opaque pagination
+/// cursors included); the upstream's `Link` comes back rewritten to Cistern's
+/// path (`PaginationLink`), so every page is asked of Cistern.
 final class PassThroughResponder {
     static let maximumBodyByteCount = 4 * 1024 * 1024
 
@@ -10,11 +14,12 @@ final class PassThroughResponder {
         let id = connection.requestID
         let headOnly = head.method == .head
         let repository = upstream.upstreamName(name)
-        var parameters: [String] = []
-        if let n = query.n { parameters.append("n=\(n)") }
-        if let last = query.last { parameters.append("last=\(TokenRequest.percentEncoded(last))") }
-        if let artifactType = query.artifactType { parameters.append("artifactType=\(TokenRequest.percentEncoded(artifactType))") }
-        let path = "\(upstream.basePath)/v2/\(repository.string)/\(endpoint)" + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
+        // Validated by RequestQuery (visible ASCII, no `#`, well-formed percent-encoding), so
+        // it cannot split the request line.
+        let forwardedQuery = query.upstreamForm
+        let path = "\(upstream.basePath)/v2/\(repository.string)/\(endpoint)" + (forwardedQuery.isEmpty ? "" : "?" + forwardedQuery)
+        let localPath = "/v2/\(name.string)/\(endpoint)"
+        let namespaceParameter = query.ns.map { "ns=" + TokenRequest.percentEncoded($0) }
         var fields = UpstreamRequest.forwardedFor(connection.forwardedFor)
         let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
@@ -24,7 +29,7 @@ final class PassThroughResponder {
             switch result {
             case .failure(let error):
                 let failure = UpstreamFailure.transport(error, upstream: upstream.name)
-                connection.respond(id, error: failure.error, headOnly: headOnly, outcome: .pass)
+                connection.respond(id, error: failure.error, retryAfter: failure.retryAfter, headOnly: headOnly, outcome: .pass)
             case .success(let (upstreamHead, body)):
                 shared.metrics.upstreamRequest(method: "GET", status: upstreamHead.status)
                 if [401, 403, 429].contains(upstreamHead.status) || upstreamHead.status >= 500 {
@@ -33,9 +38,13 @@ final class PassThroughResponder {
                     return
                 }
                 var response = ResponseHead(status: upstreamHead.status)
-                for fieldName in ["content-type", "link", "oci-filters-applied", "docker-distribution-api-version"] {
+                for fieldName in ["content-type", "oci-filters-applied", "docker-distribution-api-version"] {
                     if let value = upstreamHead.field(fieldName) { response.add(canonical(fieldName), value) }
                 }
+                let links = upstreamHead.fieldValues("link").compactMap {
+                    PaginationLink.rewritten($0, path: localPath, namespaceParameter: namespaceParameter)
+                }
+                if !links.isEmpty { response.add("Link", links.joined(separator: ", ")) }
                 connection.respond(id, head: response, body: .bytes(body), headOnly: headOnly, outcome: .pass)
             }
         }
@@ -46,7 +55,6 @@ final class PassThroughResponder {
     private static func canonical(_ name: String) -> String {
         switch name {
         case "content-type": "Content-Type"
-        case "link": "Link"
         case "oci-filters-applied": "OCI-Filters-Applied"
         default: "Docker-Distribution-API-Version"
         }

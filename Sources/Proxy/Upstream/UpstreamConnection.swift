@@ -63,9 +63,10 @@ final class UpstreamConnection: EventHandler, TimerTarget {
     private var reusable = false
     private var receivedBodyBytes: Int64 = 0
 
-    /// Whether this connection came from the pool (a failure before any
-    /// response byte is then retried once on a fresh connection: the origin
-    /// may have closed the idle connection as we reused it).
+    /// Whether this connection came from the pool (a close or reset by the
+    /// peer before any response byte is then retried once on a fresh
+    /// connection: the origin may have closed the idle connection as we
+    /// reused it). A timeout is never retried: it would cost a second one.
     private var reused = false
     private var receivedAnything = false
 
@@ -192,7 +193,7 @@ final class UpstreamConnection: EventHandler, TimerTarget {
             handshake()
         case .sending:
             if events.contains(.error) || events.contains(.hangup) {
-                failOrRetry(.connect("connection to \(origin) closed while sending"))
+                retryIfStaleOrFail(.connect("connection to \(origin) closed while sending"))
                 return
             }
             sendRequest()
@@ -242,7 +243,14 @@ final class UpstreamConnection: EventHandler, TimerTarget {
                 setInterest([.writable])
                 return
             }
-            failOrRetry(.connect("write to \(origin) failed"))
+            let error = UpstreamError.connect("write to \(origin) failed")
+            // EPIPE/ECONNRESET: the peer closed it. The TLS shim folds the socket's errno into
+            // one TLS error, and an established session's write fails only with its transport.
+            if n == -Int(EPIPE) || n == -Int(ECONNRESET) || tls != nil {
+                retryIfStaleOrFail(error)
+            } else {
+                fail(error)
+            }
             return
         }
         state = .awaitingHead
@@ -289,8 +297,11 @@ final class UpstreamConnection: EventHandler, TimerTarget {
                 return
             } else if n == -Int(EAGAIN) {
                 return
+            } else if n == -Int(ECONNRESET) {
+                retryIfStaleOrFail(.closedEarly(receivedBytes: receivedBodyBytes))
+                return
             } else {
-                failOrRetry(.closedEarly(receivedBytes: receivedBodyBytes))
+                fail(.closedEarly(receivedBytes: receivedBodyBytes))
                 return
             }
         }
@@ -411,7 +422,7 @@ final class UpstreamConnection: EventHandler, TimerTarget {
                 fail(.closedEarly(receivedBytes: receivedBodyBytes))
             }
         default:
-            failOrRetry(.closedEarly(receivedBytes: 0))
+            retryIfStaleOrFail(.closedEarly(receivedBytes: 0))
         }
     }
 
@@ -440,7 +451,10 @@ final class UpstreamConnection: EventHandler, TimerTarget {
         closeForGood()
     }
 
-    private func failOrRetry(_ error: UpstreamError) {
+    /// Fails with `error`, or, when the peer closed or reset a pooled connection before any
+    /// response byte (EOF, ECONNRESET, EPIPE on its first use here), retries once on a fresh
+    /// socket. Only for those causes: after a timeout a retry would double the wait.
+    private func retryIfStaleOrFail(_ error: UpstreamError) {
         if reused && !receivedAnything, let request, let handler {
             // A stale pooled connection (the origin closed it as we reused
             // it): retry once on a fresh socket. The same object reconnects,
@@ -557,7 +571,9 @@ final class UpstreamConnection: EventHandler, TimerTarget {
             }
         case .sending, .awaitingHead:
             if now >= deadline {
-                failOrRetry(.timedOut("waiting for \(origin) to answer"))
+                // Never retried: the upstream accepted the request and went quiet, and a second
+                // connection would only wait a second read timeout.
+                fail(.timedOut("waiting for \(origin) to answer"))
                 return
             }
         }

@@ -12,8 +12,16 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     case closedEarly(receivedBytes: Int64)
     case tooManyRedirects
     case badRedirect(String)
-    /// Token endpoint failures during the bearer flow.
+    /// Token endpoint failures during the bearer flow (unusable realm or token).
     case authentication(String)
+    /// The token service answered `status` instead of a token (Docker "Token Authentication
+    /// Specification"), with its `Retry-After` field if any: 401/403 for credentials it
+    /// refuses, 429 when it rate limits, 5xx when it is down.
+    case tokenServiceRefused(status: Int, retryAfter: String?)
+    /// A host the upstream redirected to (a CDN or a signed storage URL) refused the request
+    /// with 401 or 403: the upstream's own answer was a redirect, so the refusal is not the
+    /// upstream denying access (an expired signature, a misconfigured bucket).
+    case redirectTargetRefused(origin: String, status: Int)
     /// The exchange was abandoned by Cistern (shutdown).
     case cancelled
 
@@ -28,6 +36,8 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooManyRedirects: "too many redirects"
         case .badRedirect(let location): "unusable redirect to \(location)"
         case .authentication(let reason): "authentication failed: \(reason)"
+        case .tokenServiceRefused(let status, _): "token service answered \(status)"
+        case .redirectTargetRefused(let origin, let status): "redirect target \(origin) answered \(status)"
         case .cancelled: "cancelled"
         }
     }

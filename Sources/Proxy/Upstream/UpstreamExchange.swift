@@ -23,6 +23,9 @@ final class UpstreamExchange: UpstreamResponseHandler {
     private let scope: String
     private var redirectCount = 0
     private var authAttempted = false
+    /// Whether the request now carries a token fetched for it: a 401 to that is a denial of
+    /// the scope, not a stale token.
+    private var sentFreshToken = false
     private var pending = Pending.deliver
     private var connection: UpstreamConnection?
     private var tokenFetch: BufferedUpstreamResponse?
@@ -72,7 +75,10 @@ final class UpstreamExchange: UpstreamResponseHandler {
     // MARK: UpstreamResponseHandler
 
     func upstreamReceivedHead(_ head: UpstreamResponseHead) {
-        if head.status == 401, !authAttempted, request.origin == registry.origin {
+        if head.status == 401, sentFreshToken, request.origin == registry.origin {
+            registry.rememberDenied(scope)
+        }
+        if head.status == 401, !authAttempted, request.origin == registry.origin, !registry.isDenied(scope) {
             let challenges = head.fieldValues("www-authenticate").flatMap { AuthChallenge.parse($0) }
             if let bearer = challenges.first(where: { if case .bearer = $0 { true } else { false } }) {
                 authAttempted = true
@@ -96,6 +102,12 @@ final class UpstreamExchange: UpstreamResponseHandler {
             }
             redirectCount += 1
             pending = .redirect(target.origin, target.pathAndQuery)
+            return
+        }
+        if head.status == 401 || head.status == 403, request.origin != registry.origin {
+            // The upstream redirected here (a signed storage URL): this host's refusal is no
+            // answer of the upstream's, and must not read as the upstream denying access.
+            finishWithFailure(.redirectTargetRefused(origin: request.origin.hostField, status: head.status))
             return
         }
         handler?.upstreamReceivedHead(head)
@@ -178,12 +190,13 @@ final class UpstreamExchange: UpstreamResponseHandler {
             finishWithFailure(.authentication("token service: \(error)"))
         case .success(let (head, body)):
             guard head.status == 200 else {
-                finishWithFailure(.authentication("token service answered \(head.status)"))
+                finishWithFailure(.tokenServiceRefused(status: head.status, retryAfter: head.field("retry-after")))
                 return
             }
             do {
                 let token = try BearerToken.parse(json: body, now: ContinuousClock.now)
                 registry.store(token, for: scope)
+                sentFreshToken = true
                 setAuthorization(token.authorizationValue)
                 send()
             } catch {

@@ -11,13 +11,18 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
     }
 
     /// Maps an upstream status other than 200/206 to what the client gets:
-    /// 404 -> `notFound` (the upstream really said so), 400 for a manifest -> MANIFEST_INVALID
+    /// 404 -> the upstream's own code when `body` is an OCI error naming NAME_UNKNOWN,
+    /// MANIFEST_UNKNOWN or BLOB_UNKNOWN, else `notFound` (the upstream really said so, but a
+    /// HEAD or a non-OCI body does not say which), 400 for a manifest -> MANIFEST_INVALID
     /// (the client's Accept set cannot be served), 401 -> UNAUTHORIZED
     /// and 403 -> DENIED naming the upstream (never "not found"), 429 ->
     /// TOOMANYREQUESTS with Retry-After, 503 -> 503, other statuses -> 502.
-    public static func status(_ head: UpstreamResponseHead, upstream: String, notFound: RegistryError) -> UpstreamFailure {
+    public static func status(_ head: UpstreamResponseHead, body: [UInt8] = [], upstream: String, notFound: RegistryError) -> UpstreamFailure {
         switch head.status {
         case 404:
+            if let code = UpstreamErrorBody.firstCode(body), code != notFound.code, UpstreamErrorBody.passedOnNotFoundCodes.contains(code) {
+                return UpstreamFailure(RegistryError(code: code, status: 404, message: UpstreamErrorBody.message(for: code), detail: notFound.detail))
+            }
             return UpstreamFailure(notFound)
         case 400 where notFound.code == .manifestUnknown:
             // distribution answers 400 MANIFEST_INVALID when it cannot give a manifest in a type
@@ -39,12 +44,40 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
         }
     }
 
-    /// Maps a transport failure: timeouts -> 504, everything else -> 502.
+    /// Maps a failure before a usable upstream answer: timeouts -> 504, no connection -> 503;
+    /// the token service's refusal as the upstream's own would be (401 -> UNAUTHORIZED,
+    /// 403 -> DENIED, 429 -> TOOMANYREQUESTS with Retry-After, 5xx -> 503 with Retry-After);
+    /// a redirect target's 401/403 -> 502 naming that host; everything else -> 502.
     public static func transport(_ error: UpstreamError, upstream: String) -> UpstreamFailure {
+        if case .tokenServiceRefused(let status, let retryAfter) = error {
+            return tokenService(status: status, retryAfter: retryAfter, upstream: upstream)
+        }
+        if case .redirectTargetRefused(let origin, let status) = error {
+            return UpstreamFailure(.upstreamError(
+                "storage host \(origin), where upstream \(upstream) redirected, answered \(status) (an expired or refused signed URL)"))
+        }
         if error.isTimeout { return UpstreamFailure(.upstreamTimeout("upstream \(upstream): \(error)")) }
         if case .connect = error { return UpstreamFailure(.upstreamUnavailable("upstream \(upstream): \(error)")) }
         if case .resolve = error { return UpstreamFailure(.upstreamUnavailable("upstream \(upstream): \(error)")) }
         return UpstreamFailure(.upstreamError("upstream \(upstream): \(error)"))
+    }
+
+    /// The token service refused to issue a token: mapped as the upstream's own refusal, since
+    /// it speaks for the upstream (a client cannot tell them apart, and wrong mirror
+    /// credentials must read as such, never as a bare 502).
+    private static func tokenService(status: Int, retryAfter: String?, upstream: String) -> UpstreamFailure {
+        switch status {
+        case 401:
+            return UpstreamFailure(.unauthorized("the token service of upstream \(upstream) refused Cistern's credentials (401)"))
+        case 403:
+            return UpstreamFailure(.denied("the token service of upstream \(upstream) denied access (403)"))
+        case 429:
+            return UpstreamFailure(.tooManyRequests("the token service of upstream \(upstream) is rate limiting (429)"), retryAfter: retryAfter)
+        case 500...599:
+            return UpstreamFailure(.upstreamUnavailable("the token service of upstream \(upstream) answered \(status)"), retryAfter: retryAfter)
+        default:
+            return UpstreamFailure(.upstreamError("the token service of upstream \(upstream) answered \(status)"))
+        }
     }
 
     /// Whether a cached (stale) tag may be served instead: the upstream is

@@ -19,6 +19,7 @@ public final class UpstreamRegistry: Sendable {
     /// `Basic <base64(user:password)>` when credentials are configured.
     let basicAuthorization: String?
     private let tokens = Locked<[String: BearerToken]>([:])
+    private let deniedScopes = Locked(DeniedScopes())
     private let basicPreferred = Atomic<Bool>(false)
 
     /// Whether the upstream asked for HTTP Basic once: later requests send
@@ -73,6 +74,19 @@ public final class UpstreamRegistry: Sendable {
 
     func forgetToken(for scope: String) {
         tokens.withLock { $0[scope] = nil }
+    }
+
+    /// Remembers for `DeniedScopes.lifetime` that a freshly issued token for `scope` was refused.
+    func rememberDenied(_ scope: String) {
+        let now = ContinuousClock.now
+        deniedScopes.withLock { $0.remember(scope, now: now) }
+    }
+
+    /// Whether `scope` was refused recently: a 401 for it is then answered as it is, without
+    /// asking the token service again.
+    func isDenied(_ scope: String) -> Bool {
+        let now = ContinuousClock.now
+        return deniedScopes.withLock { $0.contains(scope, now: now) }
     }
 }
 

@@ -76,4 +76,32 @@ import Testing
         #expect(try await two.requests().isEmpty)
     }
 
+    /// Two `ns` parameters leave open which upstream is meant (issue 10 item f): 400 with the
+    /// spec's code-13 `UNSUPPORTED` ("invalid set of parameters"), as every other malformed
+    /// query gets, before any outbound connection; `NAME_INVALID` would wrongly blame the name.
+    @Test func twoNsParametersAre400UnsupportedWithNoOutboundRequest() async throws {
+        let one = try FakeUpstream()
+        defer { one.stop() }
+        let two = try FakeUpstream()
+        defer { two.stop() }
+        let cistern = try CisternInstance(upstreams: [("one", one.baseURL), ("two", two.baseURL)])
+        defer { cistern.stop() }
+        let digest = TestSHA256.digest(Array("anything".utf8))
+        let base = "/v2/\(Self.repository)"
+        for target in ["\(base)/manifests/v1", "\(base)/blobs/\(digest)", "\(base)/tags/list", "\(base)/referrers/\(digest)"] {
+            for query in ["ns=one&ns=two", "ns=one&ns=one", "ns=two&n=1&%6Es=one"] {
+                for method in ["GET", "HEAD"] {
+                    let response = try await OffPool.fetch(port: cistern.port, method: method, "\(target)?\(query)")
+                    let label = "\(method) \(target)?\(query)"
+                    #expect(response.statusCode == 400, "\(label)")
+                    if method == "GET" {
+                        #expect(OCIErrorDocument(response.body)?.codes == ["UNSUPPORTED"], "\(label): \(response.bodyText)")
+                    }
+                }
+            }
+        }
+        #expect(one.requests.isEmpty)
+        #expect(two.requests.isEmpty)
+        #expect(one.acceptedConnectionCount == 0 && two.acceptedConnectionCount == 0)
+    }
 }

@@ -80,6 +80,61 @@ import Testing
         #expect(resumed.header("Link") == nil)
     }
 
+    /// How an upstream points at its next page, and whether the client routes with `ns`.
+    struct CursorPaging: Sendable, CustomStringConvertible {
+        let absoluteLink: Bool
+        let namespace: String?
+        var description: String { "\(absoluteLink ? "absolute" : "relative") Link, \(namespace.map { "ns=\($0)" } ?? "no ns")" }
+    }
+
+    /// Issue 10 item d: the upstream's `Link` (absolute or relative, with an opaque cursor) is
+    /// rewritten to Cistern's path for the name the client used, keeping the whole query and
+    /// the client's `ns`; the next request forwards that query unchanged (less `ns`). Before,
+    /// an absolute Link leaked the upstream's host, and a relative one lost its cursor, so page
+    /// one came back forever.
+    @Test(arguments: [CursorPaging(absoluteLink: true, namespace: nil), CursorPaging(absoluteLink: false, namespace: "mirror.test")])
+    func tagsListPagesWithAnOpaqueCursorAreWalkedThroughCistern(_ paging: CursorPaging) async throws {
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let repository = "cursor/app"
+        let tags = (1...25).map { String(format: "t%02d", $0) }
+        for tag in tags {
+            upstream.addManifest(repository: repository, tag: tag, bytes: Array("{\"tag\":\"\(tag)\"}".utf8), mediaType: FixtureMediaType.ociManifest)
+        }
+        upstream.setTagListPaging(.opaqueCursor(base: paging.absoluteLink ? upstream.baseURL : ""))
+        let cistern = try CisternInstance(upstreams: [(paging.namespace ?? "default", upstream.baseURL)])
+        let nsParameter = paging.namespace.map { "&ns=\($0)" } ?? ""
+        let localPath = "/v2/\(repository)/tags/list"
+
+        var pages: [[String]] = []
+        var links: [String] = []
+        var next: String? = "\(localPath)?n=10\(nsParameter)"
+        while let target = next, pages.count < 10 {
+            let response = try await OffPool.fetch(port: cistern.port, target)
+            #expect(response.statusCode == 200, "\(target): \(response.bodyText)")
+            pages.append(Self.tags(response.body) ?? [])
+            let link = response.header("Link")
+            links += link.map { [$0] } ?? []
+            next = Self.linkTarget(link)
+        }
+        #expect(pages.map(\.count) == [10, 10, 5])
+        #expect(pages.flatMap { $0 } == tags)
+        #expect(links.count == 2)
+        for link in links {
+            #expect(!link.contains("127.0.0.1") && !link.contains("http"), "\(link)")
+            #expect(link.hasPrefix("<\(localPath)?n=10&next_page=pg1."), "\(link)")
+            #expect(link.hasSuffix("\(nsParameter)>; rel=\"next\""), "\(link)")
+        }
+        // The upstream saw the cursors it issued, unchanged, and never Cistern's `ns`.
+        let queries = upstream.requests.filter { $0.path == localPath }.map { $0.query ?? "" }
+        #expect(queries.count == 3)
+        #expect(queries.first == "n=10")
+        for (query, link) in zip(queries.dropFirst(), links) {
+            #expect(link.contains("<\(localPath)?\(query)\(nsParameter)>"), "\(query) vs \(link)")
+        }
+        #expect(queries.allSatisfy { !$0.contains("ns=") })
+    }
+
     @Test func referrersArePassedThroughWithAndWithoutAnArtifactTypeFilter() async throws {
         let upstream = try FakeUpstream()
         defer { upstream.stop() }

@@ -138,19 +138,46 @@ extension FakeUpstream {
             return errorResponse(404, code: "NAME_UNKNOWN", message: "repository name not known to registry")
         }
         let query = queryItems(request.query)
-        if let last = query.last(where: { $0.name == "last" })?.value {
-            tags = tags.filter { $0 > last }
+        var after = query.last(where: { $0.name == "last" })?.value
+        if case .opaqueCursor = content.tagListPaging {
+            after = query.last(where: { $0.name == "next_page" }).flatMap { tagAfter(cursor: $0.value) }
+        }
+        if let after {
+            tags = tags.filter { $0 > after }
         }
         var headers = apiHeaders(contentType: "application/json")
         if let limitText = query.last(where: { $0.name == "n" })?.value, let limit = Int(limitText), limit >= 0 {
             if tags.count > limit {
                 tags = Array(tags.prefix(limit))
                 if let lastReturned = tags.last {
-                    headers.append(TestHeaderField("Link", "</v2/\(repository)/tags/list?last=\(lastReturned)&n=\(limit)>; rel=\"next\""))
+                    let target = switch content.tagListPaging {
+                    case .lastTag: "/v2/\(repository)/tags/list?last=\(lastReturned)&n=\(limit)"
+                    case .opaqueCursor(let base): "\(base)/v2/\(repository)/tags/list?n=\(limit)&next_page=\(cursor(after: lastReturned))"
+                    }
+                    headers.append(TestHeaderField("Link", "<\(target)>; rel=\"next\""))
                 }
             }
         }
         return FakeUpstreamResponse(statusCode: 200, headers: headers, body: encodeJSON(TagList(name: repository, tags: tags)))
+    }
+
+    /// An opaque `next_page` cursor for the page after `tag`: `pg1.` plus the tag's UTF-8
+    /// bytes in hex, reversed, so a client cannot read or build one.
+    private static func cursor(after tag: String) -> String {
+        "pg1." + String(tag.utf8.map { String(format: "%02x", $0) }.joined().reversed())
+    }
+
+    /// The tag a `cursor(after:)` cursor encodes, or nil for anything else.
+    private static func tagAfter(cursor: String) -> String? {
+        guard cursor.hasPrefix("pg1.") else { return nil }
+        let hex = Array(String(cursor.dropFirst(4).reversed()).utf8)
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: hex.count, by: 2) {
+            guard let byte = UInt8(String(decoding: hex[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     private struct ImageIndex: Encodable {

@@ -25,13 +25,21 @@ extension FakeUpstream {
         var expiresInSeconds = 300
         /// The token endpoint's path on this server (the realm is `baseURL + path`).
         var path = "/token"
+        /// Repositories whose scopes the endpoint leaves out of the tokens it issues, as Docker
+        /// Hub answers an anonymous request for a private repository: a token with no access,
+        /// which the registry routes then refuse with 401 `insufficient_scope`.
+        var deniedRepositories: Set<String> = []
 
         /// A configuration with the given fields.
-        init(service: String = "fake-registry", username: String? = nil, password: String? = nil, expiresInSeconds: Int = 300) {
+        init(
+            service: String = "fake-registry", username: String? = nil, password: String? = nil, expiresInSeconds: Int = 300,
+            deniedRepositories: Set<String> = []
+        ) {
             self.service = service
             self.username = username
             self.password = password
             self.expiresInSeconds = expiresInSeconds
+            self.deniedRepositories = deniedRepositories
         }
     }
 
@@ -132,6 +140,7 @@ extension FakeUpstream {
             return Self.unauthorized(challenge: #"Basic realm="fake-token""#)
         }
         let scopes = query.filter { $0.name == "scope" }.flatMap { $0.value.split(separator: " ").map(String.init) }
+            .filter { scope in !configuration.deniedRepositories.contains { scope.hasPrefix("repository:\($0):") } }
         let token = "fake-token-\(state.tokenRequestCount)-\(UInt64.random(in: 0...UInt64.max))"
         state.issuedTokens[token] = IssuedToken(
             scopes: scopes, expiresAt: .now + .seconds(configuration.expiresInSeconds))

@@ -10,6 +10,9 @@ extension FakeUpstream {
 
         /// Waits this long after reading the request before sending anything (a slow upstream).
         case delayBeforeHeaders(Duration)
+        /// Reads the request and closes the connection without sending a byte (a FIN), as a
+        /// server does that dropped an idle keep-alive connection just as a request arrived.
+        case closeBeforeAnswer
         /// Sends this exact line instead of the status line (then the normal headers and body,
         /// then closes the connection). E.g. `"HTTP/1.1 2OO OK"`.
         case malformedStatusLine(String)

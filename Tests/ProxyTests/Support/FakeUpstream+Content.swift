@@ -27,4 +27,9 @@ extension FakeUpstream {
                 artifactType: artifactType, annotations: annotations)
         }
     }
+
+    /// Makes `tags/list` paginate with `paging` from now on.
+    func setTagListPaging(_ paging: FakeUpstreamContent.TagListPaging) {
+        state.withLock { $0.content.tagListPaging = paging }
+    }
 }

@@ -17,6 +17,7 @@ extension FakeUpstream {
         keepAlive: Bool
     ) -> DeliveryOutcome {
         if plan.delayBeforeHeaders > .zero, !pause(plan.delayBeforeHeaders) { return .close }
+        if plan.closesBeforeAnswer { return .close }
         let closing = !keepAlive || plan.closesConnection
         let statusCode = response.statusCode
         let forbidsBody = (100..<200).contains(statusCode) || statusCode == 204 || statusCode == 304

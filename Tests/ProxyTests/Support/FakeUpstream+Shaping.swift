@@ -54,6 +54,7 @@ extension FakeUpstream {
             case .status, .htmlErrorPage, .redirect, .redirectLoop, .wrongBytes:
                 continue  // Handled above or while routing.
             case .delayBeforeHeaders(let duration): plan.delayBeforeHeaders = duration
+            case .closeBeforeAnswer: plan.closesBeforeAnswer = true
             case .malformedStatusLine(let line): plan.statusLineOverride = line
             case .omitDigestHeader: response.removeHeader("Docker-Content-Digest")
             case .omitContentType: response.removeHeader("Content-Type")

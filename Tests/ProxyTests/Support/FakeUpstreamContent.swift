@@ -28,6 +28,20 @@ struct FakeUpstreamContent: Sendable {
         let annotations: [String: String]?
     }
 
+    /// How `tags/list` points at its next page (distribution spec end-8b "Link").
+    enum TagListPaging: Equatable, Sendable {
+        /// `</v2/<name>/tags/list?last=<tag>&n=<n>>; rel="next"`, as distribution sends it.
+        case lastTag
+        /// `<<base>/v2/<name>/tags/list?n=<n>&next_page=<cursor>>; rel="next"` with a cursor only
+        /// this server can read (as registries with keyset pagination send), and `base` an
+        /// absolute `scheme://host:port` or "" for a relative reference. A request's
+        /// `next_page` resumes after the tag it encodes; `last` is then ignored.
+        case opaqueCursor(base: String)
+    }
+
+    /// How tag lists are paginated.
+    var tagListPaging = TagListPaging.lastTag
+
     private var blobsByDigest: [String: [UInt8]] = [:]
     private var manifestsByRepository: [String: [String: Manifest]] = [:]
     private var tagsByRepository: [String: Set<String>] = [:]

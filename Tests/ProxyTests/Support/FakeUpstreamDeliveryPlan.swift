@@ -34,6 +34,8 @@ struct FakeUpstreamDeliveryPlan: Equatable, Sendable {
 
     /// Wait before the first byte of the response.
     var delayBeforeHeaders: Duration = .zero
+    /// Close the connection (FIN) instead of answering.
+    var closesBeforeAnswer = false
     /// A line sent instead of the real status line (then the connection closes).
     var statusLineOverride: String?
     /// Body pacing; nil sends as fast as the socket takes it.
@@ -49,6 +51,6 @@ struct FakeUpstreamDeliveryPlan: Equatable, Sendable {
 
     /// Whether the connection must close after this response regardless of keep-alive.
     var closesConnection: Bool {
-        statusLineOverride != nil || cut != nil || chunking?.malformedSize == true
+        closesBeforeAnswer || statusLineOverride != nil || cut != nil || chunking?.malformedSize == true
     }
 }
