@@ -31,11 +31,15 @@ enum LogRedaction {
     /// password, secret, key, signature, credential, session or authorization (any case).
     static func isSecretName(_ name: Substring) -> Bool {
         let lowered = name.lowercased()
-        let safe: Set<String> = ["ns", "n", "last", "artifacttype", "digest", "mount", "from"]
-        if safe.contains(lowered) { return false }
-        return ["token", "pass", "secret", "key", "sig", "credential", "session", "auth", "code"]
-            .contains { lowered.contains($0) }
+        if routingParameterNames.contains(lowered) { return false }
+        return secretNameParts.contains { lowered.contains($0) }
     }
+
+    /// Query parameters of the registry API (containerd's `ns`, paging, referrers' filter).
+    private static let routingParameterNames: Set<String> = ["ns", "n", "last", "artifacttype", "digest", "mount", "from"]
+    /// Substrings of parameter names that carry credentials (`access_token`, `X-Amz-Signature`,
+    /// `X-Amz-Credential`, `password`, `client_secret`, `api_key`, `sig`, `session_id`, `code`).
+    private static let secretNameParts = ["token", "pass", "secret", "key", "sig", "credential", "session", "auth", "code"]
 
     /// `scheme://user:pass@host/…` → `scheme://host/…`; other text unchanged.
     private static func removingUserinfo(_ text: String) -> String {
