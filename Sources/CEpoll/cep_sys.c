@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -22,7 +24,8 @@
 #include <unistd.h>
 
 const uint32_t CEP_EPOLLIN = EPOLLIN, CEP_EPOLLOUT = EPOLLOUT, CEP_EPOLLERR = EPOLLERR,
-               CEP_EPOLLHUP = EPOLLHUP, CEP_EPOLLRDHUP = EPOLLRDHUP, CEP_EPOLLET = EPOLLET;
+               CEP_EPOLLHUP = EPOLLHUP, CEP_EPOLLRDHUP = EPOLLRDHUP, CEP_EPOLLET = EPOLLET,
+               CEP_EPOLLEXCLUSIVE = EPOLLEXCLUSIVE;
 
 #define RET(expr) ((expr) < 0 ? -errno : 0)
 
@@ -164,6 +167,12 @@ static void format_peer(const struct sockaddr_storage *ss, char *peer, size_t ca
         snprintf(peer, cap, "%s:%u", host, port);
     } else if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+        if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+            /* An IPv4 client of a dual-stack [::] listener: shown as IPv4. */
+            inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], host, sizeof host);
+            snprintf(peer, cap, "%s:%u", host, (unsigned)ntohs(v6->sin6_port));
+            return;
+        }
         inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
         port = ntohs(v6->sin6_port);
         snprintf(peer, cap, "[%s]:%u", host, port);
@@ -375,6 +384,35 @@ int cep_mkdir_p(const char *path) {
         }
     }
     return 0;
+}
+
+int cep_dir_lock(const char *dir, const char *pid_path, int *holder_pid) {
+    if (holder_pid) *holder_pid = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK && holder_pid) {
+            int pid_fd = open(pid_path, O_RDONLY | O_CLOEXEC);
+            if (pid_fd >= 0) {
+                char text[32] = {0};
+                ssize_t n = read(pid_fd, text, sizeof text - 1);
+                if (n > 0) *holder_pid = atoi(text);
+                close(pid_fd);
+            }
+        }
+        return -e;
+    }
+    /* Best effort: a read-only or full cache still runs (and is still locked). */
+    int pid_fd = open(pid_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (pid_fd >= 0) {
+        char text[32];
+        int len = snprintf(text, sizeof text, "%d\n", (int)getpid());
+        if (write(pid_fd, text, (size_t)len) != len) { /* the lock still holds */ }
+        close(pid_fd);
+    }
+    return fd;
 }
 
 int64_t cep_stat_size(const char *path) {

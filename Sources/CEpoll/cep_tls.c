@@ -100,7 +100,13 @@ static int map_error(cep_tls *tls, int rc) {
     }
 }
 
+/* SSL_get_error consults this thread's error queue: an entry left behind
+ * by another connection on the same loop thread (one that failed and was
+ * closed without its error being read) would turn this connection's
+ * harmless WANT_READ into SSL_ERROR_SSL. So every I/O step starts with an
+ * empty queue, as nginx (ngx_ssl_clear_error) and h2o do. */
 int cep_tls_handshake(cep_tls *tls) {
+    ERR_clear_error();
     int rc = SSL_do_handshake(tls->ssl);
     if (rc == 1) return 0;
     int m = map_error(tls, rc);
@@ -109,6 +115,7 @@ int cep_tls_handshake(cep_tls *tls) {
 
 ssize_t cep_tls_read(cep_tls *tls, void *buf, size_t len) {
     size_t got = 0;
+    ERR_clear_error(); /* see cep_tls_handshake */
     int rc = SSL_read_ex(tls->ssl, buf, len, &got);
     if (rc == 1) return (ssize_t)got;
     int err = SSL_get_error(tls->ssl, rc);
@@ -125,6 +132,7 @@ ssize_t cep_tls_read(cep_tls *tls, void *buf, size_t len) {
 
 ssize_t cep_tls_write(cep_tls *tls, const void *buf, size_t len) {
     size_t done = 0;
+    ERR_clear_error(); /* see cep_tls_handshake */
     int rc = SSL_write_ex(tls->ssl, buf, len, &done);
     if (rc == 1) return (ssize_t)done;
     int m = map_error(tls, rc);

@@ -3,6 +3,10 @@ import Proxy
 
 /// Parsers for flag values, in the same syntax as the YAML file; thrown errors become
 /// ArgumentParser's "The value 'x' is invalid for '--flag <v>': reason" message.
+///
+/// Options whose value may start with `-` (numbers, durations) are declared with
+/// `parsing: .unconditional`: ArgumentParser would otherwise read `--workers -1` as the
+/// flag `-1` and report a missing value instead of saying what is wrong with `-1`.
 enum FlagValue {
     /// A flag value that does not parse; `description` is the reason shown to the operator.
     struct Invalid: Error, CustomStringConvertible {
@@ -17,6 +21,9 @@ enum FlagValue {
     }
 
     static func duration(_ text: String) throws -> Duration {
+        if text.hasPrefix("-") {
+            throw Invalid(description: "must not be negative")
+        }
         guard let duration = Duration(configurationText: text) else {
             throw Invalid(description: "expected a duration such as 250ms, 30s, 2m, 1h (bare number = seconds)")
         }

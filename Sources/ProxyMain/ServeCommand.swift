@@ -34,10 +34,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directory of the blob and manifest store (default: \(defaults.cacheDirectory)).", valueName: "dir"))
     var cacheDir: String?
 
-    @Option(help: ArgumentHelp("Event-loop threads; 0 = one per CPU core (default: \(defaults.workers)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Event-loop threads; 0 = one per CPU core (default: \(defaults.workers)).", valueName: "n"))
     var workers: Int?
 
-    @Option(help: ArgumentHelp("How long a tag's digest is reused before asking upstream again; 0 = always ask (default: \(defaults.tagTTL.configurationText)).", valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("How long a tag's digest is reused before asking upstream again; 0 = always ask (default: \(defaults.tagTTL.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var tagTtl: Duration?
 
@@ -50,7 +50,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Platform whose blobs are prefetched, os/arch[/variant] (default: \(defaults.prefetchPlatform)).", valueName: "platform"))
     var prefetchPlatform: String?
 
-    @Option(help: ArgumentHelp("Most blob fills prefetch runs at once (default: \(defaults.prefetchConcurrency)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most blob fills prefetch runs at once (default: \(defaults.prefetchConcurrency)).", valueName: "n"))
     var prefetchConcurrency: Int?
 
     @Option(help: ArgumentHelp("Least severe level logged: trace, debug, info, notice, warning, error, critical (default: \(defaults.logLevel)).", valueName: "level"),
@@ -60,32 +60,51 @@ struct ServeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Log one line per client request (default: on).")
     var accessLog: Bool?
 
-    @Option(help: ArgumentHelp("Longest wait for a client's complete request head (default: \(defaults.timeouts.requestHead.configurationText)).", valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("Longest wait for a client's complete request head (default: \(defaults.timeouts.requestHead.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var requestHeadTimeout: Duration?
 
-    @Option(help: ArgumentHelp("How long an idle keep-alive client connection stays open (default: \(defaults.timeouts.idleKeepAlive.configurationText)).", valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("How long an idle keep-alive client connection stays open (default: \(defaults.timeouts.idleKeepAlive.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var idleTimeout: Duration?
 
-    @Option(help: ArgumentHelp("Longest a client may leave our response unread before it is dropped (default: \(defaults.timeouts.clientWriteStall.configurationText)).", valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("Longest a client may leave our response unread before it is dropped (default: \(defaults.timeouts.clientWriteStall.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var clientWriteTimeout: Duration?
 
-    @Option(help: ArgumentHelp("Longest wait to connect (TCP and TLS) to an upstream (default: \(defaults.timeouts.upstreamConnect.configurationText)).", valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("Longest wait to connect (TCP and TLS) to an upstream (default: \(defaults.timeouts.upstreamConnect.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var upstreamConnectTimeout: Duration?
 
-    @Option(help: ArgumentHelp("Longest an upstream may send nothing mid-response (default: \(defaults.timeouts.upstreamReadStall.configurationText)).", valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("Longest an upstream may send nothing mid-response (default: \(defaults.timeouts.upstreamReadStall.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var upstreamReadTimeout: Duration?
 
-    @Option(help: ArgumentHelp("Slowest upstream body rate tolerated, bytes/s over \(defaults.timeouts.upstreamMinimumRateWindow.configurationText); 0 = no limit (default: \(defaults.timeouts.upstreamMinimumRate)).", valueName: "bytes-per-sec"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Slowest upstream body rate tolerated, bytes/s over \(defaults.timeouts.upstreamMinimumRateWindow.configurationText); 0 = no limit (default: \(defaults.timeouts.upstreamMinimumRate)).", valueName: "bytes-per-sec"))
     var upstreamMinimumRate: Int?
 
+    @Flag(help: "Print the effective configuration (defaults, --config file and flags merged) as YAML and exit; passwords are shown only as the file they are read from.")
+    var printConfig = false
+
     func run() throws {
+        do {
+            try serve()
+        } catch {
+            // ArgumentParser prints the error and exits next, writing to stderr directly: the
+            // log lines still queued for the writer thread must be out, whole, first, or the
+            // two interleave and the exit loses the queued lines.
+            LogWriter.standardError.drain()
+            throw error
+        }
+    }
+
+    private func serve() throws {
         let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
         let configuration = try overrides.applied(to: base)
+        if printConfig {
+            print(configuration.yamlText, terminator: "")
+            return
+        }
         LoggingSystem.bootstrap { label in
             StderrLogHandler(label: label, logLevel: configuration.logLevel)
         }

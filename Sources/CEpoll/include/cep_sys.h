@@ -20,7 +20,7 @@ extern "C" {
 /* Event bits re-exported as plain constants (the Swift importer cannot see
  * the EPOLL* enum values of glibc as integers). */
 extern const uint32_t CEP_EPOLLIN, CEP_EPOLLOUT, CEP_EPOLLERR, CEP_EPOLLHUP,
-    CEP_EPOLLRDHUP, CEP_EPOLLET;
+    CEP_EPOLLRDHUP, CEP_EPOLLET, CEP_EPOLLEXCLUSIVE;
 
 /* epoll */
 int cep_epoll_create(void);
@@ -89,6 +89,12 @@ int cep_fsync(int fd);
 int cep_fsync_dir(const char *path);
 int cep_rename(const char *from, const char *to);
 int cep_unlink(const char *path);
+/** Takes an exclusive, non-blocking flock(2) on directory `dir` (held until the
+ *  returned fd is closed, or the process ends) and writes this process's PID to
+ *  `pid_path` (best effort: a read-only cache is still locked). -EWOULDBLOCK when
+ *  another open file description holds it; then *holder_pid is the PID read
+ *  from `pid_path` (0 when unknown). */
+int cep_dir_lock(const char *dir, const char *pid_path, int *holder_pid);
 int cep_mkdir_p(const char *path);
 /** Size of the regular file at path, or -ENOENT etc. */
 int64_t cep_stat_size(const char *path);

@@ -34,6 +34,9 @@ void cep_tls_ctx_free(cep_tls_ctx *ctx);
 cep_tls *cep_tls_new(cep_tls_ctx *ctx, int fd, const char *hostname);
 void cep_tls_free(cep_tls *tls);
 
+/* cep_tls_handshake, _read and _write first clear the calling thread's
+ * OpenSSL error queue, so a stale error of another session on the same
+ * thread can never be reported as this session's. */
 /** Drives the handshake: 0 done, CEP_TLS_WANT_READ/WRITE, CEP_TLS_ERROR. */
 int cep_tls_handshake(cep_tls *tls);
 /** > 0 bytes read; 0 the peer closed (close_notify or EOF);

@@ -105,7 +105,8 @@ extension Configuration {
         guard let url = try reader.string("url") else { throw ConfigurationError.missingKey(key: reader.keyPath("url")) }
         let explicitName = try reader.string("name")
         let username = try reader.string("username")
-        let password = try reader.string("password_file").map {
+        let passwordFile = try reader.string("password_file")
+        let password = try passwordFile.map {
             try ConfigurationFile.readSecret(atPath: $0, key: reader.keyPath("password_file"))
         }
         let insecure = try reader.bool("insecure_skip_tls_verify") ?? false
@@ -116,6 +117,7 @@ extension Configuration {
                 name: explicitName ?? "docker.io", url: url, username: username, password: password,
                 insecureSkipTLSVerify: insecure, caFile: caFile)
             if explicitName == nil { upstream.name = upstream.derivedName }
+            upstream.passwordFile = passwordFile
             return upstream
         } catch let error as ConfigurationError {
             throw error.renamingKey { "\(path).\($0)" }

@@ -58,7 +58,9 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     /// for one registry is never sent to another.
     ///
     /// - Throws: ``ConfigurationError``: `.invalidValue` with key `--upstream` for a bad URL,
-    ///   `--upstream-password-file` for an unreadable file, or any ``Configuration/validate()`` error.
+    ///   `--upstream-password-file` for an unreadable file or one given without a user name,
+    ///   `--upstream-username` for one without a password, or any ``Configuration/validate()``
+    ///   error, named by its flag when a flag set the value (`--workers`, `--tag-ttl`, …).
     public func applied(to base: Configuration) throws -> Configuration {
         var configuration = base
         if let listen { configuration.listen = listen }
@@ -78,8 +80,32 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let upstreamReadStallTimeout { configuration.timeouts.upstreamReadStall = upstreamReadStallTimeout }
         if let upstreamMinimumRate { configuration.timeouts.upstreamMinimumRate = upstreamMinimumRate }
         try applyUpstreamOverrides(to: &configuration)
-        try configuration.validate()
+        do {
+            try configuration.validate()
+        } catch let error as ConfigurationError {
+            // A value a flag set is reported under the flag, not the YAML key it fills.
+            throw error.renamingKey { key in flagName(forKey: key) ?? key }
+        }
         return configuration
+    }
+
+    /// The flag that set the value at YAML `key`, or nil when no flag set it.
+    private func flagName(forKey key: String) -> String? {
+        let flags: [String: (flag: String, given: Bool)] = [
+            "workers": ("--workers", workers != nil),
+            "cache_dir": ("--cache-dir", cacheDirectory != nil),
+            "tag_ttl": ("--tag-ttl", tagTTL != nil),
+            "prefetch_platform": ("--prefetch-platform", prefetchPlatform != nil),
+            "prefetch_concurrency": ("--prefetch-concurrency", prefetchConcurrency != nil),
+            "timeouts.request_head": ("--request-head-timeout", requestHeadTimeout != nil),
+            "timeouts.idle_keep_alive": ("--idle-timeout", idleKeepAliveTimeout != nil),
+            "timeouts.client_write_stall": ("--client-write-timeout", clientWriteStallTimeout != nil),
+            "timeouts.upstream_connect": ("--upstream-connect-timeout", upstreamConnectTimeout != nil),
+            "timeouts.upstream_read_stall": ("--upstream-read-timeout", upstreamReadStallTimeout != nil),
+            "timeouts.upstream_minimum_rate": ("--upstream-minimum-rate", upstreamMinimumRate != nil),
+        ]
+        guard let entry = flags[key], entry.given else { return nil }
+        return entry.flag
     }
 
     private func applyUpstreamOverrides(to configuration: inout Configuration) throws {
@@ -99,6 +125,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 let replaced = configuration.upstreams[replacedIndex]
                 upstream.username = replaced.username
                 upstream.password = replaced.password
+                upstream.passwordFile = replaced.passwordFile
                 upstream.caFile = replaced.caFile
                 upstream.insecureSkipTLSVerify = replaced.insecureSkipTLSVerify
             }
@@ -111,6 +138,18 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let upstreamUsername { upstream.username = upstreamUsername }
         if let upstreamPasswordFile {
             upstream.password = try ConfigurationFile.readSecret(atPath: upstreamPasswordFile, key: "--upstream-password-file")
+            upstream.passwordFile = upstreamPasswordFile
+        }
+        // Name the flag that made the pair incomplete, not the YAML key it fills.
+        if let upstreamPasswordFile, upstream.username == nil {
+            throw ConfigurationError.invalidValue(
+                key: "--upstream-password-file", value: upstreamPasswordFile,
+                reason: "a password needs a user name (--upstream-username)")
+        }
+        if let upstreamUsername, upstream.password == nil {
+            throw ConfigurationError.invalidValue(
+                key: "--upstream-username", value: upstreamUsername,
+                reason: "a user name needs a password (--upstream-password-file)")
         }
         if let upstreamInsecureSkipTLSVerify { upstream.insecureSkipTLSVerify = upstreamInsecureSkipTLSVerify }
 

@@ -23,6 +23,9 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var username: String?
     /// Password or access token paired with ``username``.
     public var password: String?
+    /// The file ``password`` was read from (`password_file`, `--upstream-password-file`);
+    /// nil when it was set otherwise. Shown by `--print-config` in place of the password.
+    public var passwordFile: String? = nil
     /// Skip TLS certificate verification for this upstream. Dangerous; explicit opt-in only.
     public var insecureSkipTLSVerify: Bool
     /// PEM file of extra CA certificates trusted for this upstream, in addition to the system's.

@@ -1,10 +1,13 @@
+import Glibc
+
 /// One client request as the access log records it, rendered as a single line of
 /// space-separated fields in a fixed order (so `awk '{print $4}'` is the status):
 ///
-/// `<client> <method> <path> <status> <bytes-sent> <duration-ms> <cache> <upstream>`
+/// `<time> <client> <method> <path> <status> <bytes-sent> <duration-ms> <cache> <upstream>`
 ///
-/// e.g. `192.0.2.7:51234 GET /v2/library/alpine/manifests/3.19?ns=docker.io 200 1576 12.345 hit docker.io`.
-/// Duration is milliseconds with exactly three decimals (microsecond resolution, rounded);
+/// e.g. `2026-12-06T05:00:00.123Z 192.0.2.7:51234 GET /v2/library/alpine/manifests/3.19?ns=docker.io 200 1576 12.345 hit docker.io`.
+/// Time is when the response ended, RFC 3339 UTC with milliseconds (as on every other log
+/// line). The path's credential-like query values are redacted (``LogRedaction``). Duration is milliseconds with exactly three decimals (microsecond resolution, rounded);
 /// cache is a ``CacheOutcome`` or `none`; upstream is `-` when no upstream was chosen.
 /// Control bytes and spaces inside fields are escaped (`\xHH`, `\n`) so a hostile request
 /// target cannot forge a second line or shift the fields. No Foundation; one buffer.
@@ -25,12 +28,15 @@ public struct AccessLogLine: Sendable, Equatable {
     public var cacheOutcome: CacheOutcome?
     /// ``UpstreamConfiguration/name`` the request was routed to; nil renders as `-`.
     public var upstreamName: String?
+    /// When the response ended: wall-clock nanoseconds since the Unix epoch (`CLOCK_REALTIME`).
+    public var endedAtUnixNanoseconds: Int64
 
     /// Creates a line from the request's facts.
     public init(
         clientAddress: String, method: String, path: String, status: Int, bytesSent: Int,
-        duration: Duration, cacheOutcome: CacheOutcome?, upstreamName: String?
+        duration: Duration, cacheOutcome: CacheOutcome?, upstreamName: String?, endedAtUnixNanoseconds: Int64
     ) {
+        self.endedAtUnixNanoseconds = endedAtUnixNanoseconds
         self.clientAddress = clientAddress
         self.method = method
         self.path = path
@@ -43,11 +49,15 @@ public struct AccessLogLine: Sendable, Equatable {
 
     /// Appends the line (without a trailing newline) to `line`.
     public func render(into line: inout [UInt8]) {
+        let time = timespec(
+            tv_sec: Int(endedAtUnixNanoseconds / 1_000_000_000), tv_nsec: Int(endedAtUnixNanoseconds % 1_000_000_000))
+        StderrLogHandler.appendTimestamp(time, to: &line)
+        line.append(UInt8(ascii: " "))
         appendField(clientAddress, to: &line)
         line.append(UInt8(ascii: " "))
         appendField(method, to: &line)
         line.append(UInt8(ascii: " "))
-        appendField(path, to: &line)
+        appendField(LogRedaction.target(path), to: &line)
         line.append(UInt8(ascii: " "))
         LogLineText.appendDecimal(status, to: &line)
         line.append(UInt8(ascii: " "))

@@ -22,6 +22,10 @@ public final class EventLoop: @unchecked Sendable {
         public static let error = Events(rawValue: CEP_EPOLLERR)
         public static let hangup = Events(rawValue: CEP_EPOLLHUP)
         public static let readHangup = Events(rawValue: CEP_EPOLLRDHUP)
+        /// `EPOLLEXCLUSIVE`: of the loops watching one shared descriptor, a readiness change
+        /// wakes one (or a few), not all. Only at `register`; such a registration cannot be
+        /// modified (`EPOLL_CTL_MOD` fails with EINVAL), only deregistered.
+        public static let exclusive = Events(rawValue: CEP_EPOLLEXCLUSIVE)
     }
 
     /// Index of this loop (0 ..< workers), for logs and metrics.

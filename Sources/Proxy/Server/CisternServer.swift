@@ -2,9 +2,10 @@ import CEpoll
 import Glibc
 import Logging
 
-/// The Cistern process: one event loop per worker, each on its own thread
-/// with its own `SO_REUSEPORT` listener, sharing the store and the
-/// single-flight tables. `run()` blocks until SIGINT or SIGTERM; tests use
+/// The Cistern process: one event loop per worker, each on its own thread,
+/// all watching one listening socket (`ListenSocket`: exclusive to this
+/// process), sharing the store and the single-flight tables; the cache
+/// directory is locked for this process (`CacheDirectoryLock`). `run()` blocks until SIGINT or SIGTERM; tests use
 /// `start()` / `shutdown()` and read the bound port from `port`.
 public final class CisternServer {
     public let configuration: Configuration
@@ -13,34 +14,37 @@ public final class CisternServer {
     private var contexts: [LoopContext] = []
     private var listeners: [LoopBound<Listener>] = []
     private var threads: [pthread_t] = []
+    private let cacheLock: CacheDirectoryLock
+    /// The shared listening socket; -1 before `start()` and after `shutdown()`.
+    private var listenFD: Int32 = -1
     /// The TCP port the listeners are bound to (useful with port 0).
     public private(set) var port: UInt16 = 0
 
-    /// Prepares the cache directory (removing leftovers of interrupted fills)
-    /// and the upstreams.
-    /// - Throws: `SystemError`, `RegistryError` or `UpstreamError` for an
-    ///   unusable cache directory, upstream URL or TLS trust store.
+    /// Locks the cache directory, then prepares it (removing leftovers of
+    /// interrupted fills) and the upstreams.
+    /// - Throws: `CacheDirectoryLock.Failure` when another process uses the
+    ///   cache directory; `SystemError`, `RegistryError` or `UpstreamError` for
+    ///   an unusable cache directory, upstream URL or TLS trust store.
     public init(configuration: Configuration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        // Before anything touches the directory: a second process must not
+        // remove the first one's fills in progress.
+        cacheLock = try CacheDirectoryLock(directory: configuration.cacheDirectory)
         shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics())
     }
 
-    /// Binds the listeners and starts the loop threads.
-    /// - Throws: `SystemError` when the address cannot be bound.
+    /// Binds the listening socket and starts the loop threads.
+    /// - Throws: `ListenSocket.Failure` when the address does not resolve or
+    ///   cannot be bound (in use by another process); `SystemError` when a
+    ///   loop cannot be created.
     public func start() throws {
         cep_ignore_sigpipe()
         let workers = configuration.workers > 0 ? configuration.workers : Int(cep_cpu_count())
-        var port = configuration.listen.port
-        var listenFDs: [Int32] = []
-        for _ in 0..<workers {
-            let fd = try SystemError.check(cep_tcp_listen(configuration.listen.host, port, 4096, 1),
-                                           "listen on \(configuration.listen.host):\(port)")
-            if port == 0 { port = UInt16(try SystemError.check(cep_socket_local_port(fd), "getsockname")) }
-            listenFDs.append(fd)
-        }
+        let (fd, port) = try ListenSocket.open(configuration.listen)
+        listenFD = fd
         self.port = port
-        for (index, fd) in listenFDs.enumerated() {
+        for index in 0..<workers {
             let loop = try EventLoop(index: index)
             let context = LoopContext(loop: loop, shared: shared)
             let listener = Listener(fd: fd, context: context)
@@ -50,7 +54,7 @@ public final class CisternServer {
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
         logger.info("cistern listening", metadata: [
-            "address": "\(configuration.listen.host):\(port)", "workers": "\(workers)",
+            "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
             "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
         ])
     }
@@ -92,6 +96,11 @@ public final class CisternServer {
         threads.removeAll()
         listeners.removeAll()
         contexts.removeAll()
+        if listenFD >= 0 {
+            _ = cep_close(listenFD)
+            listenFD = -1
+        }
+        cacheLock.release()
         shared.resolver.stop()
         LogWriter.standardError.drain()
     }

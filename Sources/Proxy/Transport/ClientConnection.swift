@@ -400,7 +400,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
             return false
         case .fellBehind:
             context.shared.logger.info("client fell behind an uncached fill's memory window; disconnecting",
-                                       metadata: ["client": "\(peer)", "target": "\(logTarget)"])
+                                       metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
             closeWithReset()
             return false
         case .failed:
@@ -471,7 +471,8 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
         if context.shared.configuration.accessLog {
             let line = AccessLogLine(
                 clientAddress: peer, method: logMethod.token, path: logTarget, status: logStatus,
-                bytesSent: Int(bytesSent), duration: .nanoseconds(elapsed), cacheOutcome: logOutcome, upstreamName: logUpstream)
+                bytesSent: Int(bytesSent), duration: .nanoseconds(elapsed), cacheOutcome: logOutcome, upstreamName: logUpstream,
+                endedAtUnixNanoseconds: cep_realtime_ns())
             // Formatted into a per-loop buffer, written by the log writer thread:
             // loops never wait on each other or on a stalled stderr.
             context.accessLogBuffer.removeAll(keepingCapacity: true)
@@ -531,7 +532,7 @@ final class ClientConnection: EventHandler, TimerTarget, FillObserver {
                 rejectHead(status: 408)
             }
         case .writing:
-            context.shared.logger.info("client stopped reading; closing", metadata: ["client": "\(peer)", "target": "\(logTarget)"])
+            context.shared.logger.info("client stopped reading; closing", metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
             closeWithReset()
         case .awaitingResponse, .closed:
             break

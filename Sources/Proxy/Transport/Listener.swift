@@ -1,9 +1,10 @@
 import CEpoll
 import Glibc
 
-/// One loop's listening socket (`SO_REUSEPORT`: the kernel spreads new
-/// connections across the loops' listeners). Accepts in batches and hands
-/// each connection to a `ClientConnection` on the same loop.
+/// One loop's watch on the process's shared listening socket (see `ListenSocket`: one
+/// socket, registered by every loop with `EPOLLEXCLUSIVE`). Accepts in batches and hands
+/// each connection to a `ClientConnection` on the same loop. The socket is the server's:
+/// `close()` only stops this loop watching it.
 ///
 /// When the process runs out of file descriptors, accepting pauses for
 /// 100 ms instead of spinning on a listener that stays readable.
@@ -22,7 +23,7 @@ final class Listener: EventHandler, TimerTarget {
     }
 
     func start() throws(SystemError) {
-        registration = try context.loop.register(fd: fd, events: [.readable], handler: self)
+        registration = try context.loop.register(fd: fd, events: [.readable, .exclusive], handler: self)
     }
 
     func handleEvents(_ events: EventLoop.Events) {
@@ -49,24 +50,32 @@ final class Listener: EventHandler, TimerTarget {
         }
     }
 
+    /// An exclusive registration cannot be modified, so pausing deregisters and resuming
+    /// registers again.
     private func pause() {
         guard let registration, !paused else { return }
         paused = true
-        context.loop.modify(fd: fd, registration: registration, events: [])
+        context.loop.deregister(fd: fd, registration: registration)
+        self.registration = nil
         context.loop.arm(self, at: MonotonicClock.now() + Listener.pauseNanoseconds)
     }
 
     func timerFired(now: Int64) {
-        guard paused, let registration else { return }
+        guard paused else { return }
         paused = false
-        context.loop.modify(fd: fd, registration: registration, events: [.readable])
+        do {
+            try start()
+        } catch {
+            context.shared.logger.error("cannot watch the listening socket again", metadata: ["error": "\(error)"])
+        }
     }
 
+    /// Stops this loop watching the socket (the server closes it once every loop stopped).
     func close() {
+        paused = false
         if let registration {
             context.loop.deregister(fd: fd, registration: registration)
             self.registration = nil
         }
-        _ = cep_close(fd)
     }
 }

@@ -46,6 +46,9 @@ final class UpstreamConnection: EventHandler, TimerTarget {
     private var fd: Int32 = -1
     private var registration: Registration?
     private var tls: OpaquePointer?
+    /// A TLS read reported WANT_WRITE and write interest was added for it; dropped again
+    /// by the next read that gets further (see `transportRead`).
+    private var tlsReadWantsWrite = false
     private var handler: UpstreamResponseHandler?
     private var request: UpstreamRequest?
     private var requestBytes: [UInt8] = []
@@ -492,6 +495,7 @@ final class UpstreamConnection: EventHandler, TimerTarget {
         if let tls {
             cep_tls_free(tls)
             self.tls = nil
+            tlsReadWantsWrite = false
         }
         if fd >= 0 {
             _ = cep_close(fd)
@@ -504,8 +508,19 @@ final class UpstreamConnection: EventHandler, TimerTarget {
     private func transportRead(_ pointer: UnsafeMutableRawPointer, _ count: Int) -> Int {
         if let tls {
             let n = cep_tls_read(tls, pointer, count)
+            if n == CEP_TLS_WANT_WRITE {
+                // OpenSSL must send (a key update, a renegotiation) before it can read on.
+                tlsReadWantsWrite = true
+                setInterest([.readable, .writable])
+                return -Int(EAGAIN)
+            }
+            if tlsReadWantsWrite {
+                // That write went out: level-triggered EPOLLOUT left on would wake the loop
+                // at every turn until the body ends.
+                tlsReadWantsWrite = false
+                setInterest([.readable])
+            }
             if n == CEP_TLS_WANT_READ { return -Int(EAGAIN) }
-            if n == CEP_TLS_WANT_WRITE { setInterest([.readable, .writable]); return -Int(EAGAIN) }
             return n < 0 ? -Int(EIO) : n
         }
         return cep_read(fd, pointer, count)

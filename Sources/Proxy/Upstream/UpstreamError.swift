@@ -34,7 +34,8 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedResponse(let reason): "malformed response: \(reason)"
         case .closedEarly(let n): "connection closed early after \(n) body bytes"
         case .tooManyRedirects: "too many redirects"
-        case .badRedirect(let location): "unusable redirect to \(location)"
+        // A CDN redirect's query is its credential (pre-signed URL): never shown.
+        case .badRedirect(let location): "unusable redirect to \(LogRedaction.target(location))"
         case .authentication(let reason): "authentication failed: \(reason)"
         case .tokenServiceRefused(let status, _): "token service answered \(status)"
         case .redirectTargetRefused(let origin, let status): "redirect target \(origin) answered \(status)"

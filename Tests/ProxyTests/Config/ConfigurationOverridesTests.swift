@@ -160,10 +160,35 @@ private func writeTemporaryFile(_ contents: String) throws -> String {
         }
     }
 
-    @Test func mergedResultIsValidated() {
+    @Test func mergedResultIsValidatedAndAFlagsValueIsReportedUnderTheFlag() {
         var overrides = ConfigurationOverrides()
         overrides.workers = -1
+        #expect(throws: ConfigurationError.invalidValue(key: "--workers", value: "-1", reason: "must be 0 (one per core) or more")) {
+            try overrides.applied(to: .embeddedDefault)
+        }
+        overrides = ConfigurationOverrides()
+        overrides.tagTTL = .zero - .seconds(1)
+        #expect(throws: ConfigurationError.invalidValue(key: "--tag-ttl", value: "-1s", reason: "must not be negative")) {
+            try overrides.applied(to: .embeddedDefault)
+        }
+    }
+
+    @Test func aValueFromTheFileKeepsItsKeyWhenOtherFlagsAreGiven() {
+        var base = Configuration.embeddedDefault
+        base.workers = -1
+        var overrides = ConfigurationOverrides()
+        overrides.tagTTL = .seconds(5)
         #expect(throws: ConfigurationError.invalidValue(key: "workers", value: "-1", reason: "must be 0 (one per core) or more")) {
+            try overrides.applied(to: base)
+        }
+    }
+
+    @Test func aUserNameWithoutAPasswordIsReportedUnderItsFlag() {
+        var overrides = ConfigurationOverrides()
+        overrides.upstreamUsername = "bob"
+        #expect(throws: ConfigurationError.invalidValue(
+            key: "--upstream-username", value: "bob", reason: "a user name needs a password (--upstream-password-file)")
+        ) {
             try overrides.applied(to: .embeddedDefault)
         }
     }

@@ -43,6 +43,7 @@ private func writeTemporaryFile(_ contents: String, name: String = "file") throw
         var hub = try UpstreamConfiguration(name: "docker.io", url: "https://registry-1.docker.io")
         hub.username = "alice"
         hub.password = "hunter2"
+        hub.passwordFile = passwordPath
         hub.caFile = "/etc/cistern/hub-ca.pem"
         let ghcr = try UpstreamConfiguration(name: "ghcr.io", url: "https://ghcr.io", insecureSkipTLSVerify: true)
         let expected = Configuration(

@@ -19,6 +19,15 @@ final class SwitchableOrigin: Sendable {
         case resettingAfterRequestHead
         /// Relays every byte both ways to 127.0.0.1:`port` (a FakeUpstream).
         case relaying(toPort: UInt16)
+        /// Relays to 127.0.0.1:`port`, but inverts the upstream's byte at `byteOffset`
+        /// (counted from the first byte the upstream sent on that connection): inside a TLS
+        /// stream, a record that fails its integrity check mid-response.
+        case relayingCorrupted(toPort: UInt16, byteOffset: Int)
+        /// Relays to 127.0.0.1:`port`, holding the upstream's bytes beyond `byteCount` until
+        /// `releaseHeldBytes()`; `heldConnectionCount` tells when a connection got there. The
+        /// rest then trickles (16 KiB, a 2 ms pause, 16 KiB, …) so the client's reads catch up
+        /// with the stream, and would block, many times before it ends.
+        case relayingHeld(toPort: UInt16, afterByteCount: Int)
     }
 
     /// The port on 127.0.0.1 (chosen free at init; bound only while not `.refusing`).
@@ -31,6 +40,8 @@ final class SwitchableOrigin: Sendable {
         var listener: TestSocket?
         var threads: [TestThread] = []
         var isStopping = false
+        var heldConnectionCount = 0
+        var isReleased = false
     }
 
     private let state = Locked(State())
@@ -78,6 +89,14 @@ final class SwitchableOrigin: Sendable {
 
     private var isStopping: Bool { state.withLock { $0.isStopping } }
 
+    /// Connections of `.relayingHeld` that reached their byte count and are holding.
+    var heldConnectionCount: Int { state.withLock { $0.heldConnectionCount } }
+
+    /// Lets every `.relayingHeld` connection pass the rest of the upstream's bytes.
+    func releaseHeldBytes() {
+        state.withLock { $0.isReleased = true }
+    }
+
     private func acceptConnections() {
         guard let listener = state.withLock({ $0.listener }) else { return }
         defer { listener.close() }
@@ -112,32 +131,79 @@ final class SwitchableOrigin: Sendable {
             }
             connection.setLingerZero()
             connection.close()
-        case .relaying(let targetPort):
+        case .relaying(let targetPort), .relayingCorrupted(let targetPort, _), .relayingHeld(let targetPort, _):
             guard let upstream = try? TestSocket.connectToLoopback(port: targetPort) else {
                 connection.setLingerZero()
                 connection.close()
                 return
             }
-            relay(connection, upstream)
+            switch mode {
+            case .relayingCorrupted(_, let offset): relay(connection, upstream, corruptingUpstreamByteAt: offset)
+            case .relayingHeld(_, let count): relay(connection, upstream, holdingUpstreamBytesAfter: count)
+            default: relay(connection, upstream)
+            }
             connection.close()
             upstream.close()
         }
     }
 
     /// Copies bytes both ways until both sides have closed (or one resets, or stop()).
-    private func relay(_ first: TestSocket, _ second: TestSocket) {
+    /// `first` is the client's side, `second` the upstream's. The upstream's byte at
+    /// `corruptingUpstreamByteAt` is inverted; upstream bytes beyond `holdingUpstreamBytesAfter`
+    /// wait for `releaseHeldBytes()`.
+    private func relay(_ first: TestSocket, _ second: TestSocket,
+                       corruptingUpstreamByteAt corruptedOffset: Int? = nil,
+                       holdingUpstreamBytesAfter holdLimit: Int? = nil) {
         var entries = [pollfd(fd: first.descriptor, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: second.descriptor, events: Int16(POLLIN), revents: 0)]
         let sockets = [first, second]
         var buffer = [UInt8](repeating: 0, count: 65_536)
+        var upstreamOffset = 0
+        var held: [UInt8] = []
+        var isHolding = false
+        var isTrickling = false
         while !isStopping, entries.contains(where: { $0.fd >= 0 }) {
-            let ready = poll(&entries, 2, 100)
+            if isHolding, state.withLock({ $0.isReleased }) {
+                isHolding = false
+                isTrickling = true
+                if (try? first.sendAll(held)) == nil { return }
+                held = []
+                entries[1].events = Int16(POLLIN)
+            }
+            let ready = poll(&entries, 2, isHolding ? 10 : 100)
             if ready <= 0 { continue }
             for index in 0..<2 where entries[index].fd >= 0 && entries[index].revents != 0 {
                 let count = buffer.withUnsafeMutableBytes { recv(entries[index].fd, $0.baseAddress, $0.count, 0) }
                 let other = sockets[1 - index]
                 if count > 0 {
-                    if (try? other.sendAll(buffer[0..<count])) == nil { return }
+                    var bytes = buffer[0..<count]
+                    if index == 1 {
+                        if let corruptedOffset, (upstreamOffset..<upstreamOffset + count).contains(corruptedOffset) {
+                            bytes[corruptedOffset - upstreamOffset] ^= 0xFF
+                        }
+                        upstreamOffset += count
+                        if let holdLimit, upstreamOffset > holdLimit, !state.withLock({ $0.isReleased }) {
+                            let passed = max(0, count - (upstreamOffset - holdLimit))
+                            held += bytes[passed...]
+                            bytes = bytes[..<passed]
+                            if !isHolding {
+                                isHolding = true
+                                entries[1].events = 0  // read no more until released
+                                state.withLock { $0.heldConnectionCount += 1 }
+                            }
+                        }
+                    }
+                    if index == 1, isTrickling {
+                        var start = bytes.startIndex
+                        while start < bytes.endIndex {
+                            let end = min(start + 16_384, bytes.endIndex)
+                            if (try? other.sendAll(bytes[start..<end])) == nil { return }
+                            start = end
+                            usleep(2_000)
+                        }
+                        continue
+                    }
+                    if (try? other.sendAll(bytes)) == nil { return }
                 } else if count == 0 {
                     other.shutdownWrite()
                     entries[index].fd = -1

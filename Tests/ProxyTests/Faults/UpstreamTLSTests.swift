@@ -131,6 +131,67 @@ import Testing
         #expect(upstream.requests.isEmpty)
     }
 
+    /// OpenSSL keeps errors in a per-thread queue that `SSL_get_error` consults. Two TLS upstream
+    /// connections on one loop (one worker): the first (`two`) is mid-body, held by its relay;
+    /// the second (`one`) gets a record whose integrity check fails and is torn down; then the
+    /// first's remaining bytes arrive. Its next would-block read must not be mistaken for that
+    /// stale error: it completes and its bytes hash to the digest.
+    @Test func aTLSErrorOnOneUpstreamConnectionDoesNotFailAnotherOnTheSameLoop() async throws {
+        let work = try TemporaryDirectory()
+        var options = RegistryProcess.Options()
+        options.transport = .tls
+        let registry = try await RegistryProcess.start(options)
+        let image = try await ImageBuilder(directory: work.url).image(
+            name: "isolation", layers: [.file(byteCount: 1_000_000), .file(byteCount: 1_000_000)], seed: 22)
+        try await RegistrySeeder(registry: registry).push(image, repository: "team/app", tag: "1.0")
+        let authority = try #require(registry.certificateAuthority)
+        let layers = try #require(image.manifests.first).layers
+        let (healthyDigest, brokenDigest) = (layers[0].digest, layers[1].digest)
+
+        let corrupting = try SwitchableOrigin()
+        defer { corrupting.stop() }
+        try corrupting.set(.relayingCorrupted(toPort: registry.port, byteOffset: 200_000))
+        let holding = try SwitchableOrigin()
+        defer { holding.stop() }
+        try holding.set(.relayingHeld(toPort: registry.port, afterByteCount: 300_000))
+        let cistern = try CisternInstance(upstreams: [
+            ("one", "https://127.0.0.1:\(corrupting.port)"), ("two", "https://127.0.0.1:\(holding.port)"),
+        ]) { configuration in
+            configuration.workers = 1
+            for index in configuration.upstreams.indices {
+                configuration.upstreams[index].caFile = authority.caCertificateURL.path
+            }
+        }
+        defer { cistern.stop() }
+
+        let healthy = Locked<Result<TestHTTPResponse, any Error>?>(nil)
+        let port = cistern.port
+        let healthyClient = TestThread.start {
+            let result = Result<TestHTTPResponse, any Error> { try TestHTTPClient.fetch(port: port, "/v2/team/app/blobs/\(healthyDigest)?ns=two",
+                                                           options: .init(timeout: .seconds(30))) }
+            healthy.withLock { $0 = result }
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while holding.heldConnectionCount == 0, ContinuousClock.now < deadline {
+            TestTime.sleep(.milliseconds(5))
+        }
+        #expect(holding.heldConnectionCount == 1, "the healthy transfer never got mid-body")
+
+        let broken = try TestHTTPClient.fetch(port: port, "/v2/team/app/blobs/\(brokenDigest)?ns=one",
+                                              options: .init(timeout: .seconds(20)))
+        let brokenServedWhole = broken.statusCode == 200 && broken.isComplete
+        #expect(!brokenServedWhole, "a corrupted TLS stream was served whole")
+        holding.releaseHeldBytes()
+        healthyClient.join()
+
+        let response = try #require(try healthy.withLock { $0 }?.get())
+        let (status, complete, digest) = (response.statusCode, response.isComplete, ContentDigest.of(response.body))
+        #expect(status == 200)
+        #expect(complete, "the healthy transfer ended \(response.ending) after \(response.body.count) bytes")
+        #expect(digest == healthyDigest)
+        #expect(cistern.committedBlobDigests() == [healthyDigest])
+    }
+
     /// A complete 502 `UPSTREAM_ERROR` whose detail contains `reason`.
     private static func expectTLSRefusal(_ response: TestHTTPResponse, mentioning reason: String,
                                          sourceLocation: SourceLocation = #_sourceLocation) {

@@ -10,22 +10,25 @@ import Testing
     ) -> String {
         AccessLogLine(
             clientAddress: client, method: method, path: path, status: status, bytesSent: bytesSent,
-            duration: duration, cacheOutcome: outcome, upstreamName: upstream
+            duration: duration, cacheOutcome: outcome, upstreamName: upstream,
+            endedAtUnixNanoseconds: 1_714_566_896_789_000_000
         ).text
     }
 
+    private let time = "2024-05-01T12:34:56.789Z"
+
     @Test func rendersFieldsInTheDocumentedOrder() {
-        #expect(line() == "192.0.2.7:51234 GET /v2/library/alpine/manifests/3.19?ns=docker.io 200 1576 12.345 hit docker.io")
+        #expect(line() == "\(time) 192.0.2.7:51234 GET /v2/library/alpine/manifests/3.19?ns=docker.io 200 1576 12.345 hit docker.io")
     }
 
     @Test(arguments: CacheOutcome.allCases)
     func rendersEachCacheOutcomeByName(outcome: CacheOutcome) {
-        #expect(line(outcome: outcome).split(separator: " ")[6] == Substring(outcome.rawValue))
+        #expect(line(outcome: outcome).split(separator: " ")[7] == Substring(outcome.rawValue))
     }
 
     @Test func missingOutcomeAndUpstreamRenderAsNoneAndDash() {
         #expect(line(status: 404, bytesSent: 0, outcome: nil, upstream: nil)
-            == "192.0.2.7:51234 GET /v2/library/alpine/manifests/3.19?ns=docker.io 404 0 12.345 none -")
+            == "\(time) 192.0.2.7:51234 GET /v2/library/alpine/manifests/3.19?ns=docker.io 404 0 12.345 none -")
     }
 
     @Test(arguments: [
@@ -37,16 +40,23 @@ import Testing
         (.nanoseconds(999_999_600), "1000.000"),
     ])
     func durationIsMillisecondsWithThreeDecimals(duration: Duration, expected: String) {
-        #expect(line(duration: duration).split(separator: " ")[5] == Substring(expected))
+        #expect(line(duration: duration).split(separator: " ")[6] == Substring(expected))
     }
 
     @Test func spacesAndControlBytesInFieldsAreEscapedSoTheLineCannotBeSplitOrForged() {
         let rendered = line(method: "GE T", path: "/v2/x\n127.0.0.1 GET /forged 200")
-        #expect(rendered == "192.0.2.7:51234 GE\\x20T /v2/x\\n127.0.0.1\\x20GET\\x20/forged\\x20200 200 1576 12.345 hit docker.io")
-        #expect(rendered.split(separator: " ").count == 8)
+        #expect(rendered == "\(time) 192.0.2.7:51234 GE\\x20T /v2/x\\n127.0.0.1\\x20GET\\x20/forged\\x20200 200 1576 12.345 hit docker.io")
+        #expect(rendered.split(separator: " ").count == 9)
+    }
+
+    @Test func credentialsInTheQueryAreRedactedAndRoutingParametersKept() {
+        let rendered = line(path: "/v2/a/blobs/sha256:ab?ns=docker.io&access_token=SECRET1&X-Amz-Signature=SECRET2&n=5")
+        #expect(rendered.split(separator: " ")[3]
+            == "/v2/a/blobs/sha256:ab?ns=docker.io&access_token=REDACTED&X-Amz-Signature=REDACTED&n=5")
+        #expect(!rendered.contains("SECRET"))
     }
 
     @Test func emptyFieldsRenderAsDash() {
-        #expect(line(client: "", method: "", path: "") == "- - - 200 1576 12.345 hit docker.io")
+        #expect(line(client: "", method: "", path: "") == "\(time) - - - 200 1576 12.345 hit docker.io")
     }
 }

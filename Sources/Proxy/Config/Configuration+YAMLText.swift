@@ -1,0 +1,62 @@
+extension Configuration {
+    /// The configuration as a YAML document in the file's own keys (see
+    /// ``load(yaml:over:)``), for `cistern serve --print-config`: loading it back gives the same
+    /// configuration. Secrets are never written: an upstream's password appears only as the
+    /// `password_file` it was read from; a password set without a file (in code) is left out
+    /// with a comment saying so. Strings are double-quoted YAML scalars.
+    public var yamlText: String {
+        var lines = [
+            "listen: \(Self.quoted(listen.description))",
+            "workers: \(workers)",
+            "cache_dir: \(Self.quoted(cacheDirectory))",
+            "default_upstream: \(Self.quoted(defaultUpstream))",
+            "upstreams:",
+        ]
+        for upstream in upstreams {
+            lines.append("  - name: \(Self.quoted(upstream.name))")
+            lines.append("    url: \(Self.quoted(upstream.url))")
+            if let username = upstream.username { lines.append("    username: \(Self.quoted(username))") }
+            if let passwordFile = upstream.passwordFile {
+                lines.append("    password_file: \(Self.quoted(passwordFile))")
+            } else if upstream.password != nil {
+                lines.append("    # a password is set but was not read from a file; it is not shown")
+            }
+            lines.append("    insecure_skip_tls_verify: \(upstream.insecureSkipTLSVerify)")
+            if let caFile = upstream.caFile { lines.append("    ca_file: \(Self.quoted(caFile))") }
+        }
+        lines += [
+            "timeouts:",
+            "  request_head: \(timeouts.requestHead.configurationText)",
+            "  idle_keep_alive: \(timeouts.idleKeepAlive.configurationText)",
+            "  client_write_stall: \(timeouts.clientWriteStall.configurationText)",
+            "  upstream_connect: \(timeouts.upstreamConnect.configurationText)",
+            "  upstream_read_stall: \(timeouts.upstreamReadStall.configurationText)",
+            "  upstream_minimum_rate: \(timeouts.upstreamMinimumRate)",
+            "  upstream_minimum_rate_window: \(timeouts.upstreamMinimumRateWindow.configurationText)",
+            "tag_ttl: \(tagTTL.configurationText)",
+            "prefetch: \(prefetch)",
+            "prefetch_platform: \(Self.quoted(prefetchPlatform))",
+            "prefetch_concurrency: \(prefetchConcurrency)",
+            "log_level: \(logLevel.rawValue)",
+            "access_log: \(accessLog)",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` as a YAML double-quoted scalar (YAML 1.2 section 7.3.1): `"` and `\` escaped,
+    /// control characters as `\xHH`.
+    private static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\u{0}"..."\u{1F}", "\u{7F}":
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
