@@ -17,12 +17,15 @@ final class DockerHubMirror {
     let workDirectory: TemporaryDirectory
 
     /// Starts the registry and Cistern.
+    /// - Parameter otherUpstreamNames: more upstream names Cistern gives the same registry
+    ///   (containerd reaches them with `?ns=<name>`), besides the default `docker.io`.
     /// - Throws: `RegistryProcess.Failure`, `ChildProcess.Failure.executableMissing`, or
     ///   Cistern's start errors.
-    init() async throws {
+    init(otherUpstreamNames: [String] = []) async throws {
         workDirectory = try TemporaryDirectory(prefix: "cistern-clients")
         registry = try await RegistryProcess.start()
-        cistern = try CisternInstance(upstreams: [(name: "docker.io", url: registry.baseURL.absoluteString)])
+        let url = registry.baseURL.absoluteString
+        cistern = try CisternInstance(upstreams: [(name: "docker.io", url: url)] + otherUpstreamNames.map { ($0, url) })
         unreachableDockerHub = try ClosedLoopbackPort()
     }
 
