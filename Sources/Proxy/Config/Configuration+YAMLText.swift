@@ -34,6 +34,7 @@ extension Configuration {
             "  upstream_minimum_rate: \(timeouts.upstreamMinimumRate)",
             "  upstream_minimum_rate_window: \(timeouts.upstreamMinimumRateWindow.configurationText)",
             "tag_ttl: \(tagTTL.configurationText)",
+            "serve_stale_on_denied: \(serveStaleOnDenied)",
             "prefetch: \(prefetch)",
             "prefetch_platform: \(Self.quoted(prefetchPlatform))",
             "prefetch_concurrency: \(prefetchConcurrency)",

@@ -61,6 +61,6 @@ enum ListenSocket {
         guard inet_ntop(families[0], raw, &text, socklen_t(text.count)) != nil else {
             throw Failure(description: "cannot listen on host \(host): unusable address")
         }
-        return String(cString: text)
+        return String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -128,6 +128,7 @@ import Testing
         let run = try await Self.runCistern([
             "serve", "--print-config", "--config", configFile.path, "--listen", "[::1]:5055",
             "--upstream-username", "bob", "--upstream-password-file", passwordFile.path, "--tag-ttl", "2m",
+            "--no-serve-stale-on-denied",
         ])
         #expect(run.termination == .exited(0), "\(run.standardError)")
         #expect(!run.standardOutput.contains("hunter2"))
@@ -136,6 +137,7 @@ import Testing
         var expected = try Configuration.load(file: configFile.path)
         expected.listen = ListenAddress(host: "::1", port: 5055)
         expected.tagTTL = .seconds(120)
+        expected.serveStaleOnDenied = false
         expected.upstreams[1].username = "bob"
         expected.upstreams[1].password = "hunter2-secret"
         expected.upstreams[1].passwordFile = passwordFile.path
