@@ -106,6 +106,33 @@ import Testing
         #expect(TestSHA256.digest(confirmed.body) == digest)
     }
 
+    /// Links are kept on disk under the upstream's *name*. When the operator points a name at
+    /// another registry (same name, new URL) and restarts, the old registry's links still
+    /// vouch for its repositories: a blob cached from registry A is served for a repository of
+    /// registry B that does not hold it, without asking B.
+    @Test func linksFromAnUpstreamNameDoNotOutliveItsURL() throws {
+        let first = try FakeUpstream()
+        defer { first.stop() }
+        let second = try FakeUpstream()
+        defer { second.stop() }
+        let blob = PseudoRandomBytes.make(byteCount: 20_000, seed: 1012)
+        let digest = first.addBlob(blob)
+        second.setBehaviour(.status(404, body: FakeUpstream.errorBody(code: "BLOB_UNKNOWN", message: "blob unknown")),
+                            for: .route(.blob))
+        let cache = try TemporaryDirectory(prefix: "cistern-renamed")
+        let path = "/v2/team/app/blobs/\(digest)"
+        do {
+            let cistern = try CisternInstance(upstreams: [("internal", first.baseURL)], cacheDirectory: cache.url)
+            defer { cistern.stop() }
+            #expect(TestSHA256.digest(try TestHTTPClient.fetch(port: cistern.port, path).body) == digest)
+        }
+        let cistern = try CisternInstance(upstreams: [("internal", second.baseURL)], cacheDirectory: cache.url)
+        defer { cistern.stop() }
+        let answer = try TestHTTPClient.fetch(port: cistern.port, path)
+        #expect(answer.statusCode == 404, "registry B does not hold the blob")
+        #expect(second.requestCount(path: path) >= 1, "registry B was asked")
+    }
+
     /// `{"schemaVersion":1,…,"signatures":[{"protected": …}]}` whose JWS payload (libtrust:
     /// the first `formatLength` bytes plus `formatTail`) is `payload`.
     static func schema1Lookalike(payload: [UInt8]) throws -> [UInt8] {
