@@ -5,7 +5,8 @@ extension UpstreamConfiguration {
     /// - Throws: ``ConfigurationError/invalidValue(key:value:reason:)`` with key `url`.
     static func parseURL(_ url: String) throws -> (scheme: UpstreamScheme, host: String, port: UInt16) {
         func invalid(_ reason: String) -> ConfigurationError {
-            .invalidValue(key: "url", value: url, reason: reason)
+            // The message repeats the URL: never with credentials someone put in it.
+            .invalidValue(key: "url", value: LogRedaction.target(url), reason: reason)
         }
         guard let separator = url.firstRange(of: "://") else {
             throw invalid("expected scheme://host[:port], e.g. https://registry-1.docker.io")

@@ -38,8 +38,9 @@ enum LogRedaction {
     /// Query parameters of the registry API (containerd's `ns`, paging, referrers' filter).
     private static let routingParameterNames: Set<String> = ["ns", "n", "last", "artifacttype", "digest", "mount", "from"]
     /// Substrings of parameter names that carry credentials (`access_token`, `X-Amz-Signature`,
-    /// `X-Amz-Credential`, `password`, `client_secret`, `api_key`, `sig`, `session_id`, `code`).
-    private static let secretNameParts = ["token", "pass", "secret", "key", "sig", "credential", "session", "auth", "code"]
+    /// `X-Amz-Credential`, `password`, `pwd`, `client_secret`, `api_key`, `sig`, `session_id`,
+    /// `code`, `jwt`).
+    private static let secretNameParts = ["token", "pass", "pwd", "secret", "key", "sig", "credential", "session", "auth", "code", "jwt"]
 
     /// `scheme://user:pass@host/…` → `scheme://host/…`; other text unchanged.
     private static func removingUserinfo(_ text: String) -> String {

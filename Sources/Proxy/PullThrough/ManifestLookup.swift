@@ -67,7 +67,11 @@ final class ManifestLookup {
             finish(.success(answer))
             return
         }
-        if case .digest(let digest) = reference, let stored = shared.manifests.read(digest) {
+        // Only content whose bytes hash to its digest crosses repositories and upstreams: a
+        // signed schema 1 manifest is named by its payload, its bytes are one upstream's
+        // signing of it, so another repository fetches its own.
+        if case .digest(let digest) = reference, let stored = shared.manifests.read(digest),
+           ManifestIdentity.bytesHashToDigest(stored) {
             confirmRepositoryHolds(stored)
             return
         }

@@ -24,7 +24,7 @@ struct ManifestReferences: Equatable {
             blobs.append(digest)
         }
         for layer in object["layers"] as? [[String: Any]] ?? [] {
-            if let digest = ManifestReferences.digest(layer) { blobs.append(digest) }
+            if !ManifestReferences.isForeign(layer), let digest = ManifestReferences.digest(layer) { blobs.append(digest) }
         }
         // Docker schema 1: layers are `fsLayers[].blobSum` (no config blob).
         for layer in object["fsLayers"] as? [[String: Any]] ?? [] {
@@ -38,6 +38,16 @@ struct ManifestReferences: Equatable {
             }
             children.append(Child(digest: digest, platform: platform))
         }
+    }
+
+    /// A foreign (non-distributable) layer: `urls`, or a `foreign` / `nondistributable` media
+    /// type (OCI image-spec descriptor.md, Docker's foreign layers). A registry does not check
+    /// that it holds such a layer when it accepts the manifest, so naming one vouches for
+    /// nothing: it is never linked to the repository, nor prefetched.
+    static func isForeign(_ descriptor: [String: Any]) -> Bool {
+        if descriptor["urls"] != nil { return true }
+        let mediaType = (descriptor["mediaType"] as? String)?.lowercased() ?? ""
+        return mediaType.contains("foreign") || mediaType.contains("nondistributable")
     }
 
     private static func digest(_ descriptor: [String: Any]) -> Digest? {

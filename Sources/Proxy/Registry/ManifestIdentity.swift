@@ -25,7 +25,11 @@ public enum ManifestIdentity {
 
     /// What a signed schema 1 manifest's digest covers: the first `formatLength` bytes followed
     /// by the base64url-decoded `formatTail`, both from the first signature's protected header.
-    /// Nil when the manifest carries no such header.
+    /// Nil when the manifest carries no such header, or when that payload is not the document
+    /// itself without its signatures: the header is the sender's word, so a payload is accepted
+    /// only if it is a schema 1 JSON object equal, member for member, to the signed document
+    /// less `signatures`. Otherwise any bytes could claim any digest by describing a payload
+    /// that hashes to it (libtrust checks the same when it verifies a JWS).
     public static func schema1SignedPayload(_ bytes: [UInt8]) -> [UInt8]? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
               let signatures = object["signatures"] as? [[String: Any]],
@@ -35,7 +39,20 @@ public enum ManifestIdentity {
               let formatLength = fields["formatLength"] as? Int, formatLength >= 0, formatLength <= bytes.count,
               let formatTail = fields["formatTail"] as? String, let tail = base64URLDecoded(formatTail)
         else { return nil }
-        return Array(bytes[..<formatLength]) + Array(tail)
+        let payload = Array(bytes[..<formatLength]) + Array(tail)
+        guard let payloadObject = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
+              (payloadObject["schemaVersion"] as? NSNumber)?.intValue == 1, payloadObject["signatures"] == nil
+        else { return nil }
+        var unsigned = object
+        unsigned["signatures"] = nil
+        guard NSDictionary(dictionary: unsigned).isEqual(to: payloadObject) else { return nil }
+        return payload
+    }
+
+    /// Whether `manifest`'s bytes themselves hash to its digest (every manifest but a signed
+    /// schema 1 one, which is named by its payload and whose signatures differ per fetch).
+    public static func bytesHashToDigest(_ manifest: StoredManifest) -> Bool {
+        ContentHasher.digestString(of: manifest.bytes, algorithm: manifest.digest.algorithm) == manifest.digest.string
     }
 
     /// The media type a manifest body declares or implies: its `mediaType` member; else for

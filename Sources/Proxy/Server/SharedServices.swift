@@ -50,6 +50,13 @@ public final class SharedServices: Sendable {
         var table: [String: UpstreamRegistry] = [:]
         var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
         for upstream in configuration.upstreams {
+            // Links and tag records vouch for the registry they were written for (see
+            // UpstreamOriginRecord); claimed before anything reads them.
+            if try UpstreamOriginRecord.claim(name: upstream.name, url: upstream.url, layout: layout) {
+                logger.notice("upstream's URL changed: its repository links and tag records were removed", metadata: [
+                    "upstream": "\(upstream.name)", "url": "\(upstream.url)",
+                ])
+            }
             let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
                                                 username: upstream.username, password: upstream.password)
             table[upstream.name] = registry

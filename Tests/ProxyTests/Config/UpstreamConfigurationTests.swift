@@ -28,7 +28,6 @@ import Testing
         ("https://host:70000", "port must be a number from 1 to 65535"),
         ("https://host:abc", "port must be a number from 1 to 65535"),
         ("https://host:", "port must be a number from 1 to 65535"),
-        ("https://user:pw@host", "credentials belong in username / password_file, not in the URL"),
         ("https://host/v2/", "must not have a path, query or fragment (Cistern appends /v2/ itself)"),
         ("https://host?x=1", "must not have a path, query or fragment (Cistern appends /v2/ itself)"),
         ("https://[::1", "unterminated IPv6 literal"),
@@ -36,6 +35,14 @@ import Testing
     func rejectsBadURLsNamingTheURLKey(url: String, reason: String) {
         #expect(throws: ConfigurationError.invalidValue(key: "url", value: url, reason: reason)) {
             try UpstreamConfiguration(name: "example", url: url)
+        }
+    }
+
+    /// A URL with credentials is refused, and the error (printed at start-up) does not repeat them.
+    @Test func aURLWithCredentialsIsRefusedWithoutRepeatingThem() {
+        #expect(throws: ConfigurationError.invalidValue(key: "url", value: "https://host",
+                                                        reason: "credentials belong in username / password_file, not in the URL")) {
+            try UpstreamConfiguration(name: "example", url: "https://user:pw-secret@host")
         }
     }
 

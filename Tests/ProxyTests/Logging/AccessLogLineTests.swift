@@ -50,9 +50,9 @@ import Testing
     }
 
     @Test func credentialsInTheQueryAreRedactedAndRoutingParametersKept() {
-        let rendered = line(path: "/v2/a/blobs/sha256:ab?ns=docker.io&access_token=SECRET1&X-Amz-Signature=SECRET2&n=5")
+        let rendered = line(path: "/v2/a/blobs/sha256:ab?ns=docker.io&access_token=SECRET1&X-Amz-Signature=SECRET2&n=5&jwt=SECRET3&pwd=SECRET4")
         #expect(rendered.split(separator: " ")[3]
-            == "/v2/a/blobs/sha256:ab?ns=docker.io&access_token=REDACTED&X-Amz-Signature=REDACTED&n=5")
+            == "/v2/a/blobs/sha256:ab?ns=docker.io&access_token=REDACTED&X-Amz-Signature=REDACTED&n=5&jwt=REDACTED&pwd=REDACTED")
         #expect(!rendered.contains("SECRET"))
     }
 
