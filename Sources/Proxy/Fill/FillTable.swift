@@ -1,15 +1,24 @@
 /// The single-flight point for blobs: at most one fill per digest in the
 /// whole process, whichever loop a request arrives on.
 ///
-/// Ordering that makes it exact: a fill is removed from the table only after
-/// it committed (renamed into the store) or failed, and a request that finds
-/// no fill checks the store again under the table's lock before creating
-/// one. So a request either joins the running fill, finds the committed blob,
-/// or starts the only new fill.
+/// The lock guards only the dictionary and a removal count; the store check
+/// (`stat`), the temporary file's creation (`open(O_CREAT)`) and any logging
+/// run outside it. Ordering that keeps it exact:
+/// 1. a fill leaves the table only after its verdict: committed (renamed into
+///    the store) or failed; each removal bumps `removalCount` under the lock;
+/// 2. `joinOrStart` notes the count when it finds no fill, then checks the
+///    store and creates its fill outside the lock;
+/// 3. it inserts only if, under the lock again, there is still no fill and the
+///    count is unchanged. An unchanged count means no fill ended since step 2's
+///    note, so any commit of the digest happened before the store check, which
+///    saw it. A changed count sends it back to the store check (the fill it
+///    created is kept); a fill found there is joined and its own discarded.
+/// So a request either joins the running fill, finds the committed blob, or
+/// starts the only new fill.
 ///
 /// Thread-safe: the table is behind a pthread lock.
 public final class FillTable: Sendable {
-    private let fills = Locked<[Digest: Fill]>([:])
+    private let state = Locked<(fills: [Digest: Fill], removalCount: UInt64)>(([:], 0))
 
     public init() {}
 
@@ -24,29 +33,60 @@ public final class FillTable: Sendable {
     }
 
     /// Joins the running fill for `digest`, or creates one with `create`.
-    /// - Parameter isCommitted: checks the store (called under the lock).
-    public func joinOrStart(_ digest: Digest, isCommitted: () -> Bool, create: () throws(SystemError) -> Fill) throws(SystemError) -> Lookup {
-        try fills.withLock { (table: inout [Digest: Fill]) throws(SystemError) -> Lookup in
-            if let fill = table[digest] { return .joined(fill) }
-            if isCommitted() { return .committed }
-            let fill = try create()
-            table[digest] = fill
-            return .started(fill)
+    /// - Parameters:
+    ///   - isCommitted: checks the store (called outside the lock, perhaps twice).
+    ///   - create: makes the fill (its temporary file); called outside the lock, at most once.
+    ///   - discard: undoes `create` when another fill or the committed blob won.
+    /// - Throws: what `create` throws.
+    public func joinOrStart(_ digest: Digest, isCommitted: () -> Bool, create: () throws(SystemError) -> Fill,
+                            discard: (Fill) -> Void) throws(SystemError) -> Lookup {
+        var noted: UInt64 = 0
+        if let fill = state.withLock({ state -> Fill? in
+            noted = state.removalCount
+            return state.fills[digest]
+        }) {
+            return .joined(fill)
+        }
+        if isCommitted() { return .committed }
+        let created = try create()
+        while true {
+            enum Step { case inserted, join(Fill), recheck(UInt64) }
+            let step = state.withLock { state -> Step in
+                if let running = state.fills[digest] { return .join(running) }
+                guard state.removalCount == noted else { return .recheck(state.removalCount) }
+                state.fills[digest] = created
+                return .inserted
+            }
+            switch step {
+            case .inserted:
+                return .started(created)
+            case .join(let running):
+                discard(created)
+                return .joined(running)
+            case .recheck(let count):
+                noted = count
+                if isCommitted() {
+                    discard(created)
+                    return .committed
+                }
+            }
         }
     }
 
     /// The running fill for `digest`, if any.
     public func running(_ digest: Digest) -> Fill? {
-        fills.withLock { $0[digest] }
+        state.withLock { $0.fills[digest] }
     }
 
     /// Removes `fill` (only that instance) once it committed or failed.
     public func remove(_ fill: Fill) {
-        fills.withLock { table in
-            if table[fill.digest] === fill { table[fill.digest] = nil }
+        state.withLock { state in
+            guard state.fills[fill.digest] === fill else { return }
+            state.fills[fill.digest] = nil
+            state.removalCount &+= 1
         }
     }
 
     /// Number of fills in flight.
-    public var count: Int { fills.withLock { $0.count } }
+    public var count: Int { state.withLock { $0.fills.count } }
 }
