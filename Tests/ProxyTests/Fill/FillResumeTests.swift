@@ -120,7 +120,9 @@ import Testing
         #expect(response.statusCode == 206)
         #expect(response.isComplete)
         #expect(response.header("Content-Range") == "bytes 3000000-\(Self.blobByteCount - 1)/\(Self.blobByteCount)")
-        #expect(response.body == Array(blob[3_000_000...]))
+        // Compared by count and digest: a failed comparison of megabyte arrays prints both.
+        #expect(response.body.count == Self.blobByteCount - 3_000_000)
+        #expect(ContentDigest.of(response.body) == ContentDigest.of(blob[3_000_000...]))
         #expect(cistern.committedBlobDigests() == [digest])
     }
 }
