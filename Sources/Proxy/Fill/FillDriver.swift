@@ -192,7 +192,7 @@ final class FillDriver: UpstreamResponseHandler {
                 shared.logger.warning("cache write failed; streaming from memory without caching", metadata: [
                     "digest": "\(fill.digest)", "error": "\(error)", "offset": "\(offset)",
                 ])
-                handle(.diskRefused)
+                handle(.diskRefused(offset: offset))
                 guard let window = fill.memoryWindow, window.append(bytes) else { return failForMemoryBudget() }
             }
         } else if let window = fill.memoryWindow {

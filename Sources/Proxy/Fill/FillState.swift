@@ -47,8 +47,9 @@ struct FillState: Equatable {
         case upstreamEnded
         /// The upstream connection failed (reset, timeout, connect error).
         case upstreamDropped(UpstreamFailure)
-        /// The cache refused a write: the rest is served from memory, uncached.
-        case diskRefused
+        /// The cache refused the write of the piece at body offset `offset`: from there on
+        /// the body is served from memory, uncached.
+        case diskRefused(offset: Int64)
         /// The bytes hash to the requested digest.
         case verified
         /// The fill cannot complete (digest mismatch, commit failed, memory budget spent...).
@@ -148,10 +149,10 @@ struct FillState: Equatable {
             return ended()
         case (.streaming, .upstreamDropped(let failure)):
             return dropped(failure)
-        case (.streaming, .diskRefused):
-            guard cachesToDisk else { throw IllegalEvent(phase: phase, event: event) }
+        case (.streaming, .diskRefused(let offset)):
+            guard cachesToDisk, offset <= writtenByteCount else { throw IllegalEvent(phase: phase, event: event) }
             cachesToDisk = false
-            return [.startMemoryWindow(at: writtenByteCount)]
+            return [.startMemoryWindow(at: offset)]
         case (.streaming, .failed(let failure)):
             return fail(failure)
         case (.streaming, .receivedHead), (.streaming, .verified), (.streaming, .committed):

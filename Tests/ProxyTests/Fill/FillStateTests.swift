@@ -55,7 +55,7 @@ import Testing
         Row(from: .streaming, event: .receivedBytes(count: 0), to: .streaming, actions: []),
         Row(from: .streaming, event: .upstreamEnded, to: .resuming, actions: [.cancelUpstream, .resume(from: 40, size: size, attempt: 1)]),
         Row(from: .streaming, event: .upstreamDropped(reset), to: .resuming, actions: [.cancelUpstream, .resume(from: 40, size: size, attempt: 1)]),
-        Row(from: .streaming, event: .diskRefused, to: .streaming, actions: [.startMemoryWindow(at: 40)]),
+        Row(from: .streaming, event: .diskRefused(offset: 30), to: .streaming, actions: [.startMemoryWindow(at: 30)]),
         Row(from: .streaming, event: .failed(mismatch), to: .failed, actions: teardown(mismatch)),
         Row(from: .resuming, event: .receivedHead(.partial(first: 40, last: 99, size: size)), to: .streaming, actions: []),
         Row(from: .resuming, event: .receivedHead(.whole(size: size)), to: .streaming, actions: []),
@@ -85,22 +85,22 @@ import Testing
     /// One sample of every event case.
     static let everyEvent: [Event] = [
         .receivedHead(.whole(size: size)), .receivedBytes(count: 10), .upstreamEnded, .upstreamDropped(reset),
-        .diskRefused, .verified, .failed(mismatch), .committed,
+        .diskRefused(offset: 0), .verified, .failed(mismatch), .committed,
     ]
 
     /// The illegal pairs, as `FillState.handle` lists them.
     static let illegal: [Phase: [Event]] = [
-        .awaitingHead: [.receivedBytes(count: 10), .upstreamEnded, .diskRefused, .verified, .committed],
+        .awaitingHead: [.receivedBytes(count: 10), .upstreamEnded, .diskRefused(offset: 0), .verified, .committed],
         .streaming: [.receivedHead(.whole(size: size)), .verified, .committed],
-        .resuming: [.receivedBytes(count: 10), .upstreamEnded, .diskRefused, .verified, .committed],
+        .resuming: [.receivedBytes(count: 10), .upstreamEnded, .diskRefused(offset: 0), .verified, .committed],
         .verifying: [.receivedHead(.whole(size: size)), .receivedBytes(count: 10), .upstreamEnded, .upstreamDropped(reset),
-                     .diskRefused, .committed],
+                     .diskRefused(offset: 0), .committed],
         .committing: [.receivedHead(.whole(size: size)), .receivedBytes(count: 10), .upstreamEnded, .upstreamDropped(reset),
-                      .diskRefused, .verified],
+                      .diskRefused(offset: 0), .verified],
         .committed: [.receivedHead(.whole(size: size)), .receivedBytes(count: 10), .upstreamEnded, .upstreamDropped(reset),
-                     .diskRefused, .verified],
+                     .diskRefused(offset: 0), .verified],
         .failed: [.receivedHead(.whole(size: size)), .receivedBytes(count: 10), .upstreamEnded, .upstreamDropped(reset),
-                  .diskRefused, .verified],
+                  .diskRefused(offset: 0), .verified],
     ]
 
     @Test(arguments: [Phase.awaitingHead, .streaming, .resuming, .verifying, .committing, .committed, .failed])
@@ -119,9 +119,9 @@ import Testing
     }
 
     @Test func aSecondDiskRefusalIsIllegal() throws {
-        var state = try Self.state(after: Self.route[.streaming]! + [.diskRefused])
+        var state = try Self.state(after: Self.route[.streaming]! + [.diskRefused(offset: 0)])
         #expect(!state.cachesToDisk)
-        #expect(throws: FillState.IllegalEvent.self) { try state.handle(.diskRefused) }
+        #expect(throws: FillState.IllegalEvent.self) { try state.handle(.diskRefused(offset: 0)) }
     }
 
     @Test func anUncachedFillThatVerifiesIsCommittedWithoutTheStore() throws {
