@@ -14,6 +14,9 @@ import Prometheus
 /// - `cistern_upstream_requests_total{method,status}`: upstream exchanges by method and status
 /// - `cistern_fills_in_flight`: upstream fills (downloads into the store) running now
 /// - `cistern_fills_total{result}`: finished fills, `committed` or `failed`
+/// - `cistern_fill_resumes_total`: Range requests sent to resume a fill whose upstream
+///   response ended early (reset, timeout, short body)
+/// - `cistern_prefetch_dropped_total`: prefetch jobs dropped because the queue was full
 /// - `cistern_digest_mismatches_total`: fills whose content did not match the expected digest
 /// - `cistern_stale_served_total`: responses served stale because the upstream failed
 /// - `cistern_stale_served_denied_total`: of those, the ones where the upstream refused the
@@ -46,6 +49,8 @@ public final class Metrics: Sendable {
     private let fillsCommitted: Counter
     private let fillsFailed: Counter
     private let digestMismatches: Counter
+    private let fillResumes: Counter
+    private let prefetchDrops: Counter
     private let staleServedCount: Counter
     private let staleServedDeniedCount: Counter
     private let corruptContentCount: Counter
@@ -89,6 +94,10 @@ public final class Metrics: Sendable {
             descriptor: Self.descriptor("fills_total", help: fillsHelp), labels: [("result", "committed")])
         fillsFailed = registry.makeCounter(
             descriptor: Self.descriptor("fills_total", help: fillsHelp), labels: [("result", "failed")])
+        fillResumes = registry.makeCounter(
+            descriptor: Self.descriptor("fill_resumes_total", help: "Range requests sent to resume a fill whose upstream response ended early."))
+        prefetchDrops = registry.makeCounter(
+            descriptor: Self.descriptor("prefetch_dropped_total", help: "Prefetch jobs dropped because the prefetch queue was full."))
         digestMismatches = registry.makeCounter(
             descriptor: Self.descriptor("digest_mismatches_total", help: "Upstream content whose digest did not match the one requested."))
         staleServedCount = registry.makeCounter(
@@ -145,6 +154,16 @@ public final class Metrics: Sendable {
     public func fillFinished(committed: Bool) {
         fillsInFlight.decrement()
         (committed ? fillsCommitted : fillsFailed).increment()
+    }
+
+    /// A fill sent a Range request to resume after its upstream response ended early.
+    public func fillResumed() {
+        fillResumes.increment()
+    }
+
+    /// A prefetch job was dropped: the queue was full.
+    public func prefetchDropped() {
+        prefetchDrops.increment()
     }
 
     /// Upstream content did not hash to the digest it was requested by.

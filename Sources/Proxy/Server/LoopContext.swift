@@ -9,7 +9,7 @@ public final class LoopContext: @unchecked Sendable {
     public let loop: EventLoop
     public let shared: SharedServices
     let pool: UpstreamPool
-    let fillObservers = FillObservers()
+    let fillObservers: FillObservers
     /// Client connections open on this loop (for shutdown).
     var openConnections: [ObjectIdentifier: ClientConnection] = [:]
     /// Reused for every access-log line of this loop (no allocation per request).
@@ -27,6 +27,7 @@ public final class LoopContext: @unchecked Sendable {
     init(loop: EventLoop, shared: SharedServices) {
         self.loop = loop
         self.shared = shared
+        fillObservers = FillObservers(loop: loop)
         let timeouts = shared.configuration.timeouts
         requestHeadTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.requestHead)
         idleKeepAliveTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.idleKeepAlive)

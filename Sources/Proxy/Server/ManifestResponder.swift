@@ -8,9 +8,8 @@ import CEpoll
 /// go through one manifest flight per (upstream, repository, reference,
 /// accepted media types).
 enum ManifestResponder {
-    static func serve(_ head: RequestHead, connection: ClientConnection, upstream: UpstreamRegistry,
+    static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
                       name: RepositoryName, reference: Reference) {
-        let context = connection.context
         let shared = context.shared
         let id = connection.requestID
         let repository = upstream.upstreamName(name)
@@ -49,7 +48,7 @@ enum ManifestResponder {
         var reference: Reference
     }
 
-    static func respond(_ connection: ClientConnection, id: UInt64, request: ClientView,
+    static func respond(_ connection: any ClientResponder, id: UInt64, request: ClientView,
                         result: Result<ManifestAnswer, UpstreamFailure>, tagTTL: Int64) {
         let answer: ManifestAnswer
         switch result {

@@ -9,7 +9,7 @@
 final class PassThroughResponder {
     static let maximumBodyByteCount = 4 * 1024 * 1024
 
-    static func serve(_ head: RequestHead, connection: ClientConnection, upstream: UpstreamRegistry,
+    static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
                       name: RepositoryName, endpoint: String, query: RequestQuery) {
         let id = connection.requestID
         let headOnly = head.method == .head
@@ -24,7 +24,7 @@ final class PassThroughResponder {
         let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: .get, origin: upstream.origin, pathAndQuery: path, fields: fields)
-        let shared = connection.context.shared
+        let shared = context.shared
         let buffered = BufferedUpstreamResponse(limit: maximumBodyByteCount) { result in
             switch result {
             case .failure(let error):
@@ -48,7 +48,7 @@ final class PassThroughResponder {
                 connection.respond(id, head: response, body: .bytes(body), headOnly: headOnly, outcome: .pass)
             }
         }
-        UpstreamExchange(registry: upstream, pool: connection.context.pool, request: request,
+        UpstreamExchange(registry: upstream, pool: context.pool, request: request,
                          scope: UpstreamRegistry.pullScope(repository), handler: buffered).start()
     }
 

@@ -3,14 +3,20 @@
 /// end-8a, end-12a) or to the operational endpoints `/healthz` and
 /// `/metrics`. Push methods are refused with 405 UNSUPPORTED: Cistern is a
 /// pull-through mirror.
-enum RequestDispatcher {
-    static func dispatch(_ head: RequestHead, connection: ClientConnection) {
+///
+/// The `RequestHandler` of every client connection of one loop: a one-word value, so a
+/// connection holds it without an allocation.
+struct RequestDispatcher: RequestHandler {
+    let context: LoopContext
+
+    func handle(_ head: RequestHead, responder connection: any ClientResponder) {
         let id = connection.requestID
         let headOnly = head.method == .head
-        let shared = connection.context.shared
+        let context = self.context
+        let shared = context.shared
         let parsed: (route: RegistryRoute, query: RequestQuery)
         do {
-            parsed = try parseRoute(head.target)
+            parsed = try Self.parseRoute(head.target)
         } catch {
             connection.respond(id, error: error, headOnly: headOnly)
             return
@@ -36,21 +42,21 @@ enum RequestDispatcher {
         case .blobUpload:
             connection.respond(id, error: .unsupported(head.method.token), allow: "", headOnly: headOnly)
         case .manifest(let name, let reference):
-            withUpstream(parsed.query, connection, id, headOnly) { upstream in
-                ManifestResponder.serve(head, connection: connection, upstream: upstream, name: name, reference: reference)
+            Self.withUpstream(parsed.query, connection, context, id, headOnly) { upstream in
+                ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, reference: reference)
             }
         case .blob(let name, let digest):
-            withUpstream(parsed.query, connection, id, headOnly) { upstream in
-                BlobResponder.serve(head, connection: connection, upstream: upstream, name: name, digest: digest)
+            Self.withUpstream(parsed.query, connection, context, id, headOnly) { upstream in
+                BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, digest: digest)
             }
         case .tagsList(let name):
-            withUpstream(parsed.query, connection, id, headOnly) { upstream in
-                PassThroughResponder.serve(head, connection: connection, upstream: upstream, name: name,
+            Self.withUpstream(parsed.query, connection, context, id, headOnly) { upstream in
+                PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
                                            endpoint: "tags/list", query: parsed.query)
             }
         case .referrers(let name, let digest):
-            withUpstream(parsed.query, connection, id, headOnly) { upstream in
-                PassThroughResponder.serve(head, connection: connection, upstream: upstream, name: name,
+            Self.withUpstream(parsed.query, connection, context, id, headOnly) { upstream in
+                PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
                                            endpoint: "referrers/\(digest.string)", query: parsed.query)
             }
         }
@@ -90,10 +96,10 @@ enum RequestDispatcher {
 
     /// Resolves containerd's `?ns=` (or the default upstream) and runs `body`,
     /// or answers DENIED for a registry that is not in the allow-list.
-    private static func withUpstream(_ query: RequestQuery, _ connection: ClientConnection, _ id: UInt64, _ headOnly: Bool,
-                                     _ body: (UpstreamRegistry) -> Void) {
+    private static func withUpstream(_ query: RequestQuery, _ connection: any ClientResponder, _ context: LoopContext, _ id: UInt64,
+                                     _ headOnly: Bool, _ body: (UpstreamRegistry) -> Void) {
         do {
-            let upstream = try connection.context.shared.upstream(ns: query.ns)
+            let upstream = try context.shared.upstream(ns: query.ns)
             connection.logUpstream = upstream.name
             body(upstream)
         } catch {

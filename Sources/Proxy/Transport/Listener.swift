@@ -32,7 +32,7 @@ final class Listener: EventHandler, TimerTarget {
             let client = cep_tcp_accept(fd, &peer, peer.count)
             if client >= 0 {
                 let address = String(decoding: peer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                let connection = ClientConnection(fd: client, peer: address, context: context)
+                let connection = ClientConnection(fd: client, peer: address, context: context, handler: RequestDispatcher(context: context))
                 do {
                     try connection.start()
                     context.openConnections[ObjectIdentifier(connection)] = connection

@@ -179,8 +179,13 @@ import Testing
 
         let broken = try TestHTTPClient.fetch(port: port, "/v2/team/app/blobs/\(brokenDigest)?ns=one",
                                               options: .init(timeout: .seconds(20)))
+        // Each connection of the corrupting relay fails its TLS integrity check after about
+        // 200 kB; the fill resumes on a fresh connection each time (at most five), so the
+        // blob may arrive whole, but then only with its own verified bytes.
         let brokenServedWhole = broken.statusCode == 200 && broken.isComplete
-        #expect(!brokenServedWhole, "a corrupted TLS stream was served whole")
+        if brokenServedWhole {
+            #expect(ContentDigest.of(broken.body) == brokenDigest, "a corrupted TLS stream was served as the blob")
+        }
         holding.releaseHeldBytes()
         healthyClient.join()
 
@@ -189,7 +194,7 @@ import Testing
         #expect(status == 200)
         #expect(complete, "the healthy transfer ended \(response.ending) after \(response.body.count) bytes")
         #expect(digest == healthyDigest)
-        #expect(cistern.committedBlobDigests() == [healthyDigest])
+        #expect(cistern.committedBlobDigests() == (brokenServedWhole ? Set([healthyDigest, brokenDigest]) : [healthyDigest]))
     }
 
     /// A complete 502 `UPSTREAM_ERROR` whose detail contains `reason`.

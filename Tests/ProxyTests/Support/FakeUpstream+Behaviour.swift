@@ -41,6 +41,9 @@ extension FakeUpstream {
         case omitDigestHeader
         /// Leaves out the Content-Type field (some registries and proxies send manifests so).
         case omitContentType
+        /// Answers a request with a `Range` field as if it had none (200, the whole body), as
+        /// a server may (RFC 9110 section 14.2).
+        case ignoreRange
         /// Sends this ETag field value instead of the quoted digest.
         case etag(String)
         /// Adds a field `X-Fake-Padding` whose value is `byteCount` bytes of `a`.

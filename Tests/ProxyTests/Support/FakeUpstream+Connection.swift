@@ -44,11 +44,20 @@ extension FakeUpstream {
                 route == .token
                 ? tokenResponse(for: request, state: &state)
                 : Self.answer(
-                    route: route, request: request, content: state.content,
+                    route: route, request: Self.applyingIgnoreRange(request, behaviours: behaviours), content: state.content,
                     wrongBytes: Self.wrongBytesSubstitution(in: behaviours))
             return Self.shape(normal, request: request, behaviours: behaviours, ownBaseURL: baseURL)
         }
         return (gzipWhenAccepted ? gzipIfAccepted(response, request: request) : response, plan)
+    }
+
+    /// `request` without its Range fields when an `ignoreRange` behaviour applies.
+    static func applyingIgnoreRange(_ request: RecordedRequest, behaviours: [Behaviour]) -> RecordedRequest {
+        guard behaviours.contains(where: { if case .ignoreRange = $0 { true } else { false } }) else { return request }
+        return RecordedRequest(
+            method: request.method, target: request.target, version: request.version,
+            headers: request.headers.filter { $0.name.lowercased() != "range" }, bodyByteCount: request.bodyByteCount,
+            connectionIndex: request.connectionIndex)
     }
 
     /// Persistent connections (RFC 9112 section 9.3): HTTP/1.1 unless `Connection: close`;

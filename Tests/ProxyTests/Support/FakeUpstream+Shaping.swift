@@ -51,7 +51,7 @@ extension FakeUpstream {
         var gzipWhenAccepted = false
         for behaviour in behaviours {
             switch behaviour {
-            case .status, .htmlErrorPage, .redirect, .redirectLoop, .wrongBytes:
+            case .status, .htmlErrorPage, .redirect, .redirectLoop, .wrongBytes, .ignoreRange:
                 continue  // Handled above or while routing.
             case .delayBeforeHeaders(let duration): plan.delayBeforeHeaders = duration
             case .closeBeforeAnswer: plan.closesBeforeAnswer = true

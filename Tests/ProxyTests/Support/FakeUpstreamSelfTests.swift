@@ -74,6 +74,19 @@ struct FakeUpstreamSelfTests {
         if status != 416 { #expect(response.body == Array(Self.blobBytes[expected])) }
     }
 
+    @Test("ignoreRange answers a Range request with 200 and the whole blob")
+    func ignoreRange() throws {
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let digest = upstream.addBlob(Self.blobBytes)
+        upstream.setBehaviour(.ignoreRange, for: .digest(digest))
+        let response = try TestHTTPClient.fetch(port: upstream.port, "/v2/a/blobs/\(digest)", headers: [("Range", "bytes=100-")])
+        #expect(response.statusCode == 200)
+        #expect(response.header("Content-Range") == nil)
+        #expect(response.body == Self.blobBytes)
+        #expect(upstream.requests.last?.header("Range") == "bytes=100-")  // recorded as sent
+    }
+
     @Test("manifests are served by tag and by digest with media type and digest fields")
     func manifestByTagAndDigest() throws {
         let upstream = try FakeUpstream()

@@ -9,7 +9,8 @@
 enum BlobResponder {
     /// One blob request, as the steps below need it.
     struct Request {
-        let connection: ClientConnection
+        let connection: any ClientResponder
+        let context: LoopContext
         let id: UInt64
         let upstream: UpstreamRegistry
         /// The name as the upstream knows it.
@@ -17,12 +18,12 @@ enum BlobResponder {
         let digest: Digest
         let range: ByteRange?
         let headOnly: Bool
-        var shared: SharedServices { connection.context.shared }
+        var shared: SharedServices { context.shared }
     }
 
-    static func serve(_ head: RequestHead, connection: ClientConnection, upstream: UpstreamRegistry,
+    static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
                       name: RepositoryName, digest: Digest) {
-        let request = Request(connection: connection, id: connection.requestID, upstream: upstream,
+        let request = Request(connection: connection, context: context, id: connection.requestID, upstream: upstream,
                               repository: upstream.upstreamName(name), digest: digest,
                               range: honouredRange(head, digest: digest), headOnly: head.method == .head)
         let shared = request.shared
@@ -49,29 +50,12 @@ enum BlobResponder {
             headFromUpstream(request)
             return
         }
-        let lookup: FillTable.Lookup
-        do {
-            lookup = try shared.fills.joinOrStart(digest, isCommitted: { shared.blobs.blobSize(digest) != nil }) { () throws(SystemError) -> Fill in
-                do {
-                    let (path, file) = try shared.blobs.createTemporary(for: digest)
-                    return Fill(digest: digest, upstreamName: request.upstream.name, repository: request.repository,
-                                file: file, temporaryPath: path)
-                } catch {
-                    // No writable cache (read-only, full): stream from memory, uncached.
-                    shared.logger.warning("cache not writable; streaming without caching", metadata: [
-                        "digest": "\(digest)", "error": "\(error)",
-                    ])
-                    return Fill(digest: digest, upstreamName: request.upstream.name, repository: request.repository,
-                                file: nil, temporaryPath: nil)
-                }
-            }
-        } catch {
+        switch FillStart.joinOrStart(digest, upstream: request.upstream, repository: request.repository, context: request.context,
+                                     clientAddress: request.connection.forwardedFor, uncachedAllowed: true) {
+        case .unavailable(let error):
             shared.logger.error("cannot start a fill", metadata: ["digest": "\(digest)", "error": "\(error)"])
             request.connection.respond(request.id, error: RegistryError(code: .upstreamError, status: 500, message: "cache unavailable",
                                                                         detail: error.description), headOnly: request.headOnly)
-            return
-        }
-        switch lookup {
         case .committed:
             // Committed by another loop just now; if it is already unusable again (moved
             // aside, or unreadable), the client gets an error rather than a second round.
@@ -83,8 +67,6 @@ enum BlobResponder {
         case .joined(let fill):
             attach(request, fill: fill, outcome: .joined)
         case .started(let fill):
-            FillDriver(fill: fill, context: request.connection.context, upstream: request.upstream)
-                .start(clientAddress: request.connection.forwardedFor)
             attach(request, fill: fill, outcome: .miss)
         }
     }
@@ -116,8 +98,8 @@ enum BlobResponder {
     /// anything else answers the client with the mapped error.
     private static func withUpstreamHead(_ request: Request, outcome: CacheOutcome?,
                                          found: @escaping (Request, UpstreamResponseHead) -> Void) {
-        let bound = LoopBound((request, found), loop: request.connection.context.loop)
-        UpstreamHead.request(context: request.connection.context, upstream: request.upstream, repository: request.repository,
+        let bound = LoopBound((request, found), loop: request.context.loop)
+        UpstreamHead.request(context: request.context, upstream: request.upstream, repository: request.repository,
                              kind: .blobs, digest: request.digest, clientAddress: request.connection.forwardedFor) { answer in
             let (request, found) = bound.value
             switch answer {
@@ -162,8 +144,9 @@ enum BlobResponder {
         }
     }
 
-    /// Answers from `fill` as soon as its size is known.
+    /// Answers from `fill` through a `Waiter` as soon as its size is known.
     private static func attach(_ request: Request, fill: Fill, outcome: CacheOutcome) {
+        let waiter = Waiter(fill: fill, observers: request.context.fillObservers)
         func answer(_ fill: Fill) -> Bool {
             switch fill.phase {
             case .awaitingHead:
@@ -174,7 +157,10 @@ enum BlobResponder {
                 // 0 bytes for a non-empty digest fails; the empty blob commits at once).
                 return false
             case .streaming(let size), .committed(let size):
-                respond(request, size: size, outcome: outcome) { offset, end in .fill(fill, offset: offset, end: end) }
+                respond(request, size: size, outcome: outcome) { offset, end in
+                    waiter.start(offset: offset, end: end)
+                    return .streamed(waiter, length: end - offset)
+                }
                 return true
             case .failed(let failure):
                 request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter,
@@ -183,9 +169,10 @@ enum BlobResponder {
             }
         }
         if !answer(fill) {
-            request.connection.waitForFill(request.id, fill: fill) { fill in _ = answer(fill) }
+            request.connection.hold(request.id, waiter)
+            waiter.whenChanged { fill in _ = answer(fill) }
             // A change published between the check above and the registration in
-            // `waitForFill` woke nobody on this loop (it was not yet interested): look again
+            // `whenChanged` woke nobody on this loop (it was not yet interested): look again
             // now that it is. Answering twice is impossible: `respond` drops a second answer.
             _ = answer(fill)
         }

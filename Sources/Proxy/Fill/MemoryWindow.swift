@@ -1,5 +1,3 @@
-import CEpoll
-import Glibc
 import Synchronization
 
 /// The last `capacity` bytes of a fill that cannot be written to disk (cache
@@ -10,17 +8,16 @@ import Synchronization
 ///
 /// Invariant: the ring holds body bytes `[start, end)`, `end - start <=
 /// capacity`, byte `o` at index `o % capacity`. Thread-safe: the fill appends
-/// and waiters send under one pthread lock; a send is one non-blocking
-/// `write(2)`, so the lock is held only for that syscall.
+/// and waiters copy out under one pthread lock; no syscall runs under it (a
+/// waiter writes its copy to its socket after the lock is released).
 final class MemoryWindow: Sendable {
     // Sendable: the ring is behind a pthread lock; the budget is atomic.
-    /// Result of `send`.
-    enum SendResult: Equatable {
-        case sent(Int)
-        case wouldBlock
+    /// Result of `copy`.
+    enum CopyResult: Equatable {
+        /// This many bytes (possibly 0: none held yet) were copied.
+        case copied(Int)
         /// The bytes at the waiter's offset were already overwritten.
         case fellBehind
-        case failed
     }
 
     /// Memory all windows together may hold (8 windows of 32 MiB): a flood
@@ -81,18 +78,25 @@ final class MemoryWindow: Sendable {
         }
     }
 
-    /// Writes bytes `[offset, limit)` (as many as the socket takes, up to the
-    /// ring's wrap point) to `fd`.
-    func send(to fd: Int32, offset: Int64, limit: Int64) -> SendResult {
+    /// Copies bytes `[offset, min(limit, offset + buffer.count))` that the ring holds
+    /// into `buffer` (any thread). Copying, rather than writing to a socket under the lock,
+    /// keeps the fill's appends from waiting on any waiter's `write(2)`.
+    func copy(from offset: Int64, limit: Int64, into buffer: UnsafeMutableRawBufferPointer) -> CopyResult {
         ring.withLock { ring in
             guard offset >= ring.start else { return .fellBehind }
-            let available = min(limit, ring.end) - offset
-            guard available > 0, ring.reserved else { return .sent(0) }
-            let index = Int(offset % Int64(capacity))
-            let count = min(Int(available), capacity - index)
-            let n = ring.bytes.withUnsafeBytes { cep_write(fd, $0.baseAddress! + index, count) }
-            if n >= 0 { return .sent(n) }
-            return n == -Int(EAGAIN) ? .wouldBlock : .failed
+            var available = Int(min(min(limit, ring.end) - offset, Int64(buffer.count)))
+            guard available > 0, ring.reserved else { return .copied(0) }
+            var copied = 0
+            ring.bytes.withUnsafeBytes { bytes in
+                while available > 0 {
+                    let index = Int((offset + Int64(copied)) % Int64(capacity))
+                    let chunk = min(available, capacity - index)
+                    buffer.baseAddress!.advanced(by: copied).copyMemory(from: bytes.baseAddress! + index, byteCount: chunk)
+                    copied += chunk
+                    available -= chunk
+                }
+            }
+            return .copied(copied)
         }
     }
 }

@@ -1,5 +1,4 @@
-/// Something on a loop that waits for a fill to progress: a client
-/// connection answering from it.
+/// Something on a loop that waits for a fill to progress: a `Waiter`.
 public protocol FillObserver: AnyObject {
     /// The fill's phase or written byte count changed (loop thread).
     func fillChanged(_ fill: Fill)
@@ -9,8 +8,11 @@ public protocol FillObserver: AnyObject {
 /// publishes progress. One cross-loop wake-up per fill and loop reaches every
 /// waiter of that loop.
 ///
-/// Confinement: loop-confined (owned by a `LoopContext`).
+/// Confinement: loop-confined (owned by a `LoopContext`), but for `init`.
 final class FillObservers {
+    /// The loop whose observers these are.
+    let loop: EventLoop
+
     private struct WeakObserver {
         weak var observer: FillObserver?
     }
@@ -20,11 +22,15 @@ final class FillObservers {
     /// Number of fills with observers on this loop.
     var fillCount: Int { observers.count }
 
-    func add(_ observer: FillObserver, to fill: Fill, context: LoopContext) {
+    init(loop: EventLoop) {
+        self.loop = loop
+    }
+
+    func add(_ observer: FillObserver, to fill: Fill) {
         let id = ObjectIdentifier(fill)
         if observers[id] == nil {
             observers[id] = (fill, [])
-            fill.addInterest(context)
+            fill.addInterest(self)
         }
         observers[id]!.list.append(WeakObserver(observer: observer))
     }

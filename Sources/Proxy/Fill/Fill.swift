@@ -12,7 +12,12 @@ import Synchronization
 ///   once the phase is `committed` (the digest verified), so a failed fill
 ///   never hands anyone a complete-looking wrong body;
 /// - the phase moves awaitingHead -> streaming -> committed | failed, or
-///   straight to committed/failed, and never back.
+///   straight to committed/failed, and never back (the `FillDriver`'s `FillState`
+///   decides; `answerWaiters` and `announce` refuse to go back);
+/// - an upstream connection that drops mid-body is resumed by the driver with a
+///   Range request: waiters see the written count keep growing, nothing else.
+///
+/// What a waiter may read of it is decided by `Waiter.readableLimit`.
 ///
 /// `@unchecked Sendable`: immutable `let`s, an atomic byte count, and the
 /// phase plus interested loops behind `state`'s lock. The upstream side (the
@@ -30,13 +35,6 @@ public final class Fill: @unchecked Sendable {
         /// Nothing was committed; waiters that have not answered yet report
         /// `failure`, the others close their connections.
         case failed(UpstreamFailure)
-    }
-
-    /// How far a waiter may read, from `readableLimit`.
-    public enum Readable: Equatable {
-        /// Bytes `[0, limit)` may be sent now.
-        case upTo(Int64)
-        case failed
     }
 
     public let digest: Digest
@@ -88,30 +86,14 @@ public final class Fill: @unchecked Sendable {
     /// cache before the count says so).
     public var writtenBytes: Int64 { writtenByteCount.load(ordering: .acquiring) }
 
-    /// How many bytes of a response ending at `end` (exclusive) may be sent.
-    /// The blob's last byte is held back until the digest verifies.
-    public func readableLimit(end: Int64) -> Readable {
-        switch phase {
-        case .failed:
-            return .failed
-        case .committed:
-            return .upTo(end)
-        case .awaitingHead:
-            return .upTo(0)
-        case .streaming(let size):
-            let written = writtenBytes
-            let limit = end >= size ? min(written, size - 1) : min(written, end)
-            return .upTo(max(0, limit))
-        }
-    }
-
     // MARK: Waiters
 
-    /// Asks for `context`'s loop to be notified of changes (once per loop).
-    func addInterest(_ context: LoopContext) {
+    /// Asks for `observers`' loop to be notified of changes (once per loop).
+    func addInterest(_ observers: FillObservers) {
+        let interest = FillInterest(observers: observers)
         state.withLock { state in
-            if !state.interests.contains(where: { $0.context === context }) {
-                state.interests.append(FillInterest(context: context))
+            if !state.interests.contains(where: { $0.observers === observers }) {
+                state.interests.append(interest)
             }
         }
     }
@@ -131,27 +113,31 @@ public final class Fill: @unchecked Sendable {
         notifyInterestedLoops()
     }
 
-    func setPhase(_ phase: Phase) {
-        state.withLock { $0.phase = phase }
-        notifyInterestedLoops()
-    }
-}
-
-/// One loop's interest in one fill, with the flag that coalesces wake-ups.
-final class FillInterest: Sendable {
-    let context: LoopContext
-    private let pending = Atomic<Bool>(false)
-
-    init(context: LoopContext) {
-        self.context = context
-    }
-
-    func notify(_ fill: Fill) {
-        guard !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        context.loop.execute { [self] in
-            // Clear before reading the fill's state so no change is missed.
-            pending.store(false, ordering: .releasing)
-            context.fillObservers.fillChanged(fill)
+    /// The size is known: waiters answer their heads. Only from `awaitingHead` (the
+    /// driver's `FillState` orders it; a repeat is ignored).
+    func answerWaiters(size: Int64) {
+        let changed = state.withLock { state in
+            guard case .awaitingHead = state.phase else { return false }
+            state.phase = .streaming(size: size)
+            return true
         }
+        if changed { notifyInterestedLoops() }
+    }
+
+    /// The final phase; a second verdict is ignored (the phase never goes back).
+    func announce(_ verdict: FillState.Verdict) {
+        let changed = state.withLock { state in
+            switch state.phase {
+            case .committed, .failed:
+                return false
+            case .awaitingHead, .streaming:
+                switch verdict {
+                case .committed(let size): state.phase = .committed(size: size)
+                case .failed(let failure): state.phase = .failed(failure)
+                }
+                return true
+            }
+        }
+        if changed { notifyInterestedLoops() }
     }
 }

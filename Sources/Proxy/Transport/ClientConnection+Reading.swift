@@ -1,0 +1,104 @@
+import CEpoll
+import Glibc
+
+/// Reading and parsing request heads (keep-alive and pipelining), then handing each to
+/// the `RequestHandler`.
+extension ClientConnection {
+    /// One read per readable event: the registration is level-triggered,
+    /// so bytes still in the socket wake the loop again, and a keep-alive
+    /// request costs no second `read` that would only say EAGAIN.
+    func readRequests() {
+        guard state == .readingHead else { return }
+        let n = buffer.read(from: fd)
+        if n > 0 {
+            processBufferedRequests()
+            return
+        }
+        if n == 0 {
+            // End of stream: between requests that is a normal close.
+            close()
+            return
+        }
+        if n == -Int(EAGAIN) { return }
+        close()
+    }
+
+    /// Parses and dispatches buffered requests while reading heads. Returns
+    /// false when the connection closed.
+    @discardableResult
+    func processBufferedRequests() -> Bool {
+        while state == .readingHead && !buffer.isEmpty {
+            if parser.scanned == 0 && parser.state == 0 {
+                // The first byte of a request. A TLS ClientHello (0x16) on
+                // this plain-HTTP port is refused at once: podman and skopeo
+                // try TLS first and fall back only when the server says no.
+                let first = buffer.withReadableBytes { $0[0] }
+                if first == 0x16 {
+                    closeWithReset()
+                    return false
+                }
+                if requestStart == 0 { requestStart = MonotonicClock.now() }
+                setDeadline(MonotonicClock.now() + context.requestHeadTimeoutNanoseconds)
+            }
+            let rc = buffer.withReadableBytes { bytes in
+                cep_http_parse_request(&parser, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+            }
+            if rc == CEP_HTTP_PARTIAL {
+                if buffer.isFull { rejectHead(status: 431) }
+                return state != .closed
+            }
+            if rc < 0 {
+                rejectHead(status: ClientConnection.status(for: parser.error))
+                return false
+            }
+            let head = buffer.withReadableBytes { RequestHead(parsed: parser, buffer: $0) }
+            buffer.consume(Int(rc))
+            cep_http_reset(&parser)
+            begin(head)
+        }
+        return state != .closed
+    }
+
+    static func status(for error: cep_http_error) -> Int {
+        switch error {
+        case CEP_HTTP_ERR_LINE_TOO_LONG: 414
+        case CEP_HTTP_ERR_HEAD_TOO_LARGE, CEP_HTTP_ERR_TOO_MANY_HEADERS: 431
+        case CEP_HTTP_ERR_TRANSFER_ENCODING: 501
+        case CEP_HTTP_ERR_VERSION: 505
+        default: 400
+        }
+    }
+
+    func rejectHead(status: Int) {
+        requestID &+= 1
+        logMethod = .other
+        logTarget = "-"
+        keepAlive = false
+        let message = Array("\(ResponseHead.reasonPhrase(status))\n".utf8)
+        startResponse(ResponseHead(status: status, fields: [("Content-Type", "text/plain; charset=utf-8")]),
+                      body: .bytes(message), headOnly: false, outcome: nil)
+    }
+
+    func begin(_ head: RequestHead) {
+        guard head.hasValidHost else {
+            // RFC 9112 section 3.2: no Host in HTTP/1.1, several, or an invalid one.
+            rejectHead(status: 400)
+            return
+        }
+        requestID &+= 1
+        if requestStart == 0 { requestStart = MonotonicClock.now() }
+        logMethod = head.method
+        logTarget = head.target
+        requestForwardedFor = head.forwardedFor
+        // Bodies are not read: a request that carries one is answered and
+        // the connection closed, so its body is never taken for a request.
+        keepAlive = head.keepAlive && !head.hasBody
+        state = .awaitingResponse
+        setDeadline(0)
+        handler.handle(head, responder: self)
+        // Hits are answered (and usually written) inside `handle`, with the
+        // interest left as it was; only a request still waiting (upstream,
+        // fill) changes it. That saves two epoll_ctl calls per hit.
+        if state == .awaitingResponse { updateInterest() }
+    }
+}

@@ -1,0 +1,28 @@
+/// What a `RequestHandler` answers one client request through: the connection's narrow
+/// side that registry policy sees. Answers name the request (`requestID` when it was
+/// handed over); an answer for an older request or a closed connection is dropped.
+///
+/// Confinement: the connection's loop.
+protocol ClientResponder: AnyObject {
+    /// The request being answered now.
+    var requestID: UInt64 { get }
+    /// The `X-Forwarded-For` value for upstream requests made for this request: the
+    /// client's own list (if any) with its address appended.
+    var forwardedFor: String { get }
+    /// The upstream the request went to, for the access log.
+    var logUpstream: String? { get set }
+    /// Sends the response to request `id`.
+    /// - Parameters:
+    ///   - headOnly: a HEAD request: the GET's head, no body.
+    ///   - outcome: the cache outcome for the access log and metrics.
+    func respond(_ id: UInt64, head: ResponseHead, body: ResponseBody, headOnly: Bool, outcome: CacheOutcome?)
+    /// Keeps `pending` until request `id` is answered or the connection closes, then cancels it.
+    func hold(_ id: UInt64, _ pending: PendingAnswer)
+}
+
+/// The registry policy behind a client connection: routes a parsed request head and
+/// answers it through the responder, now or later. Uploads, authentication and loop
+/// detection belong here, not in the connection.
+protocol RequestHandler {
+    func handle(_ head: RequestHead, responder: ClientResponder)
+}
