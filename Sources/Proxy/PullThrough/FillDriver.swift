@@ -17,6 +17,8 @@ final class FillDriver: UpstreamResponseHandler {
     private var expectedSize: Int64?
     private var written: Int64 = 0
     private var done = false
+    /// The verified file is being committed on the I/O pool: upstream events are ignored.
+    private var committing = false
     private var exchange: UpstreamExchange?
     /// Runs once when the fill committed or failed (the prefetcher's slot).
     var onFinish: (() -> Void)?
@@ -59,7 +61,7 @@ final class FillDriver: UpstreamResponseHandler {
     }
 
     func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
-        guard !done else { return }
+        guard !done, !committing else { return }
         if let expectedSize, written + Int64(bytes.count) > expectedSize {
             finish(.failed(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent more than Content-Length for \(fill.digest)"))))
             return
@@ -92,7 +94,7 @@ final class FillDriver: UpstreamResponseHandler {
     }
 
     func upstreamFinished() {
-        guard !done else { return }
+        guard !done, !committing else { return }
         if let expectedSize, written != expectedSize {
             finish(.failed(UpstreamFailure(.upstreamError("upstream \(upstream.name) sent \(written) of \(expectedSize) bytes"))))
             return
@@ -113,9 +115,28 @@ final class FillDriver: UpstreamResponseHandler {
             finish(.committed(size: written))
             return
         }
-        do {
-            try shared.blobs.commitBlob(temporaryPath: temporaryPath, file: file, digest: fill.digest)
-        } catch {
+        // fsync, size record, rename and directory fsync run on the I/O pool; the verdict
+        // (committed or failed) is published when the result is back on this loop, so
+        // waiters keep holding their last byte until the blob is in the store.
+        committing = true
+        let bound = LoopBound(self, loop: context.loop)
+        let accepted = shared.blobs.commitBlob(temporaryPath: temporaryPath, file: file, digest: fill.digest,
+                                               on: shared.ioPool, reportingTo: context.loop) { result in
+            bound.value.commitFinished(result)
+        }
+        if !accepted {
+            // The disk is that far behind: serve the verified bytes, do not cache them.
+            committing = false
+            shared.logger.warning("I/O queue full; blob served but not cached", metadata: ["digest": "\(fill.digest)"])
+            shared.blobs.discard(temporaryPath: temporaryPath)
+            finish(.committed(size: written))
+        }
+    }
+
+    /// The commit's outcome, back on the fill's loop.
+    private func commitFinished(_ result: Result<Void, SystemError>) {
+        committing = false
+        if case .failure(let error) = result {
             shared.logger.error("commit failed", metadata: ["digest": "\(fill.digest)", "error": "\(error)"])
             finish(.failed(UpstreamFailure(RegistryError(code: .upstreamError, status: 500, message: "cache commit failed", detail: error.description))))
             return
@@ -125,7 +146,7 @@ final class FillDriver: UpstreamResponseHandler {
     }
 
     func upstreamFailed(_ error: UpstreamError) {
-        guard !done else { return }
+        guard !done, !committing else { return }
         shared.logger.warning("fill failed", metadata: ["digest": "\(fill.digest)", "upstream": "\(upstream.name)", "error": "\(error)", "bytes": "\(written)"])
         finish(.failed(UpstreamFailure.transport(error, upstream: upstream.name)))
     }

@@ -1,6 +1,7 @@
 /// Committed manifests kept in memory, bounded by their total size: the
-/// least recently used are dropped first. Only ever holds manifests that are
-/// also committed on disk, so dropping one costs a file read, never a fetch.
+/// least recently used are dropped first. Holds manifests committed on disk and
+/// manifests whose commit is under way in the background (a failed commit
+/// removes its manifest), so dropping one costs a file read, never a fetch.
 ///
 /// Thread-safe: behind a pthread lock; a hit is one dictionary lookup and a
 /// counter update under it.
@@ -50,6 +51,15 @@ final class ManifestMemoryCache: Sendable {
                     state.entries[digest] = nil
                     state.byteCount -= Self.cost(of: entry.manifest)
                 }
+            }
+        }
+    }
+
+    /// Forgets `digest` (its commit failed).
+    func remove(_ digest: Digest) {
+        state.withLock { state in
+            if let old = state.entries.removeValue(forKey: digest) {
+                state.byteCount -= Self.cost(of: old.manifest)
             }
         }
     }
