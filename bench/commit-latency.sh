@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/commit-latency.sh [--cistern PATH] [--blob-mib N] [--fill-rate-kib N] [--no-build]
+# bench/commit-latency.sh [--cistern PATH] [--blob-mib N] [--fill-rate-kib N (0 = unthrottled)] [--no-build]
 # Small-request latency on the loop that commits a big blob (issue 12 item 3).
 #
 # One Cistern with --workers 1 (so that the loop committing the fill is the measured one),
@@ -86,7 +86,7 @@ p999() { awk '/^ttlb ms/{print $8}'; }
 echo "== idle: GET manifest by digest, 1000 req/s, 10 s"
 load 10 | tee "$WORK/idle.txt"
 
-FILL_SECONDS=$(((BLOB_MIB * 1024 + FILL_RATE_KIB - 1) / FILL_RATE_KIB))
+if ((FILL_RATE_KIB > 0)); then FILL_SECONDS=$(((BLOB_MIB * 1024 + FILL_RATE_KIB - 1) / FILL_RATE_KIB)); else FILL_SECONDS=2; fi
 echo "== commit: the same load while a ${BLOB_MIB} MiB blob fills at ${FILL_RATE_KIB} KiB/s (~${FILL_SECONDS} s) and commits"
 START=$(date +%s.%N)
 taskset -c "$CLIENT_CPU" curl -sf -o /dev/null --max-time $((FILL_SECONDS + 120)) \
