@@ -45,6 +45,19 @@ public final class IOPool: Sendable {
         }
     }
 
+    /// A pool dropped without `stop()` (a server that failed to start) lets its threads run
+    /// out what is queued and end on their own: they are detached, not joined, because the
+    /// last reference may be dropped by one of the pool's own jobs.
+    deinit {
+        for lane in lanes {
+            lane.state.withLock { $0.stopped = true }
+            lane.wakeUp.signal()
+            if let handle = lane.thread.withLock({ state -> pthread_t? in defer { state = nil }; return state }) {
+                pthread_detach(handle)
+            }
+        }
+    }
+
     /// Number of threads (lanes).
     public var threadCount: Int { lanes.count }
 
