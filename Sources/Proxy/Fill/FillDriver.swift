@@ -149,12 +149,16 @@ final class FillDriver: UpstreamResponseHandler {
             commitVerifiedFill { [self] result in
                 switch result {
                 case .success:
-                    handle(.committed)
+                    break
                 case .failure(let error):
-                    shared.logger.error("commit failed", metadata: ["digest": "\(fill.digest)", "error": "\(error)"])
-                    handle(.failed(UpstreamFailure(RegistryError(code: .upstreamError, status: 500, message: "cache commit failed",
-                                                                 detail: error.description))))
+                    // The bytes verified; that the cache cannot keep them is the operator's
+                    // problem, not the client's: serve them from the fill's file, uncached.
+                    shared.logger.error("commit failed; blob served without caching", metadata: [
+                        "digest": "\(fill.digest)", "error": "\(error)",
+                    ])
+                    if let temporaryPath = fill.temporaryPath { shared.blobs.discard(temporaryPath: temporaryPath) }
                 }
+                handle(.committed)
             }
         case .discardFile:
             if let temporaryPath = fill.temporaryPath { shared.blobs.discard(temporaryPath: temporaryPath) }
@@ -222,21 +226,26 @@ final class FillDriver: UpstreamResponseHandler {
         handle(.verified)
     }
 
-    /// The commit step: renames the verified file into the store and links the
-    /// repository to the digest, then calls `completion` (synchronously for now; the
-    /// shape lets the store's work move to an I/O thread and report back later).
-    private func commitVerifiedFill(completion: (Result<Void, SystemError>) -> Void) {
+    /// The commit step, on the I/O pool (fsync, size record, rename, directory fsync: none of
+    /// it on this loop): then links the repository to the digest and calls `completion` back
+    /// on this loop. Until then waiters hold their last byte and the fill stays in the table.
+    /// A pool too far behind to take the job counts as a failed commit (served uncached).
+    private func commitVerifiedFill(completion: @escaping (Result<Void, SystemError>) -> Void) {
         guard let file = fill.file, let temporaryPath = fill.temporaryPath else {
             completion(.failure(SystemError(code: ENOENT, operation: "commit \(fill.digest): no temporary file")))
             return
         }
-        do {
-            try shared.blobs.commitBlob(temporaryPath: temporaryPath, file: file, digest: fill.digest)
-        } catch {
-            completion(.failure(error))
-            return
+        let bound = LoopBound((self, completion), loop: context.loop)
+        let accepted = shared.blobs.commitBlob(temporaryPath: temporaryPath, file: file, digest: fill.digest,
+                                               on: shared.ioPool, reportingTo: context.loop) { result in
+            let (driver, completion) = bound.value
+            if case .success = result {
+                driver.shared.links.link(upstream: driver.upstream.name, repository: driver.fill.repository, digest: driver.fill.digest)
+            }
+            completion(result)
         }
-        shared.links.link(upstream: upstream.name, repository: fill.repository, digest: fill.digest)
-        completion(.success(()))
+        if !accepted {
+            completion(.failure(SystemError(code: EAGAIN, operation: "commit \(fill.digest): I/O queue full")))
+        }
     }
 }

@@ -127,6 +127,16 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `task` on this loop's thread soon. Callable from any thread; one
     /// eventfd write wakes the loop however many tasks were queued meanwhile.
+    ///
+    /// The inbox has no fixed limit because it is bounded by construction: every
+    /// cross-loop post stands for something that is itself bounded, and none
+    /// re-posts itself. A fill's progress posts at most one pending wake-up per
+    /// (fill, loop) (`FillInterest` coalesces them); a flight answer, a resolver
+    /// answer or an upstream HEAD answer is one post per waiting connection
+    /// (bounded by the descriptors); an I/O pool result is one post per accepted
+    /// job (bounded by the pool's lanes); prefetch posts one per free slot; the
+    /// rest are shutdown. Dropping a post instead would strand a waiter, so a
+    /// bound here would have to be a refusal at those sources, which they have.
     public func execute(_ task: @escaping @Sendable () -> Void) {
         inbox.withLock { $0.append(task) }
         if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {

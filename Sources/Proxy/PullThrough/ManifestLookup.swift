@@ -53,7 +53,7 @@ final class ManifestLookup {
             return ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: nil)
         case .tag:
             guard let key, let record = shared.tags.record(for: key) else { return nil }
-            let age = cep_realtime_ns() - record.confirmedAtNanoseconds
+            let age = shared.clock.nanosecondsSinceEpoch() - record.confirmedAtNanoseconds
             guard shared.tagTTL > 0, age >= 0, age < shared.tagTTL,
                   let manifest = shared.manifests.read(record.digest) else { return nil }
             return ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: record.confirmedAtNanoseconds)
@@ -114,14 +114,14 @@ final class ManifestLookup {
                 if let value = head.field("docker-content-digest"), let digest = try? Digest(parsing: value) {
                     if digest == record.digest {
                         var confirmed = record
-                        confirmed.confirmedAtNanoseconds = cep_realtime_ns()
+                        confirmed.confirmedAtNanoseconds = shared.clock.nanosecondsSinceEpoch()
                         shared.tags.update(confirmed, for: key)
                         finish(.success(ManifestAnswer(manifest: stored, outcome: .hit, confirmedAtNanoseconds: confirmed.confirmedAtNanoseconds)))
                         return
                     }
                     if let manifest = shared.manifests.read(digest) {
                         linkWithReferences(manifest)
-                        let updated = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: cep_realtime_ns())
+                        let updated = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: shared.clock.nanosecondsSinceEpoch())
                         shared.tags.update(updated, for: key)
                         finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: updated.confirmedAtNanoseconds)))
                         return
@@ -241,16 +241,16 @@ final class ManifestLookup {
             return
         }
         let manifest = StoredManifest(mediaType: mediaType, bytes: bytes, digest: digest)
-        do {
-            try shared.manifests.store(manifest)
-        } catch {
-            // The answer is still correct; it is just not cached.
-            shared.logger.error("manifest not cached", metadata: ["digest": "\(digest)", "error": "\(error)"])
+        // Answered from memory now; the commit (write, fsync, rename) runs on the I/O pool.
+        let logger = shared.logger
+        shared.manifests.storeInBackground(manifest, on: shared.ioPool) { error in
+            // The answer was still correct; it is just not cached.
+            logger.error("manifest not cached", metadata: ["digest": "\(digest)", "error": "\(error)"])
         }
         linkWithReferences(manifest)
         var confirmed: Int64?
         if let key = tagKey {
-            let record = TagRecord(digest: digest, mediaType: mediaType, confirmedAtNanoseconds: cep_realtime_ns())
+            let record = TagRecord(digest: digest, mediaType: mediaType, confirmedAtNanoseconds: shared.clock.nanosecondsSinceEpoch())
             shared.tags.update(record, for: key)
             confirmed = record.confirmedAtNanoseconds
         }

@@ -25,13 +25,14 @@ public final class CisternServer {
     /// - Throws: `CacheDirectoryLock.Failure` when another process uses the
     ///   cache directory; `SystemError`, `RegistryError` or `UpstreamError` for
     ///   an unusable cache directory, upstream URL or TLS trust store.
-    public init(configuration: Configuration, logger: Logger) throws {
+    /// - Parameter clock: the wall clock for tag freshness (tests pass one they can move).
+    public init(configuration: Configuration, logger: Logger, clock: any WallClock = SystemWallClock()) throws {
         self.configuration = configuration
         self.logger = logger
         // Before anything touches the directory: a second process must not
         // remove the first one's fills in progress.
         cacheLock = try CacheDirectoryLock(directory: configuration.cacheDirectory)
-        shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics())
+        shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics(), clock: clock)
     }
 
     /// Binds the listening socket and starts the loop threads.
@@ -81,7 +82,8 @@ public final class CisternServer {
     }
 
     /// Closes the listeners and every connection, stops the loops and waits
-    /// for their threads. Fills in progress are abandoned (their temporary
+    /// for their threads, then lets the I/O pool finish the commits and records
+    /// already queued. Fills in progress are abandoned (their temporary
     /// files are removed at the next start-up).
     public func shutdown() {
         for (context, listener) in zip(contexts, listeners) {
@@ -100,6 +102,8 @@ public final class CisternServer {
             _ = cep_close(listenFD)
             listenFD = -1
         }
+        // Commits and records already queued finish before the cache lock is released.
+        shared.ioPool.stop()
         cacheLock.release()
         shared.resolver.stop()
         LogWriter.standardError.drain()

@@ -25,14 +25,14 @@ enum ManifestResponder {
         }
         if let answer = ManifestLookup.cachedAnswer(shared: shared, upstream: upstream.name, repository: repository,
                                                     key: key, reference: reference) {
-            respond(connection, id: id, request: request, result: .success(answer), tagTTL: shared.tagTTL)
+            respond(connection, id: id, request: request, result: .success(answer), shared: shared)
             return
         }
         let accept = tagAccept ?? AcceptedMediaTypes(headerValues: head.acceptValues)
         let flightKey = "\(upstream.name)|\(repository.string)|\(reference.string)|\(accept.manifestCacheKey)"
         let bound = LoopBound(connection, loop: context.loop)
         let leader = shared.manifestFlights.join(flightKey, loop: context.loop) { result in
-            respond(bound.value, id: id, request: request, result: result, tagTTL: shared.tagTTL)
+            respond(bound.value, id: id, request: request, result: result, shared: shared)
         }
         guard leader else { return }
         ManifestLookup(context: context, upstream: upstream, repository: repository, reference: reference,
@@ -49,7 +49,7 @@ enum ManifestResponder {
     }
 
     static func respond(_ connection: any ClientResponder, id: UInt64, request: ClientView,
-                        result: Result<ManifestAnswer, UpstreamFailure>, tagTTL: Int64) {
+                        result: Result<ManifestAnswer, UpstreamFailure>, shared: SharedServices) {
         let answer: ManifestAnswer
         switch result {
         case .failure(let failure):
@@ -66,7 +66,7 @@ enum ManifestResponder {
         case .tag:
             var remaining: Int64 = 0
             if let confirmed = answer.confirmedAtNanoseconds, answer.outcome != .stale {
-                remaining = max(0, (tagTTL - (cep_realtime_ns() - confirmed)) / 1_000_000_000)
+                remaining = max(0, (shared.tagTTL - (shared.clock.nanosecondsSinceEpoch() - confirmed)) / 1_000_000_000)
             }
             cacheControl = "max-age=\(remaining)"
         }

@@ -18,6 +18,11 @@ public final class SharedServices: Sendable {
     public let upstreams: [String: UpstreamRegistry]
     public let defaultUpstream: UpstreamRegistry
     public let resolver: Resolver
+    /// Threads for blocking disk work (blob and manifest commits, tag records, link
+    /// markers), so that no loop waits for fsync.
+    public let ioPool: IOPool
+    /// The wall clock tag freshness is measured on (a test clock in tests).
+    public let clock: any WallClock
     public let tlsContexts: TLSContextTable
     public let metrics: Metrics
     /// Layer prefetch, when `--prefetch` is on.
@@ -31,22 +36,26 @@ public final class SharedServices: Sendable {
     public let serveStaleOnDenied: Bool
     public static let userAgent = "cistern/\(CisternVersion.string)"
 
+    /// - Parameter clock: the wall clock for tag freshness (``SystemWallClock`` outside tests).
     /// - Throws: when the cache directory cannot be prepared, an upstream URL
     ///   is unusable, or a TLS trust store cannot be loaded.
-    public init(configuration: Configuration, logger: Logger, metrics: Metrics) throws {
+    public init(configuration: Configuration, logger: Logger, metrics: Metrics, clock: any WallClock = SystemWallClock()) throws {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        self.clock = clock
         let layout = CacheLayout(root: configuration.cacheDirectory)
         blobs = try BlobStore(layout: layout)
+        // After the store: a cache directory that cannot be prepared starts no thread.
+        ioPool = IOPool(name: "cistern-io", threadCount: 2)
         manifests = ManifestStore(blobs: blobs) { digest, reason, path in
             Self.reportMovedAside(digest, kind: "manifest", reason: reason, path: path, metrics: metrics, logger: logger)
         }
-        tags = TagIndex(layout: layout)
+        tags = TagIndex(layout: layout, pool: ioPool)
         fills = FillTable()
         manifestFlights = FlightTable()
         headFlights = FlightTable()
-        links = RepositoryLinks(layout: layout)
+        links = RepositoryLinks(layout: layout, pool: ioPool)
         var table: [String: UpstreamRegistry] = [:]
         var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
         for upstream in configuration.upstreams {

@@ -80,10 +80,10 @@ public final class BlobStore: Sendable {
             var status = stat()
             if fstat(open.file.descriptor, &status) == 0, status.st_nlink > 0 {
                 if Int64(status.st_size) == open.size { return .found(open.file, size: open.size) }
-                openFiles.withLock { _ = $0.removeValue(forKey: digest) }
+                forgetOpenFile(digest)
                 return moveAside(digest, reason: "size \(status.st_size) bytes, recorded \(open.size) at commit")
             }
-            openFiles.withLock { _ = $0.removeValue(forKey: digest) }
+            forgetOpenFile(digest)
         }
         guard let file = openBlob(digest), let size = try? file.size() else { return .missing }
         guard let recorded = sizes.recordedSize(digest) else {
@@ -92,11 +92,22 @@ public final class BlobStore: Sendable {
         guard recorded == size else {
             return moveAside(digest, reason: "size \(size) bytes, recorded \(recorded) at commit")
         }
-        openFiles.withLock { files in
-            if files.count >= Self.openFileCapacity { files.removeAll(keepingCapacity: true) }
+        // The dropped descriptors are closed (SharedFile.deinit) after the lock is released.
+        let dropped = openFiles.withLock { files -> [Digest: (file: SharedFile, size: Int64)] in
+            var dropped: [Digest: (file: SharedFile, size: Int64)] = [:]
+            if files.count >= Self.openFileCapacity { swap(&dropped, &files) }
             files[digest] = (file, size)
+            return dropped
         }
+        _ = dropped
         return .found(file, size: size)
+    }
+
+    /// Drops `digest` from the open-file table; its descriptor is closed (when no hit still
+    /// uses it) after the lock is released, never under it.
+    private func forgetOpenFile(_ digest: Digest) {
+        let removed = openFiles.withLock { $0.removeValue(forKey: digest) }
+        _ = removed
     }
 
     /// Moves the committed blob `digest` to the quarantine directory and drops its record.

@@ -1,6 +1,7 @@
 /// Committed manifests kept in memory, bounded by their total size: the
-/// least recently used are dropped first. Only ever holds manifests that are
-/// also committed on disk, so dropping one costs a file read, never a fetch.
+/// least recently used are dropped first. Holds manifests committed on disk and
+/// manifests whose commit is under way in the background (a failed commit
+/// removes its manifest), so dropping one costs a file read, never a fetch.
 ///
 /// Thread-safe: behind a pthread lock; a hit is one dictionary lookup and a
 /// counter update under it.
@@ -37,10 +38,14 @@ final class ManifestMemoryCache: Sendable {
     func put(_ manifest: StoredManifest) {
         let size = Self.cost(of: manifest)
         guard size <= capacityByteCount / 4 else { return }
-        state.withLock { state in
+        // Evicted manifests are freed after the lock is released (freeing megabytes may
+        // munmap).
+        let evicted = state.withLock { state -> [StoredManifest] in
             state.clock &+= 1
+            var evicted: [StoredManifest] = []
             if let old = state.entries.updateValue(Entry(manifest: manifest, lastUse: state.clock), forKey: manifest.digest) {
                 state.byteCount -= Self.cost(of: old.manifest)
+                evicted.append(old.manifest)
             }
             state.byteCount += size
             if state.byteCount > capacityByteCount {
@@ -49,9 +54,22 @@ final class ManifestMemoryCache: Sendable {
                 for (digest, entry) in sorted.prefix(sorted.count / 2) {
                     state.entries[digest] = nil
                     state.byteCount -= Self.cost(of: entry.manifest)
+                    evicted.append(entry.manifest)
                 }
             }
+            return evicted
         }
+        _ = evicted
+    }
+
+    /// Forgets `digest` (its commit failed).
+    func remove(_ digest: Digest) {
+        let removed = state.withLock { state -> Entry? in
+            guard let old = state.entries.removeValue(forKey: digest) else { return nil }
+            state.byteCount -= Self.cost(of: old.manifest)
+            return old
+        }
+        _ = removed  // Freed here, after the lock.
     }
 
     /// Bytes a manifest counts against the capacity: its bytes and its media type.

@@ -1,4 +1,5 @@
 import CEpoll
+import Glibc
 
 /// A manifest as stored: its bytes exactly as the upstream sent them and the
 /// media type the upstream declared (served back as Content-Type).
@@ -73,8 +74,36 @@ public struct ManifestStore: Sendable {
         memory.get(digest) != nil || cep_stat_size(layout.manifestPath(digest)) >= 0
     }
 
-    /// Stores a verified manifest (write to a temporary file, fsync, rename).
+    /// Stores a verified manifest off the event loop: it is readable from memory at once
+    /// (``read(_:)``, ``contains(_:)``), and written, fsync'd and renamed into place on
+    /// `pool`. When that fails (or the pool refuses the job) the manifest is forgotten again
+    /// and `failed` is called on the pool thread (or the caller's, for a refusal), with no
+    /// lock held: the answer already given was correct, it is just not cached.
+    public func storeInBackground(_ manifest: StoredManifest, on pool: IOPool,
+                                  failed: @escaping @Sendable (SystemError) -> Void) {
+        memory.put(manifest)
+        let accepted = pool.submit(key: manifest.digest.hashValue) { [self] in
+            do throws(SystemError) {
+                try write(manifest)
+            } catch {
+                memory.remove(manifest.digest)
+                failed(error)
+            }
+        }
+        if !accepted {
+            memory.remove(manifest.digest)
+            failed(SystemError(code: EAGAIN, operation: "queue the commit of manifest \(manifest.digest) (I/O queue full)"))
+        }
+    }
+
+    /// Stores a verified manifest on the calling thread (write to a temporary file, fsync,
+    /// rename). Blocks on the disk: not for a loop thread.
     public func store(_ manifest: StoredManifest) throws(SystemError) {
+        try write(manifest)
+        memory.put(manifest)
+    }
+
+    private func write(_ manifest: StoredManifest) throws(SystemError) {
         let (path, file) = try blobs.createTemporary(for: manifest.digest)
         var content = Array(manifest.mediaType.utf8.filter { $0 != 0x0A && $0 != 0x0D })
         content.append(0x0A)
@@ -83,7 +112,6 @@ public struct ManifestStore: Sendable {
         do {
             _ = try SystemError.check(written, "write \(path)")
             try blobs.commitManifest(temporaryPath: path, file: file, digest: manifest.digest)
-            memory.put(manifest)
         } catch {
             blobs.discard(temporaryPath: path)
             throw error

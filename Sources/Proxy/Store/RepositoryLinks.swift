@@ -10,7 +10,8 @@ import CEpoll
 /// Links are kept in memory and as empty marker files under
 /// `<cache>/links/<upstream>/<repository>/<algorithm>/<hex>`, so a restarted
 /// Cistern serves what it served before without asking the upstream.
-/// Thread-safe: the set is behind a pthread lock; marker creation is atomic.
+/// Thread-safe: the set is behind a pthread lock; marker creation is atomic and
+/// runs on the I/O pool when there is one.
 public final class RepositoryLinks: Sendable {
     private struct Key: Hashable {
         var upstream: String
@@ -21,9 +22,13 @@ public final class RepositoryLinks: Sendable {
     private let root: String
     /// Links confirmed in this process (no path building on the hit path).
     private let known = Locked<Set<Key>>([])
+    private let pool: IOPool?
 
-    public init(layout: CacheLayout) {
+    /// - Parameter pool: where marker files are created; nil creates them on the caller's
+    ///   thread (tests and tools, never a loop).
+    public init(layout: CacheLayout, pool: IOPool? = nil) {
         root = layout.root + "/links"
+        self.pool = pool
     }
 
     private func path(upstream: String, repository: RepositoryName, digest: Digest) -> (directory: String, file: String) {
@@ -40,12 +45,19 @@ public final class RepositoryLinks: Sendable {
         return true
     }
 
-    /// Records that `repository` of `upstream` holds `digest`.
+    /// Records that `repository` of `upstream` holds `digest`: in memory at once, the
+    /// marker file in the background. A marker the pool refuses (its queue is full) is not
+    /// written: after a restart the upstream is asked again.
     public func link(upstream: String, repository: RepositoryName, digest: Digest) {
         // A link already known costs a set lookup, not a path.
         let inserted = known.withLock { $0.insert(Key(upstream: upstream, repository: repository, digest: digest)).inserted }
         guard inserted else { return }
         let (directory, file) = path(upstream: upstream, repository: repository, digest: digest)
+        guard let pool else { return Self.createMarker(directory: directory, file: file) }
+        pool.submit(key: file.hashValue) { Self.createMarker(directory: directory, file: file) }
+    }
+
+    private static func createMarker(directory: String, file: String) {
         guard cep_stat_size(file) < 0, cep_mkdir_p(directory) == 0 else { return }
         let fd = cep_open_create(file)
         if fd >= 0 { _ = cep_close(fd) }

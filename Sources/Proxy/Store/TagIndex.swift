@@ -37,13 +37,18 @@ public struct TagKey: Hashable, Sendable {
 /// serve them stale when the upstream is down).
 ///
 /// Thread-safe: the in-memory map is behind a pthread lock; disk records are
-/// written to a temporary name and renamed (atomic, last writer wins).
+/// written to a temporary name and renamed (atomic, last writer wins), on the
+/// I/O pool when there is one: writes of one record run in order on one lane.
 public final class TagIndex: Sendable {
     private let layout: CacheLayout
     private let records = Locked<[TagKey: TagRecord]>([:])
+    private let pool: IOPool?
 
-    public init(layout: CacheLayout) {
+    /// - Parameter pool: where records are written; nil writes them on the caller's thread
+    ///   (tests and tools, never a loop).
+    public init(layout: CacheLayout, pool: IOPool? = nil) {
         self.layout = layout
+        self.pool = pool
     }
 
     /// The record for `key`, from memory or disk.
@@ -54,10 +59,13 @@ public final class TagIndex: Sendable {
         return loaded
     }
 
-    /// Stores `record` for `key`.
+    /// Stores `record` for `key`: in memory at once, on disk in the background. A record
+    /// the pool refuses (its queue is full) is kept in memory only: after a restart the tag
+    /// is fetched again.
     public func update(_ record: TagRecord, for key: TagKey) {
         records.withLock { $0[key] = record }
-        persist(record, for: key)
+        guard let pool else { return persist(record, for: key) }
+        pool.submit(key: path(for: key).file.hashValue) { [self] in persist(record, for: key) }
     }
 
     private func path(for key: TagKey) -> (directory: String, file: String) {

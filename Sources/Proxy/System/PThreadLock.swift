@@ -38,8 +38,14 @@ public final class PThreadLock: @unchecked Sendable {
 /// A value guarded by a `PThreadLock`.
 ///
 /// `@unchecked Sendable`: `value` is only read or written inside
-/// `withLock`, which holds the mutex for the whole access.
-public final class Locked<Value>: @unchecked Sendable {
+/// `withLock`, which holds the mutex for the whole access, and `Value` is
+/// itself `Sendable`, so whatever `withLock` hands out may cross threads
+/// (a non-Sendable value behind a lock would still leak references to
+/// unsynchronised state out of the closure).
+///
+/// Keep `body` free of syscalls, log calls and callbacks into other loops:
+/// take what is needed out of the lock and act after releasing it.
+public final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = PThreadLock()
     private var value: Value
 

@@ -24,8 +24,11 @@ struct ReadBuffer {
     var isFull: Bool { count >= maximumCapacity }
 
     /// Reads once from `fd` into free space. Returns the byte count, 0 at end
-    /// of stream, or a negative errno (`-EAGAIN` when nothing is pending).
+    /// of stream, or a negative errno (`-EAGAIN` when nothing is pending, and
+    /// without reading when the buffer holds `maximumCapacity` bytes: reads
+    /// never grow it past that; only `append` may).
     mutating func read(from fd: Int32) -> Int {
+        if isFull { return -Int(EAGAIN_VALUE) }
         makeRoom()
         let room = storage.count - end
         if room == 0 { return -Int(EAGAIN_VALUE) }

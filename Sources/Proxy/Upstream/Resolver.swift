@@ -8,37 +8,71 @@ public struct ResolvedAddress: Sendable, Equatable {
     public var bytes: [UInt8]
 }
 
-/// Name resolution off the event loops: `getaddrinfo` blocks, so lookups run
-/// on one dedicated thread and answers are posted back to the asking loop.
-/// IP literals answer at once; answers are cached for 60 s.
+/// Name resolution off the event loops: `getaddrinfo` blocks, so lookups run on a couple
+/// of dedicated threads and answers are posted back to the asking loop. IP literals answer
+/// at once; answers are cached for 60 s (failures are not).
 ///
-/// Thread-safe: the queue and the cache are behind pthread locks; the
-/// resolver thread is the only consumer of the queue.
+/// Coalesced: concurrent requests for one host share one lookup — a request for a host
+/// already queued or being looked up joins it and gets the same answer. (The port is not
+/// part of a lookup, so one host with any port is one lookup.) Bounded: at most
+/// `queueCapacity` distinct hosts wait or are being looked up; a request for one more is
+/// answered at once with a resolve error (the upstream is reported unreachable, 503).
+///
+/// Thread-safe: the queue and the cache are behind pthread locks; the lookup threads are
+/// the only consumers of the queue, and no lock is held across `getaddrinfo` or while
+/// posting answers.
 public final class Resolver: Sendable {
-    private struct Job: Sendable {
-        let host: String
+    /// Called on the asking loop's thread with the addresses or the reason there are none.
+    public typealias Completion = @Sendable (Result<[ResolvedAddress], UpstreamError>) -> Void
+    /// One blocking lookup of a host name (the system's `getaddrinfo`, or a test's).
+    public typealias LookUp = @Sendable (String) -> Result<[ResolvedAddress], UpstreamError>
+
+    private struct Waiter: Sendable {
         let loop: EventLoop
-        let completion: @Sendable (Result<[ResolvedAddress], UpstreamError>) -> Void
+        let completion: Completion
     }
 
-    private let queue = Locked<(jobs: [Job], stopped: Bool)>(([], false))
+    private struct State: Sendable {
+        /// Hosts queued or being looked up, with everyone waiting for each.
+        var waiting: [String: [Waiter]] = [:]
+        /// Hosts not yet picked up by a thread, oldest first.
+        var queue: [String] = []
+        var stopped = false
+    }
+
+    private enum Admission {
+        case queued, joined, refused(String)
+    }
+
+    /// Most distinct hosts queued or being looked up at once.
+    public let queueCapacity: Int
+    private let lookUp: LookUp
+    private let state = Locked(State())
     private let cache = Locked<[String: (addresses: [ResolvedAddress], expiresAt: Int64)]>([:])
     private let condition = Condition()
     private static let cacheLifetime: Int64 = 60_000_000_000
 
-    public init() {
-        LoopThread.spawnDetached(name: "cistern-dns") { [self] in self.work() }
+    /// Starts `threadCount` lookup threads.
+    /// - Parameters:
+    ///   - threadCount: lookups that may run in parallel (at least 1).
+    ///   - queueCapacity: distinct hosts that may wait or be looked up at once (at least 1).
+    ///   - lookUp: the blocking lookup; `Resolver.systemLookUp` outside tests.
+    public init(threadCount: Int = 2, queueCapacity: Int = 64, lookUp: @escaping LookUp = Resolver.systemLookUp) {
+        self.queueCapacity = max(1, queueCapacity)
+        self.lookUp = lookUp
+        for index in 0..<max(1, threadCount) {
+            LoopThread.spawnDetached(name: "cistern-dns-\(index)") { [self] in self.work() }
+        }
     }
 
-    /// Stops the resolver thread after the jobs queued so far.
+    /// Stops the lookup threads after the hosts queued so far; later requests are refused.
     public func stop() {
-        queue.withLock { $0.stopped = true }
+        state.withLock { $0.stopped = true }
         condition.signal()
     }
 
-    /// Resolves `host` and calls `completion` on `loop`'s thread.
-    public func resolve(_ host: String, on loop: EventLoop,
-                        completion: @escaping @Sendable (Result<[ResolvedAddress], UpstreamError>) -> Void) {
+    /// Resolves `host` and calls `completion` on `loop`'s thread (never before returning).
+    public func resolve(_ host: String, on loop: EventLoop, completion: @escaping Completion) {
         if let literal = Resolver.literal(host) {
             loop.execute { completion(.success([literal])) }
             return
@@ -48,8 +82,28 @@ public final class Resolver: Sendable {
             loop.execute { completion(.success(hit.addresses)) }
             return
         }
-        queue.withLock { $0.jobs.append(Job(host: host, loop: loop, completion: completion)) }
-        condition.signal()
+        let capacity = queueCapacity
+        let admission = state.withLock { state -> Admission in
+            if state.stopped { return .refused("the resolver is stopped") }
+            if state.waiting[host] != nil {
+                state.waiting[host]!.append(Waiter(loop: loop, completion: completion))
+                return .joined
+            }
+            guard state.waiting.count < capacity else {
+                return .refused("resolver queue full (\(capacity) hosts being resolved)")
+            }
+            state.waiting[host] = [Waiter(loop: loop, completion: completion)]
+            state.queue.append(host)
+            return .queued
+        }
+        switch admission {
+        case .queued:
+            condition.signal()
+        case .joined:
+            break
+        case .refused(let reason):
+            loop.execute { completion(.failure(.resolve(host: host, reason: reason))) }
+        }
     }
 
     static func literal(_ host: String) -> ResolvedAddress? {
@@ -65,21 +119,29 @@ public final class Resolver: Sendable {
 
     private func work() {
         while true {
-            condition.wait(until: { queue.withLock { !$0.jobs.isEmpty || $0.stopped } })
-            let (jobs, stopped) = queue.withLock { state -> ([Job], Bool) in
-                let taken = state.jobs
-                state.jobs.removeAll()
-                return (taken, state.stopped)
+            condition.wait(until: { state.withLock { !$0.queue.isEmpty || $0.stopped } })
+            let (next, stopped) = state.withLock { state -> (String?, Bool) in
+                (state.queue.isEmpty ? nil : state.queue.removeFirst(), state.stopped)
             }
-            for job in jobs {
-                let result = lookUp(job.host)
-                job.loop.execute { job.completion(result) }
+            guard let host = next else {
+                if stopped { return }
+                continue
             }
-            if stopped { return }
+            let result = lookUp(host)
+            if case .success(let addresses) = result {
+                let expiry = MonotonicClock.now() + Resolver.cacheLifetime
+                cache.withLock { $0[host] = (addresses, expiry) }
+            }
+            let waiters = state.withLock { $0.waiting.removeValue(forKey: host) ?? [] }
+            for waiter in waiters {
+                let completion = waiter.completion
+                waiter.loop.execute { completion(result) }
+            }
         }
     }
 
-    private func lookUp(_ host: String) -> Result<[ResolvedAddress], UpstreamError> {
+    /// `getaddrinfo` through the C shim: up to 8 addresses, IPv4 and IPv6.
+    public static let systemLookUp: LookUp = { host in
         var raw = [UInt8](repeating: 0, count: 16 * 8)
         var families = [Int32](repeating: 0, count: 8)
         let n = raw.withUnsafeMutableBufferPointer { a in
@@ -89,43 +151,6 @@ public final class Resolver: Sendable {
             let reason = n <= -1000 ? String(cString: gai_strerror(n + 1000)) : "no addresses"
             return .failure(.resolve(host: host, reason: reason))
         }
-        let addresses = (0..<Int(n)).map { ResolvedAddress(family: families[$0], bytes: Array(raw[$0 * 16..<$0 * 16 + 16])) }
-        let expiry = MonotonicClock.now() + Resolver.cacheLifetime
-        cache.withLock { $0[host] = (addresses, expiry) }
-        return .success(addresses)
-    }
-}
-
-/// A condition variable paired with its own mutex, for the resolver's queue.
-///
-/// `@unchecked Sendable`: the pthread objects are allocated once and only
-/// used through pthread calls, which synchronise them.
-final class Condition: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(cond, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(cond)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        cond.deallocate()
-    }
-
-    /// Blocks until `ready()` is true (checked under the mutex).
-    func wait(until ready: () -> Bool) {
-        pthread_mutex_lock(mutex)
-        while !ready() { pthread_cond_wait(cond, mutex) }
-        pthread_mutex_unlock(mutex)
-    }
-
-    func signal() {
-        pthread_mutex_lock(mutex)
-        pthread_cond_broadcast(cond)
-        pthread_mutex_unlock(mutex)
+        return .success((0..<Int(n)).map { ResolvedAddress(family: families[$0], bytes: Array(raw[$0 * 16..<$0 * 16 + 16])) })
     }
 }

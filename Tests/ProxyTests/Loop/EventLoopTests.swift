@@ -21,27 +21,38 @@ import Testing
         try body(loop)
     }
 
-    private func waitUntil(_ condition: () -> Bool) {
-        let deadline = Date().addingTimeInterval(10)
-        while !condition() && Date() < deadline { usleep(1_000) }
+    /// Waits (at most 10 s) for one `signal()` of `semaphore`: the real condition, posted by
+    /// whoever makes it true.
+    private func waitFor(_ semaphore: DispatchSemaphore) -> Bool {
+        semaphore.wait(timeout: .now() + 10) == .success
+    }
+
+    /// Returns once `loop` has run a whole turn after this call: a task that posts a second
+    /// task runs that one in the next turn, after every event the first turn's `epoll_wait`
+    /// returned has been dispatched.
+    private func waitForAFullTurn(of loop: EventLoop) -> Bool {
+        let turned = DispatchSemaphore(value: 0)
+        loop.execute { loop.execute { turned.signal() } }
+        return waitFor(turned)
     }
 
     @Test func tasksFromManyThreadsEachRunOnceOnTheLoopThread() throws {
         try withRunningLoop { loop in
             let ran = Atomic<Int>(0)
             let offLoop = Atomic<Int>(0)
+            let allRan = DispatchSemaphore(value: 0)
             let threads = (0..<4).map { _ in
                 LoopThread.spawn(name: "producer") {
                     for _ in 0..<1000 {
                         loop.execute {
                             if !loop.inLoop { offLoop.add(1, ordering: .relaxed) }
-                            ran.add(1, ordering: .relaxed)
+                            if ran.add(1, ordering: .relaxed).newValue == 4000 { allRan.signal() }
                         }
                     }
                 }
             }
             threads.forEach(LoopThread.join)
-            waitUntil { ran.load(ordering: .relaxed) == 4000 }
+            #expect(waitFor(allRan))
             #expect(ran.load(ordering: .relaxed) == 4000)
             #expect(offLoop.load(ordering: .relaxed) == 0)
         }
@@ -53,7 +64,11 @@ import Testing
 
     final class RecordingTimer: TimerTarget, Sendable {
         let firedAt = Atomic<Int64>(0)
-        func timerFired(now: Int64) { firedAt.store(now, ordering: .relaxed) }
+        let fired = DispatchSemaphore(value: 0)
+        func timerFired(now: Int64) {
+            firedAt.store(now, ordering: .relaxed)
+            fired.signal()
+        }
     }
 
     @Test func timersFireAtTheirDeadlineAndNeverForReleasedTargets() throws {
@@ -66,7 +81,7 @@ import Testing
                 // A target that is gone before its deadline is never called.
                 loop.arm(DroppedTimer(), at: deadline)
             }
-            waitUntil { kept.firedAt.load(ordering: .relaxed) != 0 }
+            #expect(waitFor(kept.fired))
             let fired = kept.firedAt.load(ordering: .relaxed)
             #expect(fired >= deadline)
             if ProcessInfo.processInfo.environment["CISTERN_SANITIZER"] == nil {
@@ -79,11 +94,19 @@ import Testing
     /// handler is only called on the loop thread.
     final class CountingHandler: EventHandler, @unchecked Sendable {
         let count = Atomic<Int>(0)
+        /// Signalled once the count reaches `expected`.
+        let reached = DispatchSemaphore(value: 0)
+        let expected: Int
         let fd: Int32
-        init(fd: Int32) { self.fd = fd }
+        init(fd: Int32, expected: Int) {
+            self.fd = fd
+            self.expected = expected
+        }
         func handleEvents(_ events: EventLoop.Events) {
             var byte: UInt8 = 0
-            while read(fd, &byte, 1) == 1 { count.add(1, ordering: .relaxed) }
+            while read(fd, &byte, 1) == 1 {
+                if count.add(1, ordering: .relaxed).newValue == expected { reached.signal() }
+            }
         }
     }
 
@@ -93,24 +116,29 @@ import Testing
         defer { close(pair[0]); close(pair[1]) }
         let watched = pair[0]
         try withRunningLoop { loop in
-            let handler = CountingHandler(fd: pair[0])
+            let handler = CountingHandler(fd: pair[0], expected: 3)
             let registration = Locked<Registration?>(nil)
+            let registered = DispatchSemaphore(value: 0)
             loop.execute {
                 registration.withLock { $0 = try? loop.register(fd: watched, events: [.readable], handler: handler) }
+                registered.signal()
             }
-            waitUntil { registration.withLock { $0 != nil } }
+            #expect(waitFor(registered))
+            #expect(registration.withLock { $0 } != nil)
             _ = write(pair[1], "abc", 3)
-            waitUntil { handler.count.load(ordering: .relaxed) == 3 }
+            #expect(waitFor(handler.reached))
             #expect(handler.count.load(ordering: .relaxed) == 3)
 
-            let done = Atomic<Bool>(false)
+            let deregistered = DispatchSemaphore(value: 0)
             loop.execute {
                 if let value = registration.withLock({ $0 }) { loop.deregister(fd: watched, registration: value) }
-                done.store(true, ordering: .relaxed)
+                deregistered.signal()
             }
-            waitUntil { done.load(ordering: .relaxed) }
+            #expect(waitFor(deregistered))
             _ = write(pair[1], "d", 1)
-            usleep(100_000)
+            // The byte is readable before the next turn starts: had the registration
+            // survived, that turn would have dispatched it.
+            #expect(waitForAFullTurn(of: loop))
             #expect(handler.count.load(ordering: .relaxed) == 3)
         }
     }

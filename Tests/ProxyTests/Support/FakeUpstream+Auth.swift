@@ -83,10 +83,16 @@ extension FakeUpstream {
         state.withLock { $0.tokenRequestCount }
     }
 
+    /// Moves the token endpoint's clock forward by `duration`: tokens whose `expires_in`
+    /// has passed on that clock are refused (a test's way to let time pass without sleeping).
+    func advanceTokenClock(by duration: Duration) {
+        state.withLock { $0.tokenClockOffset += duration }
+    }
+
     /// Makes every token issued so far expired (instead of waiting `expires_in`).
     func expireAllTokens() {
         state.withLock { state in
-            for token in state.issuedTokens.keys { state.issuedTokens[token]?.expiresAt = .now }
+            for token in state.issuedTokens.keys { state.issuedTokens[token]?.expiresAt = .now + state.tokenClockOffset }
         }
     }
 
@@ -105,7 +111,7 @@ extension FakeUpstream {
                 return Self.unauthorized(challenge: challenge)
             }
             let token = String(field.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-            guard let issued = state.issuedTokens[token], issued.expiresAt > .now else {
+            guard let issued = state.issuedTokens[token], issued.expiresAt > .now + state.tokenClockOffset else {
                 return Self.unauthorized(challenge: challenge + #",error="invalid_token""#)
             }
             if let repository = route.repository, !issued.grantsPull(on: repository) {
@@ -143,7 +149,7 @@ extension FakeUpstream {
             .filter { scope in !configuration.deniedRepositories.contains { scope.hasPrefix("repository:\($0):") } }
         let token = "fake-token-\(state.tokenRequestCount)-\(UInt64.random(in: 0...UInt64.max))"
         state.issuedTokens[token] = IssuedToken(
-            scopes: scopes, expiresAt: .now + .seconds(configuration.expiresInSeconds))
+            scopes: scopes, expiresAt: .now + state.tokenClockOffset + .seconds(configuration.expiresInSeconds))
         let body = TokenBody(
             token: token, access_token: token, expires_in: configuration.expiresInSeconds,
             issued_at: ISO8601DateFormatter().string(from: Date()))

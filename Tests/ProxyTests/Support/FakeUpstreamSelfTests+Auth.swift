@@ -62,7 +62,10 @@ extension FakeUpstreamSelfTests {
         #expect(issued.statusCode == 200, "anonymous tokens when no credentials are configured")
         let bearer = [("Authorization", "Bearer \(try Self.token(from: issued))")]
         #expect(try TestHTTPClient.fetch(port: upstream.port, "/v2/r/tags/list", headers: bearer).statusCode == 404)
-        Thread.sleep(forTimeInterval: 1.1)
+        // The fake's clock moves instead of the test sleeping through `expires_in`.
+        upstream.advanceTokenClock(by: .milliseconds(500))
+        #expect(try TestHTTPClient.fetch(port: upstream.port, "/v2/r/tags/list", headers: bearer).statusCode == 404)
+        upstream.advanceTokenClock(by: .milliseconds(500))
         #expect(try TestHTTPClient.fetch(port: upstream.port, "/v2/r/tags/list", headers: bearer).statusCode == 401)
     }
 

@@ -221,8 +221,14 @@ struct FakeUpstreamSelfTests {
         #expect(try client.request("GET", "/v2/").statusCode == 200)
         upstream.setBehaviour(.stallAfterHeaders(.seconds(60)))
         try client.send("GET", "/v2/")
+        // Wait for the real condition: the head has arrived, so the fake is in its stall.
+        guard case .bytes(let head) = client.socket.receive(maxByteCount: 65_536, timeout: .seconds(5)) else {
+            Issue.record("no response head before the stall")
+            upstream.stop()
+            return
+        }
+        #expect(String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         let started = ContinuousClock.now
-        Thread.sleep(forTimeInterval: 0.1)
         upstream.stop()
         if TimingAssertions.areEnabled {
             #expect(ContinuousClock.now - started < .seconds(5), "stop() does not wait out the stall")

@@ -13,6 +13,9 @@ struct FakeUpstreamState: Sendable {
     /// Tokens the token endpoint issued, by token string.
     var issuedTokens: [String: FakeUpstream.IssuedToken] = [:]
     /// How many requests reached the token endpoint.
+    /// Added to the monotonic clock wherever tokens are issued or checked, so a test moves
+    /// the fake's time past `expires_in` instead of sleeping (`advanceTokenClock(by:)`).
+    var tokenClockOffset: Duration = .zero
     var tokenRequestCount = 0
     /// Every request received, in arrival order.
     var requests: [RecordedRequest] = []
