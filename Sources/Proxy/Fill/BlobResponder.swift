@@ -163,6 +163,15 @@ enum BlobResponder {
                 }
                 return true
             case .failed(let failure):
+                // A refusal (401/403/404) of the repository that started the fill says nothing
+                // about this one, which the upstream confirmed or fetched through: it starts a
+                // fill of its own (once the failed fill left the table, so this cannot loop).
+                if [401, 403, 404].contains(failure.error.status),
+                   fill.upstreamName != request.upstream.name || fill.repository != request.repository,
+                   request.shared.fills.running(request.digest) !== fill {
+                    serveLinked(request)
+                    return true
+                }
                 request.connection.respond(request.id, error: failure.error, retryAfter: failure.retryAfter,
                                            headOnly: request.headOnly, outcome: outcome)
                 return true

@@ -116,6 +116,7 @@ import Testing
             let exists = FileManager.default.fileExists(atPath: cistern.cacheDirectory.appendingPathComponent(relative).path, isDirectory: &isDirectory)
             return exists && !isDirectory.boolValue
         }
-        #expect(files == ["cistern.pid"], "\(files)")
+        // ... and the record of which URL the upstream name stands for (`links/<name>/.origin`).
+        #expect(files == ["cistern.pid", "links/\(cistern.server.configuration.upstreams[0].name)/.origin"], "\(files)")
     }
 }
