@@ -23,19 +23,90 @@ let package = Package(
             name: "CEpoll",
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("z")]
         ),
+        // Cistern's own code, one target per layer; each depends only on the layers listed
+        // before it (the compiler enforces the direction).
+        // Locks, clocks, errors and files: the mechanics everything else stands on.
+        .target(
+            name: "ProxySystem",
+            dependencies: ["CEpoll"],
+            path: "Sources/Proxy/System"
+        ),
+        // The epoll event loop, its timers and threads.
+        .target(
+            name: "ProxyLoop",
+            dependencies: ["ProxySystem", "CEpoll"],
+            path: "Sources/Proxy/Loop"
+        ),
+        // The I/O pool: blocking disk work off the loops.
+        .target(
+            name: "ProxyIO",
+            dependencies: ["ProxySystem", "ProxyLoop"],
+            path: "Sources/Proxy/IO"
+        ),
+        // Prometheus counters and gauges.
+        .target(
+            name: "ProxyMetrics",
+            dependencies: ["ProxySystem", "CEpoll", .product(name: "Prometheus", package: "swift-prometheus")],
+            path: "Sources/Proxy/Metrics"
+        ),
+        // HTTP/1.1 values: request and response heads, ranges (RFC 9110, 9112).
+        .target(
+            name: "ProxyHTTP",
+            dependencies: ["CEpoll"],
+            path: "Sources/Proxy/HTTP"
+        ),
+        // Registry values: names, references, digests, media types, routes, errors (OCI distribution spec).
+        .target(
+            name: "ProxyRegistry",
+            dependencies: ["ProxyHTTP", "CEpoll"],
+            path: "Sources/Proxy/Registry"
+        ),
+        // Log lines, redaction and the log writer thread.
+        .target(
+            name: "ProxyLogging",
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyHTTP", "ProxyMetrics", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Proxy/Logging"
+        ),
+        // Configuration: flags, YAML, validation.
+        .target(
+            name: "ProxyConfig",
+            dependencies: ["ProxyLogging", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            path: "Sources/Proxy/Config"
+        ),
+        // The cache on disk: blobs, manifests, tags, links.
+        .target(
+            name: "ProxyStore",
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyRegistry", "CEpoll"],
+            path: "Sources/Proxy/Store"
+        ),
+        // Upstream registries: connections, pool, auth tokens, DNS.
+        .target(
+            name: "ProxyUpstream",
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "CEpoll"],
+            path: "Sources/Proxy/Upstream"
+        ),
+        // Client connections: bytes, keep-alive, timeouts, behind RequestHandler.
+        .target(
+            name: "ProxyTransport",
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyHTTP", "ProxyMetrics", "ProxyLogging", "ProxyConfig", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Proxy/Transport"
+        ),
+        // Pull-through: manifest lookups, fills and their waiters (Fill/), the shared services.
+        .target(
+            name: "ProxyPullThrough",
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyUpstream", "ProxyTransport", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Proxy/PullThrough"
+        ),
+        // The server and its composition: loops, listeners, request routing.
         .target(
             name: "Proxy",
-            dependencies: [
-                "CEpoll",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyUpstream", "ProxyTransport", "ProxyPullThrough", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Proxy/Server"
         ),
         .executableTarget(
             name: "ProxyMain",
             dependencies: [
-                "Proxy",
+                "Proxy", "ProxyConfig", "ProxyLogging", "ProxySystem", "ProxyStore", "ProxyRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -43,7 +114,8 @@ let package = Package(
         .testTarget(
             name: "ProxyTests",
             dependencies: [
-                "Proxy", "CEpoll",
+                "ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyUpstream",
+                "ProxyTransport", "ProxyPullThrough", "Proxy", "CEpoll",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

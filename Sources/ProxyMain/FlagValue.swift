@@ -1,5 +1,6 @@
 import Logging
 import Proxy
+import ProxyConfig
 
 /// Parsers for flag values, in the same syntax as the YAML file; thrown errors become
 /// ArgumentParser's "The value 'x' is invalid for '--flag <v>': reason" message.

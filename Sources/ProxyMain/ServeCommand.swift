@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
 import Proxy
+import ProxyConfig
+import ProxyLogging
 
 /// `cistern serve` (the default): builds the configuration (embedded default ← `--config`
 /// YAML ← flags), bootstraps logging to stderr and runs the server until it stops.

@@ -5,7 +5,7 @@
 /// property traps, which libFuzzer reports as a crash with the input saved.
 ///
 /// Built by `scripts/fuzz` with the sources it exercises compiled into the same module:
-/// `swiftc -sanitize=fuzzer,address -parse-as-library -module-name Proxy <sources> fuzz/swift/*.swift`.
+/// `swiftc -sanitize=fuzzer,address -parse-as-library -module-name Proxy -package-name cistern <sources> fuzz/swift/*.swift`.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ byteCount: Int) -> CInt {
     let input = FuzzInput(bytes: Array(UnsafeBufferPointer(start: start, count: byteCount)))

@@ -1,3 +1,5 @@
+import ProxyLogging
+
 extension UpstreamConfiguration {
     /// Splits an upstream base URL into scheme, host and port (RFC 3986 §3 syntax,
     /// restricted to what a registry base URL may hold: `scheme://host[:port][/]`).

@@ -42,7 +42,7 @@ public struct RequestHead: Sendable {
     public var hasBody: Bool { chunked || contentLength > 0 }
 
     /// Extracts the head from a completed parse of `buffer`.
-    init(parsed head: cep_http_head, buffer: UnsafeRawBufferPointer) {
+    package init(parsed head: cep_http_head, buffer: UnsafeRawBufferPointer) {
         func slice(_ offset: UInt32, _ length: UInt32) -> UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(rebasing: buffer[Int(offset)..<Int(offset + length)])
         }

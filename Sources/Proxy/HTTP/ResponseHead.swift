@@ -8,13 +8,14 @@
 public struct ResponseHead: Sendable {
     public var status: Int
     public var fields: [(name: String, value: String)]
-    /// The digest of the representation, written as `Docker-Content-Digest`
-    /// and as the strong `ETag` (`"<digest>"`) after `fields` (distribution
-    /// spec, "Pulling blobs" / "Pulling manifests"). Kept as a digest rather
-    /// than two field strings so a hit builds no text per request.
-    public var contentDigest: Digest?
+    /// The digest of the representation as its two halves (`sha256`, hex), written
+    /// as `Docker-Content-Digest: algorithm:hex` and as the strong `ETag`
+    /// (`"algorithm:hex"`) after `fields` (distribution spec, "Pulling blobs" /
+    /// "Pulling manifests"). Kept in halves rather than two field strings so a hit
+    /// builds no text per request.
+    public var contentDigest: (algorithm: String, hex: String)?
 
-    public init(status: Int, fields: [(name: String, value: String)] = [], contentDigest: Digest? = nil) {
+    public init(status: Int, fields: [(name: String, value: String)] = [], contentDigest: (algorithm: String, hex: String)? = nil) {
         self.status = status
         self.fields = fields
         self.contentDigest = contentDigest
@@ -76,8 +77,8 @@ public struct ResponseHead: Sendable {
         out.append(contentsOf: "\r\n".utf8)
     }
 
-    private func appendDigest(_ digest: Digest, to out: inout [UInt8]) {
-        out.append(contentsOf: digest.algorithm.rawValue.utf8)
+    private func appendDigest(_ digest: (algorithm: String, hex: String), to out: inout [UInt8]) {
+        out.append(contentsOf: digest.algorithm.utf8)
         out.append(0x3A)
         out.append(contentsOf: digest.hex.utf8)
     }

@@ -1,4 +1,6 @@
 import Glibc
+import ProxyLoop
+import ProxySystem
 
 /// A small fixed pool of threads for blocking disk work — fsync, rename, directory fsync,
 /// small record files — so that an event loop never waits for the disk (nginx's

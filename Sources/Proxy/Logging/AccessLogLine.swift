@@ -1,4 +1,6 @@
 import Glibc
+import ProxyHTTP
+import ProxyMetrics
 
 /// One client request as the access log records it, rendered as a single line of
 /// space-separated fields in a fixed order (so `awk '{print $4}'` is the status):

@@ -1,3 +1,5 @@
+import ProxyHTTP
+
 /// Byte-level text appenders for log and access-log lines: decimal numbers, zero-padded
 /// fields and escaped strings, written straight into a `[UInt8]` line buffer without
 /// Foundation or intermediate `String`s (these run once per request).

@@ -6,14 +6,14 @@
 /// clients that put `access_token=…` in the target) or in their userinfo (`user:pass@`).
 /// These functions rewrite such parts to `REDACTED` before a line is formed; text without
 /// a `?` or `@` is returned unchanged without allocating.
-enum LogRedaction {
+package enum LogRedaction {
     /// The marker that replaces a secret.
     static let marker = "REDACTED"
 
     /// `target` (a request target or URL) with the value of every query parameter whose name
     /// looks like a credential replaced by ``marker``, and any userinfo removed.
     /// Parameters Cistern's own routing reads (`ns`, `n`, `last`, `artifactType`) stay.
-    static func target(_ target: String) -> String {
+    package static func target(_ target: String) -> String {
         guard target.utf8.contains(UInt8(ascii: "?")) || target.utf8.contains(UInt8(ascii: "@")) else { return target }
         let withoutUserinfo = removingUserinfo(target)
         guard let question = withoutUserinfo.firstIndex(of: "?") else { return withoutUserinfo }
@@ -44,7 +44,7 @@ enum LogRedaction {
 
     /// `scheme://user:pass@host/…` → `scheme://host/…`; other text unchanged.
     private static func removingUserinfo(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://") else { return text }
+        guard let schemeEnd = text.firstRange(of: "://") else { return text }
         let authorityStart = schemeEnd.upperBound
         let authorityEnd = text[authorityStart...].firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? text.endIndex
         guard let at = text[authorityStart..<authorityEnd].lastIndex(of: "@") else { return text }

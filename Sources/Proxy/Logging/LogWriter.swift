@@ -1,4 +1,6 @@
 import Glibc
+import ProxyLoop
+import ProxySystem
 import Synchronization
 
 /// Hands log lines to a dedicated writer thread, so an event loop never

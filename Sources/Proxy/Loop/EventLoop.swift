@@ -1,5 +1,6 @@
 import CEpoll
 import Glibc
+import ProxySystem
 import Synchronization
 
 /// One single-threaded epoll event loop. Cistern runs one per core; every

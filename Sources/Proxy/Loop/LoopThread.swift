@@ -3,7 +3,7 @@ import Glibc
 
 /// Starts a named POSIX thread running `body`; the loops and the resolver run
 /// on these.
-enum LoopThread {
+package enum LoopThread {
     private final class Box: @unchecked Sendable {
         // @unchecked Sendable: written once before pthread_create, read once by the new thread.
         let body: @Sendable () -> Void
@@ -11,7 +11,7 @@ enum LoopThread {
     }
 
     /// Spawns the thread; returns its handle for `join`.
-    static func spawn(name: String, _ body: @escaping @Sendable () -> Void) -> pthread_t {
+    package static func spawn(name: String, _ body: @escaping @Sendable () -> Void) -> pthread_t {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
@@ -26,14 +26,14 @@ enum LoopThread {
         return thread
     }
 
-    static func join(_ thread: pthread_t) {
+    package static func join(_ thread: pthread_t) {
         pthread_join(thread, nil)
     }
 }
 
 extension LoopThread {
     /// Spawns a detached helper thread (the resolver) that is never joined.
-    static func spawnDetached(name: String, _ body: @escaping @Sendable () -> Void) {
+    package static func spawnDetached(name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = spawn(name: name, body)
         pthread_detach(thread)
     }

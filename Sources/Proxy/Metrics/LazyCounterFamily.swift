@@ -1,4 +1,5 @@
 import Prometheus
+import ProxySystem
 
 /// The rarely used members of a labeled counter family (`status="418"`, `method="PUT"`),
 /// created in the registry on first use and found again without allocating.

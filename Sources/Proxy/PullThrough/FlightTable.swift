@@ -1,3 +1,9 @@
+import ProxyLoop
+import ProxyMetrics
+import ProxyRegistry
+import ProxySystem
+import ProxyUpstream
+
 /// A single-flight table for small upstream requests (manifests, HEADs):
 /// concurrent requests with the same key share one upstream request; the
 /// first is the leader and runs it, everyone waits for its answer, which is
@@ -55,7 +61,7 @@ public struct ManifestAnswer: Sendable {
 
 extension FlightTable where Answer == Result<ManifestAnswer, UpstreamFailure> {
     /// Followers of a flight that went to the upstream count as "joined".
-    static func joined(_ answer: Answer) -> Answer {
+    package static func joined(_ answer: Answer) -> Answer {
         guard case .success(var value) = answer, value.outcome == .miss else { return answer }
         value.outcome = .joined
         return .success(value)

@@ -1,5 +1,10 @@
 import CEpoll
 import Logging
+import ProxyHTTP
+import ProxyLoop
+import ProxyRegistry
+import ProxyStore
+import ProxyUpstream
 
 /// Resolves one manifest request against the cache and, when needed, the
 /// upstream (OCI distribution spec, "Pulling manifests"):
@@ -12,7 +17,7 @@ import Logging
 ///
 /// The leader of a manifest flight runs this; its answer goes to every waiter.
 /// Confinement: loop-confined.
-final class ManifestLookup {
+package final class ManifestLookup {
     private let context: LoopContext
     private let upstream: UpstreamRegistry
     private let repository: RepositoryName
@@ -24,7 +29,7 @@ final class ManifestLookup {
     private var shared: SharedServices { context.shared }
 
     /// - Parameter repository: the name as the upstream knows it (normalised).
-    init(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, reference: Reference,
+    package init(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, reference: Reference,
          accept: AcceptedMediaTypes, clientAddress: String) {
         self.context = context
         self.upstream = upstream
@@ -44,7 +49,7 @@ final class ManifestLookup {
     /// - Parameter repository: the name as the upstream knows it; a manifest
     ///   by digest is served from the cache only for repositories known to
     ///   hold it (see `RepositoryLinks`).
-    static func cachedAnswer(shared: SharedServices, upstream: String, repository: RepositoryName, key: TagKey?,
+    package static func cachedAnswer(shared: SharedServices, upstream: String, repository: RepositoryName, key: TagKey?,
                              reference: Reference) -> ManifestAnswer? {
         switch reference {
         case .digest(let digest):
@@ -60,7 +65,7 @@ final class ManifestLookup {
         }
     }
 
-    func run(completion: @escaping (Result<ManifestAnswer, UpstreamFailure>) -> Void) {
+    package func run(completion: @escaping (Result<ManifestAnswer, UpstreamFailure>) -> Void) {
         self.completion = completion
         if let answer = ManifestLookup.cachedAnswer(shared: shared, upstream: upstream.name, repository: repository,
                                                     key: tagKey, reference: reference) {

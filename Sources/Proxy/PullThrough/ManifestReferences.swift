@@ -1,4 +1,5 @@
 import Foundation
+import ProxyRegistry
 
 /// What a manifest points at, for prefetching and repository links (OCI image
 /// spec, manifest.md and image-index.md; Docker's schema2 manifest and manifest

@@ -1,3 +1,6 @@
+import ProxyRegistry
+import ProxyUpstream
+
 /// A HEAD for a blob or manifest by digest at the upstream, coalesced: all
 /// concurrent askers for one (upstream, repository, kind, digest) share one
 /// upstream HEAD. Used to answer HEAD for an uncached blob (no body is ever

@@ -1,4 +1,5 @@
 import Foundation
+import ProxyRegistry
 
 /// Whether a manifest an upstream sent for a tag can be served and cached.
 ///

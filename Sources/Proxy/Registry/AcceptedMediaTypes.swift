@@ -1,3 +1,5 @@
+import ProxyHTTP
+
 /// The set of media ranges a client accepts for a manifest, built from every `Accept` header
 /// field of the request (RFC 9110 section 12.5.1; distribution-spec "Pulling manifests").
 ///

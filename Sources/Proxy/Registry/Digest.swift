@@ -83,6 +83,9 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     /// Same as ``string``.
     public var description: String { string }
 
+    /// The two halves of the text `algorithm:hex`, as `ResponseHead.contentDigest` writes them.
+    public var halves: (algorithm: String, hex: String) { (algorithm.rawValue, hex) }
+
     /// Names for an on-disk layout such as `blobs/<algorithm>/<hex>`. Both parts contain only
     /// `[a-z0-9]`, so they can never form `..`, a separator or a hidden file.
     public var pathComponents: (algorithm: String, hex: String) { (algorithm.rawValue, hex) }

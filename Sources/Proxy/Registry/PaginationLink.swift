@@ -8,7 +8,7 @@
 /// that query unchanged. Link parameters (`rel`, …) are copied as they are.
 ///
 /// Pure function of its arguments.
-enum PaginationLink {
+package enum PaginationLink {
     /// Rewrites every URI-reference in `value` (the `<…>` of each link-value).
     /// - Parameters:
     ///   - value: the upstream's `Link` field value.
@@ -18,7 +18,7 @@ enum PaginationLink {
     /// - Returns: the rewritten value, or nil when a target is unusable: an unterminated `<`,
     ///   or a query ``RequestQuery`` refuses (control bytes, spaces, bad percent-encoding), so
     ///   nothing an upstream sends can smuggle bytes into the client's next request line.
-    static func rewritten(_ value: String, path: String, namespaceParameter: String?) -> String? {
+    package static func rewritten(_ value: String, path: String, namespaceParameter: String?) -> String? {
         var output = ""
         output.reserveCapacity(value.utf8.count + path.utf8.count)
         var rest = Substring(value)

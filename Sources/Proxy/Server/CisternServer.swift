@@ -1,6 +1,14 @@
 import CEpoll
 import Glibc
 import Logging
+import ProxyConfig
+import ProxyLogging
+import ProxyLoop
+import ProxyMetrics
+import ProxyPullThrough
+import ProxyStore
+import ProxySystem
+import ProxyTransport
 
 /// The Cistern process: one event loop per worker, each on its own thread,
 /// all watching one listening socket (`ListenSocket`: exclusive to this
@@ -12,6 +20,7 @@ public final class CisternServer {
     public let shared: SharedServices
     private let logger: Logger
     private var contexts: [LoopContext] = []
+    private var connectionContexts: [ConnectionContext] = []
     private var listeners: [LoopBound<Listener>] = []
     private var threads: [pthread_t] = []
     private let cacheLock: CacheDirectoryLock
@@ -48,9 +57,13 @@ public final class CisternServer {
         for index in 0..<workers {
             let loop = try EventLoop(index: index)
             let context = LoopContext(loop: loop, shared: shared)
-            let listener = Listener(fd: fd, context: context)
+            let connections = ConnectionContext(
+                loop: loop, timeouts: configuration.timeouts, accessLog: configuration.accessLog,
+                metrics: shared.metrics, logger: logger, makeHandler: { RequestDispatcher(context: context) })
+            let listener = Listener(fd: fd, context: connections)
             try listener.start()
             contexts.append(context)
+            connectionContexts.append(connections)
             listeners.append(LoopBound(listener, loop: loop))
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
@@ -86,10 +99,10 @@ public final class CisternServer {
     /// already queued. Fills in progress are abandoned (their temporary
     /// files are removed at the next start-up).
     public func shutdown() {
-        for (context, listener) in zip(contexts, listeners) {
+        for ((context, connections), listener) in zip(zip(contexts, connectionContexts), listeners) {
             context.loop.execute {
                 listener.value.close()
-                for connection in context.openConnections.values { connection.close() }
+                connections.closeAll()
                 context.pool.closeAll()
                 context.loop.stop()
             }
@@ -98,6 +111,7 @@ public final class CisternServer {
         threads.removeAll()
         listeners.removeAll()
         contexts.removeAll()
+        connectionContexts.removeAll()
         if listenFD >= 0 {
             _ = cep_close(listenFD)
             listenFD = -1

@@ -1,4 +1,11 @@
 import CEpoll
+import ProxyHTTP
+import ProxyLoop
+import ProxyPullThrough
+import ProxyRegistry
+import ProxyStore
+import ProxyTransport
+import ProxyUpstream
 
 /// Answers `GET`/`HEAD /v2/<name>/manifests/<reference>` (OCI distribution
 /// spec, "Pulling manifests", end-3): the stored bytes, byte-identical, with
@@ -75,7 +82,7 @@ enum ManifestResponder {
             ("Content-Type", manifest.mediaType),
             ("Docker-Distribution-API-Version", "registry/2.0"),
             ("Cache-Control", cacheControl),
-        ], contentDigest: manifest.digest)
+        ], contentDigest: manifest.digest.halves)
         if let ifNoneMatch = request.ifNoneMatch, matches(ifNoneMatch, digest: manifest.digest) {
             head.status = 304
             connection.respond(id, head: head, body: .empty, headOnly: true, outcome: answer.outcome)

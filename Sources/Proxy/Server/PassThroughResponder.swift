@@ -1,3 +1,9 @@
+import ProxyHTTP
+import ProxyPullThrough
+import ProxyRegistry
+import ProxyTransport
+import ProxyUpstream
+
 /// Passes `tags/list` (end-8a, with `n`/`last` pagination and its `Link`
 /// field) and the OCI 1.1 referrers API (end-12a, with `artifactType`) through
 /// to the upstream uncached, with the upstream's authentication handled by

@@ -1,3 +1,9 @@
+import ProxyHTTP
+import ProxyPullThrough
+import ProxyRegistry
+import ProxyTransport
+import ProxyUpstream
+
 /// Routes a client request to the registry endpoint that answers it (OCI
 /// distribution spec, pull side: "Endpoints" table end-1, end-2, end-3,
 /// end-8a, end-12a) or to the operational endpoints `/healthz` and

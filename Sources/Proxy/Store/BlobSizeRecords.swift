@@ -1,4 +1,6 @@
 import CEpoll
+import ProxyRegistry
+import ProxySystem
 
 /// The size of every committed blob, recorded when it was committed, so that a hit can tell
 /// a file that is still whole from one that was truncated, emptied or replaced since: a blob

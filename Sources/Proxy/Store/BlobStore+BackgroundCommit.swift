@@ -1,3 +1,8 @@
+import ProxyIO
+import ProxyLoop
+import ProxyRegistry
+import ProxySystem
+
 extension BlobStore {
     /// Commits a verified fill off the event loop: runs ``commitBlob(temporaryPath:file:digest:)``
     /// (fsync, size record, rename into `blobs/`, directory fsync) on `pool`, then calls

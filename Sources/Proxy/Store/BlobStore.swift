@@ -1,5 +1,7 @@
 import CEpoll
 import Glibc
+import ProxyRegistry
+import ProxySystem
 import Synchronization
 
 /// The content-addressed store of committed blobs and the temporary files of

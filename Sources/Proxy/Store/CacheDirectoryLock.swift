@@ -1,5 +1,6 @@
 import CEpoll
 import Glibc
+import ProxySystem
 import Synchronization
 
 /// Exclusive use of one cache directory by one Cistern process.

@@ -1,3 +1,5 @@
+import ProxyRegistry
+
 /// Where things live under the cache directory. Every path is built from
 /// validated values only (digests are lower-case hex, repository names and
 /// tags follow the distribution grammar, upstream names are validated at

@@ -1,3 +1,6 @@
+import ProxyRegistry
+import ProxySystem
+
 /// Committed manifests kept in memory, bounded by their total size: the
 /// least recently used are dropped first. Holds manifests committed on disk and
 /// manifests whose commit is under way in the background (a failed commit

@@ -1,4 +1,7 @@
 import CEpoll
+import ProxyIO
+import ProxyRegistry
+import ProxySystem
 
 /// Which repositories of which upstream are known to hold a digest (blob or
 /// manifest). Content is stored once by digest, but it is served for a

@@ -1,4 +1,7 @@
 import CEpoll
+import ProxyIO
+import ProxyRegistry
+import ProxySystem
 
 /// What a tag pointed to the last time the upstream was asked.
 public struct TagRecord: Sendable, Equatable {

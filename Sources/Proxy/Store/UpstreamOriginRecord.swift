@@ -13,13 +13,13 @@ import Foundation
 /// records existed) is taken to belong to the URL configured now.
 ///
 /// Runs once per upstream at start-up, before any loop starts; Foundation is fine here.
-enum UpstreamOriginRecord {
+package enum UpstreamOriginRecord {
     /// Makes `layout`'s links and tags of `name` belong to `url`, removing them if they were
     /// written for another URL.
     /// - Returns: true when stale links and tag records were removed.
     /// - Throws: when the record cannot be written or the stale trees cannot be removed.
     @discardableResult
-    static func claim(name: String, url: String, layout: CacheLayout) throws -> Bool {
+    package static func claim(name: String, url: String, layout: CacheLayout) throws -> Bool {
         let files = FileManager.default
         let linksDirectory = "\(layout.root)/links/\(name)"
         let recordPath = "\(linksDirectory)/.origin"

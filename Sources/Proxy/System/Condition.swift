@@ -5,11 +5,11 @@ import Glibc
 ///
 /// `@unchecked Sendable`: the pthread objects are allocated once and only
 /// used through pthread calls, which synchronise them.
-final class Condition: @unchecked Sendable {
+package final class Condition: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    package init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(cond, nil)
     }
@@ -22,13 +22,13 @@ final class Condition: @unchecked Sendable {
     }
 
     /// Blocks until `ready()` is true (checked under the mutex).
-    func wait(until ready: () -> Bool) {
+    package func wait(until ready: () -> Bool) {
         pthread_mutex_lock(mutex)
         while !ready() { pthread_cond_wait(cond, mutex) }
         pthread_mutex_unlock(mutex)
     }
 
-    func signal() {
+    package func signal() {
         pthread_mutex_lock(mutex)
         pthread_cond_broadcast(cond)
         pthread_mutex_unlock(mutex)

@@ -1,13 +1,15 @@
 import CEpoll
+import ProxyLogging
+import ProxySystem
 
 /// The access log line and request metrics of each response.
 extension ClientConnection {
     /// Records the finished (or cut-short) response: metrics and one access-log line.
     func logRequest() {
         let elapsed = requestStart == 0 ? 0 : MonotonicClock.now() - requestStart
-        context.shared.metrics.requestCompleted(status: logStatus)
-        if let logOutcome { context.shared.metrics.cacheOutcome(logOutcome) }
-        if context.shared.configuration.accessLog {
+        context.metrics.requestCompleted(status: logStatus)
+        if let logOutcome { context.metrics.cacheOutcome(logOutcome) }
+        if context.accessLog {
             let line = AccessLogLine(
                 clientAddress: peer, method: logMethod.token, path: logTarget, status: logStatus,
                 bytesSent: Int(bytesSent), duration: .nanoseconds(elapsed), cacheOutcome: logOutcome, upstreamName: logUpstream,

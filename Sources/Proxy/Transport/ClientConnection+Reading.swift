@@ -1,5 +1,7 @@
 import CEpoll
 import Glibc
+import ProxyHTTP
+import ProxySystem
 
 /// Reading and parsing request heads (keep-alive and pipelining), then handing each to
 /// the `RequestHandler`.

@@ -1,3 +1,6 @@
+import ProxyLogging
+import ProxyLoop
+
 /// Timeouts (RFC 9112 section 9.8 leaves them to us): request head, idle keep-alive,
 /// and a client that stopped reading. Waiting for a fill is not a stall.
 extension ClientConnection: TimerTarget {
@@ -27,7 +30,7 @@ extension ClientConnection: TimerTarget {
                 rejectHead(status: 408)
             }
         case .writing:
-            context.shared.logger.info("client stopped reading; closing", metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
+            context.logger.info("client stopped reading; closing", metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
             closeWithReset()
         case .awaitingResponse, .closed:
             break

@@ -1,5 +1,9 @@
 import CEpoll
 import Glibc
+import ProxyHTTP
+import ProxyLogging
+import ProxyMetrics
+import ProxySystem
 
 /// Answering: the `ClientResponder` side the handler answers through, and the pump
 /// that writes the head, then the body — `write` for bytes, `sendfile` for files, and
@@ -111,7 +115,7 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
             return false
         case .abort(let reason):
             if let reason {
-                context.shared.logger.info("\(reason)", metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
+                context.logger.info("\(reason)", metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
             }
             // Never complete-looking: close before the declared length.
             closeWithReset()
@@ -168,7 +172,7 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
     }
 
     private func finishResponse() {
-        context.shared.metrics.bytesSentToClients(Int(bytesSent))
+        context.metrics.bytesSentToClients(Int(bytesSent))
         logRequest()
         if case .streamed(let stream, _) = body { stream.detach() }
         body = .empty

@@ -1,5 +1,9 @@
 import CEpoll
 import Glibc
+import ProxyHTTP
+import ProxyLoop
+import ProxyMetrics
+import ProxySystem
 
 /// One client's HTTP/1.1 connection: transport only. It reads request heads
 /// (keep-alive and pipelining), hands each to its `RequestHandler` (the registry
@@ -45,7 +49,7 @@ final class ClientConnection: EventHandler {
         if let colon = peer.lastIndex(of: ":") { return String(peer[..<colon]) }
         return peer
     }
-    let context: LoopContext
+    let context: ConnectionContext
     /// The registry policy requests are handed to.
     let handler: any RequestHandler
     var loop: EventLoop { context.loop }
@@ -86,7 +90,7 @@ final class ClientConnection: EventHandler {
     var deadline: Int64 = 0
     var armedDeadline: Int64 = 0
 
-    init(fd: Int32, peer: String, context: LoopContext, handler: any RequestHandler) {
+    init(fd: Int32, peer: String, context: ConnectionContext, handler: any RequestHandler) {
         self.fd = fd
         self.peer = peer
         self.context = context
@@ -103,7 +107,7 @@ final class ClientConnection: EventHandler {
     func start() throws(SystemError) {
         interest = [.readable, .readHangup]
         registration = try loop.register(fd: fd, events: interest, handler: self)
-        context.shared.metrics.connectionsOpened()
+        context.metrics.connectionsOpened()
         setDeadline(MonotonicClock.now() + context.requestHeadTimeoutNanoseconds)
     }
 
@@ -166,7 +170,7 @@ final class ClientConnection: EventHandler {
             self.registration = nil
         }
         if reset { _ = cep_close_reset(fd) } else { _ = cep_close(fd) }
-        context.shared.metrics.connectionsClosed()
+        context.metrics.connectionsClosed()
         context.openConnections[ObjectIdentifier(self)] = nil
     }
 

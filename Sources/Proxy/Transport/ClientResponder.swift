@@ -1,9 +1,12 @@
+import ProxyHTTP
+import ProxyMetrics
+
 /// What a `RequestHandler` answers one client request through: the connection's narrow
 /// side that registry policy sees. Answers name the request (`requestID` when it was
 /// handed over); an answer for an older request or a closed connection is dropped.
 ///
 /// Confinement: the connection's loop.
-protocol ClientResponder: AnyObject {
+package protocol ClientResponder: AnyObject {
     /// The request being answered now.
     var requestID: UInt64 { get }
     /// The `X-Forwarded-For` value for upstream requests made for this request: the
@@ -23,6 +26,6 @@ protocol ClientResponder: AnyObject {
 /// The registry policy behind a client connection: routes a parsed request head and
 /// answers it through the responder, now or later. Uploads, authentication and loop
 /// detection belong here, not in the connection.
-protocol RequestHandler {
+package protocol RequestHandler {
     func handle(_ head: RequestHead, responder: ClientResponder)
 }

@@ -1,5 +1,7 @@
 import CEpoll
 import Glibc
+import ProxyConfig
+import ProxySystem
 
 /// The process's one listening socket, shared by every loop.
 ///
@@ -14,7 +16,7 @@ import Glibc
 /// of them (loops busy with work are not in `epoll_wait` and are not picked); an accept that
 /// loses the race gets `EAGAIN`. `SO_REUSEADDR` stays, so a restart binds while old
 /// connections sit in TIME_WAIT.
-enum ListenSocket {
+package enum ListenSocket {
     /// Why the listening socket could not be opened.
     struct Failure: Error, CustomStringConvertible {
         /// The operator-facing reason, naming the address.
@@ -27,7 +29,7 @@ enum ListenSocket {
     ///   choice when `address.port` is 0).
     /// - Throws: `Failure` naming the address: the name does not resolve, the address is in
     ///   use (another process listens there), or any other bind/listen error.
-    static func open(_ address: ListenAddress, backlog: Int32 = 4096) throws -> (fd: Int32, port: UInt16) {
+    package static func open(_ address: ListenAddress, backlog: Int32 = 4096) throws -> (fd: Int32, port: UInt16) {
         let host = try numericHost(address.host)
         let fd = cep_tcp_listen(host, address.port, backlog, 0)
         if fd == -EADDRINUSE {

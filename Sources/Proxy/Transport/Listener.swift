@@ -1,5 +1,7 @@
 import CEpoll
 import Glibc
+import ProxyLoop
+import ProxySystem
 
 /// One loop's watch on the process's shared listening socket (see `ListenSocket`: one
 /// socket, registered by every loop with `EPOLLEXCLUSIVE`). Accepts in batches and hands
@@ -9,30 +11,30 @@ import Glibc
 /// When the process runs out of file descriptors, accepting pauses for
 /// 100 ms instead of spinning on a listener that stays readable.
 /// Confinement: loop-confined.
-final class Listener: EventHandler, TimerTarget {
+package final class Listener: EventHandler, TimerTarget {
     let fd: Int32
-    private let context: LoopContext
+    private let context: ConnectionContext
     private var registration: Registration?
     private var paused = false
     private static let batch = 64
     private static let pauseNanoseconds: Int64 = 100_000_000
 
-    init(fd: Int32, context: LoopContext) {
+    package init(fd: Int32, context: ConnectionContext) {
         self.fd = fd
         self.context = context
     }
 
-    func start() throws(SystemError) {
+    package func start() throws(SystemError) {
         registration = try context.loop.register(fd: fd, events: [.readable, .exclusive], handler: self)
     }
 
-    func handleEvents(_ events: EventLoop.Events) {
+    package func handleEvents(_ events: EventLoop.Events) {
         var peer = [CChar](repeating: 0, count: 64)
         for _ in 0..<Listener.batch {
             let client = cep_tcp_accept(fd, &peer, peer.count)
             if client >= 0 {
                 let address = String(decoding: peer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                let connection = ClientConnection(fd: client, peer: address, context: context, handler: RequestDispatcher(context: context))
+                let connection = ClientConnection(fd: client, peer: address, context: context, handler: context.makeHandler())
                 do {
                     try connection.start()
                     context.openConnections[ObjectIdentifier(connection)] = connection
@@ -43,7 +45,7 @@ final class Listener: EventHandler, TimerTarget {
             }
             if client == -EAGAIN { return }
             if client == -EMFILE || client == -ENFILE || client == -ENOBUFS || client == -ENOMEM {
-                context.shared.logger.warning("out of file descriptors; pausing accept for 100 ms")
+                context.logger.warning("out of file descriptors; pausing accept for 100 ms")
                 pause()
             }
             return
@@ -60,18 +62,18 @@ final class Listener: EventHandler, TimerTarget {
         context.loop.arm(self, at: MonotonicClock.now() + Listener.pauseNanoseconds)
     }
 
-    func timerFired(now: Int64) {
+    package func timerFired(now: Int64) {
         guard paused else { return }
         paused = false
         do {
             try start()
         } catch {
-            context.shared.logger.error("cannot watch the listening socket again", metadata: ["error": "\(error)"])
+            context.logger.error("cannot watch the listening socket again", metadata: ["error": "\(error)"])
         }
     }
 
     /// Stops this loop watching the socket (the server closes it once every loop stopped).
-    func close() {
+    package func close() {
         paused = false
         if let registration {
             context.loop.deregister(fd: fd, registration: registration)

@@ -1,5 +1,7 @@
+import ProxySystem
+
 /// Where a response's body bytes come from.
-enum ResponseBody {
+package enum ResponseBody {
     /// No body (errors with empty bodies, 304, HEAD).
     case empty
     /// Small bodies built in memory: manifests, error JSON, `/v2/`.

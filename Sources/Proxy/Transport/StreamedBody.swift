@@ -1,10 +1,12 @@
+import ProxySystem
+
 /// A response body that is still arriving while it is sent (a fill's blob): the
 /// connection asks it where the bytes at its offset are and how many may go now,
 /// sends them with `sendfile` or `write`, and reports how many left.
 ///
 /// The body owns its offset; the connection owns only the socket. Confinement: the
 /// connection's loop.
-protocol StreamedBody: AnyObject {
+package protocol StreamedBody: AnyObject {
     /// Where the next bytes are; see `BodySegment`.
     func nextSegment() -> BodySegment
     /// `count` bytes of the last segment were written to the socket.
@@ -16,12 +18,12 @@ protocol StreamedBody: AnyObject {
 }
 
 /// Who writes a `StreamedBody`: told when a segment may have become available.
-protocol StreamedBodyConsumer: AnyObject {
+package protocol StreamedBodyConsumer: AnyObject {
     func streamedBodyChanged()
 }
 
 /// One step of a `StreamedBody`, from its current offset.
-enum BodySegment {
+package enum BodySegment {
     /// `sendfile` bytes `[offset, end)` of `file`.
     case file(SharedFile, offset: Int64, end: Int64)
     /// `write` these bytes (valid until the next call on the body).
@@ -37,6 +39,6 @@ enum BodySegment {
 
 /// An answer that is not ready yet (a waiter for a fill's size): the connection keeps
 /// it alive and cancels it when the request ends another way or the connection closes.
-protocol PendingAnswer: AnyObject {
+package protocol PendingAnswer: AnyObject {
     func cancel()
 }

@@ -5,6 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ProxyRegistry
 
 /// A bearer token from a Docker token service ("Token Authentication Specification",
 /// "Token Response Fields"), with the local time it stops being usable.

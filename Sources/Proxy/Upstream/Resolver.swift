@@ -1,5 +1,7 @@
 import CEpoll
 import Glibc
+import ProxyLoop
+import ProxySystem
 
 /// A resolved address: family (`AF_INET`/`AF_INET6`) and 16 address bytes
 /// (IPv4 in the first four).

@@ -1,3 +1,5 @@
+import ProxyRegistry
+
 /// Where and how to ask a Docker token service for a bearer token ("Token Authentication
 /// Specification", "Requesting a Token"): `GET <realm>?service=<service>&scope=<scope>…`,
 /// split into the pieces an HTTP/1.1 client needs.

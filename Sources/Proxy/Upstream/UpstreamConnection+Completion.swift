@@ -1,5 +1,6 @@
 import CEpoll
 import Glibc
+import ProxySystem
 
 /// Ending an exchange: back to the pool when the framing ended cleanly, one retry of a
 /// stale pooled connection, or a failure reported to the handler.

@@ -1,5 +1,6 @@
 import CEpoll
 import Glibc
+import ProxySystem
 
 /// Reading a response: the head through the C parser, then the body framed by
 /// Content-Length, chunked coding or close (RFC 9112 section 6.3).

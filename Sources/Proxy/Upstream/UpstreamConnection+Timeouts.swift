@@ -1,5 +1,7 @@
 import CEpoll
 import Glibc
+import ProxyLoop
+import ProxySystem
 
 /// The connect, read-stall and minimum-rate timeouts of one exchange.
 extension UpstreamConnection: TimerTarget {

@@ -1,5 +1,6 @@
 import CEpoll
 import Glibc
+import ProxyLoop
 
 /// Bytes over TCP or TLS, and the interest the loop watches for them.
 extension UpstreamConnection {

@@ -1,5 +1,7 @@
 import CEpoll
 import Glibc
+import ProxyLoop
+import ProxySystem
 
 /// Upstream timeouts in monotonic nanoseconds (from `Configuration.timeouts`).
 public struct UpstreamTimeouts: Sendable {

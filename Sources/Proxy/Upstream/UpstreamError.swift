@@ -1,3 +1,4 @@
+import ProxyLogging
 /// Why an upstream exchange failed before a complete, well-framed response.
 /// Mapped to client errors by `RegistryError.init(upstream:)`: timeouts to
 /// 504, everything else to 502.

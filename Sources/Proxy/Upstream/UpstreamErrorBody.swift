@@ -5,6 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ProxyRegistry
 
 /// The error body of an upstream's answer in the distribution-spec "Error Codes" shape
 /// (`{"errors":[{"code":"…","message":"…","detail":…}]}`), read for the one thing Cistern

@@ -6,7 +6,7 @@
 ///
 /// The final response (anything but a handled 401 or redirect) goes to
 /// `handler` unchanged. Confinement: loop-confined.
-final class UpstreamExchange: UpstreamResponseHandler {
+package final class UpstreamExchange: UpstreamResponseHandler {
     private enum Pending {
         case deliver
         case retryWithBearer(AuthChallenge)
@@ -33,7 +33,7 @@ final class UpstreamExchange: UpstreamResponseHandler {
     /// - Parameters:
     ///   - request: the request to the upstream's own origin.
     ///   - scope: the token scope it needs (`repository:<name>:pull`).
-    init(registry: UpstreamRegistry, pool: UpstreamPool, request: UpstreamRequest, scope: String, handler: UpstreamResponseHandler) {
+    package init(registry: UpstreamRegistry, pool: UpstreamPool, request: UpstreamRequest, scope: String, handler: UpstreamResponseHandler) {
         self.registry = registry
         self.pool = pool
         self.request = request
@@ -42,7 +42,7 @@ final class UpstreamExchange: UpstreamResponseHandler {
     }
 
     /// Sends the request (with a cached token or basic credentials if any).
-    func start() {
+    package func start() {
         if let token = registry.token(for: scope) {
             setAuthorization(token.authorizationValue)
         } else if let basic = registry.basicAuthorization, registry.prefersBasic {
@@ -52,7 +52,7 @@ final class UpstreamExchange: UpstreamResponseHandler {
     }
 
     /// Stops reporting to the handler and drops the upstream connection.
-    func cancel() {
+    package func cancel() {
         handler = nil
         connection?.cancel()
         connection = nil
@@ -74,7 +74,7 @@ final class UpstreamExchange: UpstreamResponseHandler {
 
     // MARK: UpstreamResponseHandler
 
-    func upstreamReceivedHead(_ head: UpstreamResponseHead) {
+    package func upstreamReceivedHead(_ head: UpstreamResponseHead) {
         if head.status == 401, sentFreshToken, request.origin == registry.origin {
             registry.rememberDenied(scope)
         }
@@ -113,12 +113,12 @@ final class UpstreamExchange: UpstreamResponseHandler {
         handler?.upstreamReceivedHead(head)
     }
 
-    func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
+    package func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
         guard case .deliver = pending else { return }  // discarding a 401 or 3xx body
         handler?.upstreamReceivedBody(bytes)
     }
 
-    func upstreamFinished() {
+    package func upstreamFinished() {
         connection = nil
         switch pending {
         case .deliver:
@@ -140,7 +140,7 @@ final class UpstreamExchange: UpstreamResponseHandler {
         }
     }
 
-    func upstreamFailed(_ error: UpstreamError) {
+    package func upstreamFailed(_ error: UpstreamError) {
         connection = nil
         finishWithFailure(error)
     }
@@ -209,25 +209,25 @@ final class UpstreamExchange: UpstreamResponseHandler {
 /// Collects a whole (small) upstream response in memory: token responses,
 /// manifests, tag lists. Bodies over `limit` bytes fail the exchange.
 /// Confinement: loop-confined.
-final class BufferedUpstreamResponse: UpstreamResponseHandler {
+package final class BufferedUpstreamResponse: UpstreamResponseHandler {
     private let limit: Int
     private var completion: ((Result<(UpstreamResponseHead, [UInt8]), UpstreamError>) -> Void)?
     private var head: UpstreamResponseHead?
     private var body: [UInt8] = []
 
-    init(limit: Int, completion: @escaping (Result<(UpstreamResponseHead, [UInt8]), UpstreamError>) -> Void) {
+    package init(limit: Int, completion: @escaping (Result<(UpstreamResponseHead, [UInt8]), UpstreamError>) -> Void) {
         self.limit = limit
         self.completion = completion
     }
 
     func cancel() { completion = nil }
 
-    func upstreamReceivedHead(_ head: UpstreamResponseHead) {
+    package func upstreamReceivedHead(_ head: UpstreamResponseHead) {
         self.head = head
         if let length = head.contentLength, length <= Int64(limit) { body.reserveCapacity(Int(length)) }
     }
 
-    func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
+    package func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
         guard completion != nil else { return }
         if body.count + bytes.count > limit {
             complete(.failure(.malformedResponse("response body over \(limit) bytes")))
@@ -236,7 +236,7 @@ final class BufferedUpstreamResponse: UpstreamResponseHandler {
         body.append(contentsOf: bytes)
     }
 
-    func upstreamFinished() {
+    package func upstreamFinished() {
         guard let head else {
             complete(.failure(.malformedResponse("no response head")))
             return
@@ -244,7 +244,7 @@ final class BufferedUpstreamResponse: UpstreamResponseHandler {
         complete(.success((head, body)))
     }
 
-    func upstreamFailed(_ error: UpstreamError) {
+    package func upstreamFailed(_ error: UpstreamError) {
         complete(.failure(error))
     }
 

@@ -1,3 +1,5 @@
+import ProxyRegistry
+
 /// An error answer for a client that stems from the upstream: the OCI error
 /// plus the upstream's `Retry-After` when it rate-limited us (so a client
 /// backs off as the upstream asked).

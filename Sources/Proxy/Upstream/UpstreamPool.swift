@@ -1,9 +1,11 @@
+import ProxyLoop
+
 /// One loop's upstream connections: idle keep-alive connections by origin,
 /// and the factory for new ones. Every upstream exchange started on a loop
 /// runs on a connection from that loop's pool.
 ///
 /// Confinement: loop-confined.
-final class UpstreamPool {
+package final class UpstreamPool {
     let loop: EventLoop
     let resolver: Resolver
     let timeouts: UpstreamTimeouts
@@ -15,7 +17,7 @@ final class UpstreamPool {
     /// At most this many idle connections are kept per origin.
     let maximumIdlePerOrigin = 16
 
-    init(loop: EventLoop, resolver: Resolver, timeouts: UpstreamTimeouts, userAgent: String, tlsContexts: TLSContextTable) {
+    package init(loop: EventLoop, resolver: Resolver, timeouts: UpstreamTimeouts, userAgent: String, tlsContexts: TLSContextTable) {
         self.loop = loop
         self.resolver = resolver
         self.timeouts = timeouts
@@ -69,7 +71,7 @@ final class UpstreamPool {
     }
 
     /// Closes every connection (shutdown).
-    func closeAll() {
+    package func closeAll() {
         for list in idle.values { for connection in list { connection.cancel() } }
         for connection in active.values { connection.cancel() }
         idle.removeAll()

@@ -1,4 +1,6 @@
 import Foundation
+import ProxyRegistry
+import ProxySystem
 import Synchronization
 
 /// One configured upstream registry (Docker Hub, GHCR, a private registry,
@@ -53,7 +55,7 @@ public final class UpstreamRegistry: Sendable {
     }
 
     /// The pull scope for `repository` (token spec: `repository:<name>:pull`).
-    static func pullScope(_ repository: RepositoryName) -> String {
+    package static func pullScope(_ repository: RepositoryName) -> String {
         "repository:\(repository.string):pull"
     }
 

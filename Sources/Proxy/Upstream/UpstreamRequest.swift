@@ -1,3 +1,5 @@
+import ProxyHTTP
+
 /// A request to send upstream. Only these fields are sent: the client's own
 /// header fields (notably `Authorization`) are never copied here.
 public struct UpstreamRequest: Sendable {
@@ -16,7 +18,7 @@ public struct UpstreamRequest: Sendable {
 
     /// The `X-Forwarded-For` field carrying `value` (the client's chain plus
     /// its address), or none for requests no client made (prefetch).
-    static func forwardedFor(_ value: String) -> [(name: String, value: String)] {
+    package static func forwardedFor(_ value: String) -> [(name: String, value: String)] {
         value.isEmpty ? [] : [("X-Forwarded-For", value)]
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 @testable import Proxy
+@testable import ProxyRegistry
+@testable import ProxySystem
 
 /// A crowd of blocking test clients, one thread each, that ask Cistern for the same blob at
 /// the same moment: every client connects first, then all are released together, so their

@@ -1,4 +1,5 @@
 @testable import Proxy
+@testable import ProxyRegistry
 
 /// `sha256:<hex>` of test bytes, computed with OpenSSL (fast in debug builds, unlike
 /// `TestSHA256`), so tests compare multi-MiB bodies by digest and a failure prints 71

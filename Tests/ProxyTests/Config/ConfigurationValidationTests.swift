@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyConfig
 
 @Suite struct ConfigurationValidationTests {
     private func validationErrorKey(_ mutate: (inout Configuration) throws -> Void) throws -> String? {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Proxy
+@testable import ProxyConfig
 
 /// Writes `contents` to a new file in a fresh temporary directory and returns its path.
 private func writeTemporaryFile(_ contents: String, name: String = "file") throws -> String {

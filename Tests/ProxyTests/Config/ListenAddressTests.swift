@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyConfig
 
 @Suite struct ListenAddressTests {
     @Test(arguments: [

@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyConfig
 
 @Suite struct UpstreamConfigurationTests {
     @Test(arguments: [

@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+@testable import ProxyRegistry
 #endif
 
 /// Misbehaving clients (issue 6, item 2): each is dealt with on its own connection, within

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 /// Inputs the `route` fuzz target (fuzz/swift/) stopped on, replayed with the behaviour they
 /// pinned down. Each case names the run that found it.

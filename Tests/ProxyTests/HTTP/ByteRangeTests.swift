@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyHTTP
 
 @Suite struct ByteRangeTests {
     static let parses: [(String, ByteRange?)] = [

@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyHTTP
 
 /// `ContentRange` (RFC 9110 section 14.4): only a complete `bytes first-last/size` parses.
 @Suite struct ContentRangeTests {

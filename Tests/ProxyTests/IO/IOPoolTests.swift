@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Proxy
+@testable import ProxyIO
+@testable import ProxyLoop
+@testable import ProxySystem
 
 /// The I/O pool on its own: work runs off the loops, each result is posted to the loop that
 /// asked for it, jobs with one key run (and report) in submission order, jobs with different

@@ -1,5 +1,7 @@
 import Testing
 @testable import Proxy
+@testable import ProxyLogging
+@testable import ProxyMetrics
 
 @Suite struct AccessLogLineTests {
     private func line(

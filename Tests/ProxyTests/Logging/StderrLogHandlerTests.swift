@@ -6,6 +6,7 @@ import Darwin
 import Logging
 import Testing
 @testable import Proxy
+@testable import ProxyLogging
 
 @Suite struct StderrLogHandlerTests {
     private func formatted(

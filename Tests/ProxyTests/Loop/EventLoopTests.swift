@@ -4,6 +4,8 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Proxy
+@testable import ProxyLoop
+@testable import ProxySystem
 
 /// The event loop on its own: cross-thread tasks run on the loop's thread
 /// exactly once each, timers fire at (not before) their deadline and only for

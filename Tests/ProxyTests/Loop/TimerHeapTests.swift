@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyLoop
 
 /// The loop's timer heap without a loop: targets come out in deadline order however they
 /// went in, only those due by `now`, each once; a target released before its deadline is

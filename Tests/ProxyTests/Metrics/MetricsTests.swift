@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Testing
 @testable import Proxy
+@testable import ProxyMetrics
 
 @Suite struct MetricsTests {
     private func renderedLines(_ metrics: Metrics) -> Set<String> {

@@ -1,5 +1,7 @@
 import Testing
 @testable import Proxy
+@testable import ProxyRegistry
+@testable import ProxyUpstream
 
 /// Docker Hub's `library/` prefix (issue 4 item 8.10): an upstream is Docker Hub by its URL
 /// host alone, never by its configured name, and only there does a one-component name gain

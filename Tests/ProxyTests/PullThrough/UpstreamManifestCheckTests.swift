@@ -1,5 +1,7 @@
 import Testing
 @testable import Proxy
+@testable import ProxyPullThrough
+@testable import ProxyRegistry
 
 /// `UpstreamManifestCheck` on its own: what a tag answer's bytes, type and digest fields must
 /// agree on. The end-to-end cases (HTML pages, truncation, schema 1 conversions) are in

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 @Suite struct AcceptedMediaTypesTests {
     /// containerd's resolver: one field, comma-joined, ending in `*/*`.

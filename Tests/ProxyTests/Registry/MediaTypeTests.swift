@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 @Suite struct MediaTypeTests {
     static let constants: [(String, String)] = [

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 /// `Link` fields of paginated answers (RFC 8288) rewritten to Cistern's path: the upstream's
 /// whole query kept, its scheme, host and path dropped, the client's `ns` appended, and an

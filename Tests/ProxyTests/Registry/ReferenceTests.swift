@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 @Suite struct ReferenceTests {
     static let digestText = "sha256:" + String(repeating: "c", count: 64)

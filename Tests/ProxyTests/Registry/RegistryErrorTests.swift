@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 /// Runs `body` and returns the `RegistryError` it threw, or nil when it returned normally.
 func thrownRegistryError<Result>(_ body: () throws(RegistryError) -> Result) -> RegistryError? {

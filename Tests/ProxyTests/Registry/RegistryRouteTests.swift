@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 @Suite struct RegistryRouteTests {
     static let hex = String(repeating: "ab", count: 32)

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 @Suite struct RepositoryNameTests {
     static let longest = String(repeating: "a", count: 255)

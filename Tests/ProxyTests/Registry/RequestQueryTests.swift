@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 @Suite struct RequestQueryTests {
     struct Expected: Sendable {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
 
 @Suite struct TagTests {
     static let valid: [String] = [

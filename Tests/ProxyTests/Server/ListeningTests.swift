@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Proxy
+@testable import ProxyConfig
 
 /// The addresses Cistern listens on (issue 10, item 5): a host name is resolved, or the error
 /// says it does not resolve. (IPv6 listeners: `AccessLogProcessTests`.)

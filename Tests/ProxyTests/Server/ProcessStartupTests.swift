@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import Proxy
+@testable import ProxyConfig
 
 /// How the `cistern` executable starts, or refuses to (issue 10, item 5): one process per
 /// address and per cache directory, start-up errors that stand alone on standard error, flag

@@ -2,6 +2,9 @@ import CEpoll
 import Foundation
 import Testing
 @testable import Proxy
+@testable import ProxyRegistry
+@testable import ProxyStore
+@testable import ProxySystem
 
 /// Hits reuse an open descriptor of a committed blob, but never one whose
 /// file was removed from the cache directory, nor one whose size is no

@@ -2,6 +2,9 @@ import CEpoll
 import Foundation
 import Testing
 @testable import Proxy
+@testable import ProxyRegistry
+@testable import ProxyStore
+@testable import ProxySystem
 
 /// The cache's commit rules, without sockets: only verified content is ever
 /// at a committed path, temporary files of interrupted fills are removed at

@@ -16,6 +16,7 @@ import Testing
         defer { cistern.stop() }
         let path = "/v2/team/app/blobs/\(digest)"
         #expect(try TestHTTPClient.fetch(port: cistern.port, path).body == blob)
+        cistern.waitForFillsToSettle()  // the verdict comes before the commit; the file comes with it
         #expect(try TestHTTPClient.fetch(port: cistern.port, path).body == blob)  // a hit: the descriptor is cached
         let hex = digest.dropFirst("sha256:".count)
         let file = cistern.cacheDirectory.appendingPathComponent("blobs/sha256/\(hex.prefix(2))/\(hex)").path
@@ -28,6 +29,7 @@ import Testing
             if method == "GET" { #expect(response.body == blob) }
         }
         #expect(upstream.requestCount(method: "GET", path: path) == 2)
+        cistern.waitForFillsToSettle()
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == Data(blob))
         let quarantined = try FileManager.default.contentsOfDirectory(atPath: cistern.cacheDirectory.appendingPathComponent("quarantine").path)
         #expect(quarantined.count == 1 && quarantined[0].hasPrefix(String(hex)), "\(quarantined)")

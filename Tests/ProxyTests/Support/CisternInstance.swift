@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 @testable import Proxy
+@testable import ProxyConfig
+@testable import ProxySystem
 
 /// A Cistern server running in the test process on a free loopback port,
 /// with its own cache directory (or a given one, to test restarts).
@@ -62,8 +64,18 @@ final class CisternInstance {
         stop()
     }
 
-    /// Paths of every committed blob file in the cache.
-    func committedBlobDigests() -> Set<String> {
+    /// Waits (at most `timeout`) until no fill is in flight. Clients get a fill's verdict as
+    /// soon as the digest verifies, before the commit to the store ends; a fill leaves the
+    /// table only once its commit ended, so after this the cache shows what was committed.
+    func waitForFillsToSettle(timeout: Duration = .seconds(10)) {
+        let deadline = ContinuousClock.now + timeout
+        while server.shared.fills.count > 0, ContinuousClock.now < deadline { TestTime.sleep(.milliseconds(5)) }
+    }
+
+    /// The digests of every committed blob file in the cache, once running fills settled
+    /// (`settled: false` reads the directory as it is now, for checks made mid-fill).
+    func committedBlobDigests(settled: Bool = true) -> Set<String> {
+        if settled { waitForFillsToSettle() }
         let root = cacheDirectory.appendingPathComponent("blobs/sha256")
         guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return [] }
         var digests: Set<String> = []
@@ -73,8 +85,10 @@ final class CisternInstance {
         return digests
     }
 
-    /// Names of files in the fill temporary directory (should be empty when idle).
+    /// Names of files in the fill temporary directory once running fills settled (should be
+    /// empty when idle).
     func temporaryFiles() -> [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory.appendingPathComponent("tmp").path)) ?? []
+        waitForFillsToSettle()
+        return (try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory.appendingPathComponent("tmp").path)) ?? []
     }
 }

@@ -1,5 +1,6 @@
 import Synchronization
 @testable import Proxy
+@testable import ProxySystem
 
 /// A wall clock that moves only when the test says so: tag freshness (TTL, `max-age`) is
 /// tested by advancing it past the TTL instead of sleeping through one.

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import Proxy
+@testable import ProxyTransport
 
 /// The client connection's read buffer over a socketpair: reads append after what is
 /// unconsumed, consumption keeps the rest contiguous (compacting before growing), growth

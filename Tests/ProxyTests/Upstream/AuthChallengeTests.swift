@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyUpstream
 
 @Suite struct AuthChallengeTests {
     static let cases: [(String, [AuthChallenge])] = [

@@ -1,6 +1,8 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
+@testable import ProxyUpstream
 
 @Suite struct BearerTokenTests {
     static let received = ContinuousClock.now

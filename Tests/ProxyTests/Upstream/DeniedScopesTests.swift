@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyUpstream
 
 /// The per-upstream memory of scopes refused even with a fresh token: believed for
 /// `DeniedScopes.lifetime`, per scope, and bounded.

@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyUpstream
 
 /// Redirect targets (RFC 9110 section 10.2.2 `Location`, a URI reference per RFC 3986):
 /// resolved against the origin that answered, and refused when they could not be a URI,

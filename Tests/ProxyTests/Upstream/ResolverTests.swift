@@ -2,6 +2,9 @@ import Foundation
 import Glibc
 import Testing
 @testable import Proxy
+@testable import ProxyLoop
+@testable import ProxySystem
+@testable import ProxyUpstream
 
 /// The resolver with a test lookup in place of `getaddrinfo`: concurrent requests for one
 /// host share one lookup, a full queue refuses at once with a resolve error, two lookups run

@@ -1,6 +1,8 @@
 import Testing
 
 @testable import Proxy
+@testable import ProxyRegistry
+@testable import ProxyUpstream
 
 @Suite struct TokenRequestTests {
     struct Expected: Sendable {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyUpstream
 
 @Suite struct UpstreamErrorTests {
     /// A pre-signed CDN redirect carries its credential in the query; the error text reaches the

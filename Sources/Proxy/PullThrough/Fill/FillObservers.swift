@@ -1,3 +1,5 @@
+import ProxyLoop
+
 /// Something on a loop that waits for a fill to progress: a `Waiter`.
 public protocol FillObserver: AnyObject {
     /// The fill's phase or written byte count changed (loop thread).

@@ -1,3 +1,5 @@
+import ProxyUpstream
+
 /// The upstream side of one fill as a pure state machine: events in (what the
 /// upstream and the store did), actions out (what the `FillDriver` must do next).
 /// No sockets, files or clocks: it is tested by tables.
@@ -22,7 +24,8 @@ struct FillState: Equatable {
         case resuming
         /// All bytes are in; the digest is being checked.
         case verifying
-        /// The digest verified; the file is being committed to the store.
+        /// The digest verified and waiters have the verdict; the file is being committed
+        /// to the store.
         case committing
         case committed
         case failed
@@ -60,7 +63,8 @@ struct FillState: Equatable {
 
     /// The final word waiters get.
     enum Verdict: Equatable {
-        case committed(size: Int64)
+        /// The bytes hash to the digest: every waiter may send its last byte.
+        case verified(size: Int64)
         case failed(UpstreamFailure)
     }
 
@@ -174,10 +178,13 @@ struct FillState: Equatable {
             guard cachesToDisk else {
                 // Verified, so waiters get their last byte, but nothing is cached.
                 phase = .committed
-                return [.discardFile, .announce(.committed(size: writtenByteCount)), .finish]
+                return [.discardFile, .announce(.verified(size: writtenByteCount)), .finish]
             }
+            // Waiters get the verdict now: their last byte need not wait for fsync and
+            // rename. The fill stays in the table until the commit ends, so a request
+            // arriving meanwhile joins it and reads the same verified file.
             phase = .committing
-            return [.commit]
+            return [.announce(.verified(size: writtenByteCount)), .commit]
         case (.verifying, .failed(let failure)):
             return fail(failure)
         case (.verifying, .receivedHead), (.verifying, .receivedBytes), (.verifying, .upstreamEnded),
@@ -187,9 +194,11 @@ struct FillState: Equatable {
         // Committing to the store.
         case (.committing, .committed):
             phase = .committed
-            return [.announce(.committed(size: writtenByteCount)), .finish]
-        case (.committing, .failed(let failure)):
-            return fail(failure)
+            return [.finish]
+        case (.committing, .failed):
+            // The verdict is out (the bytes verified); the store just does not keep them.
+            phase = .failed
+            return [.discardFile, .finish]
         case (.committing, .receivedHead), (.committing, .receivedBytes), (.committing, .upstreamEnded),
              (.committing, .upstreamDropped), (.committing, .diskRefused), (.committing, .verified):
             throw IllegalEvent(phase: phase, event: event)

@@ -1,4 +1,11 @@
 import Logging
+import ProxyConfig
+import ProxyIO
+import ProxyMetrics
+import ProxyRegistry
+import ProxyStore
+import ProxySystem
+import ProxyUpstream
 
 /// Everything the loops share: the store, the single-flight tables, the
 /// upstream registries, metrics. Thread-safe piece by piece (each member is

@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyPullThrough
 
 /// `MemoryWindow`: the last `capacity` bytes of an uncached fill, copied out to waiters (no
 /// socket under its lock); a waiter behind the ring's start is told it fell behind.

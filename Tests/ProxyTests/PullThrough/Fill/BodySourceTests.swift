@@ -1,5 +1,7 @@
 import Testing
 @testable import Proxy
+@testable import ProxyPullThrough
+@testable import ProxyUpstream
 
 /// `BodySource`: where a waiter's next bytes are, and up to where, by table. The blob's last
 /// byte waits for the verdict; bytes before a memory window come from the file.
@@ -26,15 +28,15 @@ import Testing
         Row(offset: 99, end: 100, phase: .streaming(size: 100), written: 100, hasFile: true, window: nil, expected: .notYet),
         // ...but a range that ends before it does not wait for the verdict.
         Row(offset: 10, end: 20, phase: .streaming(size: 100), written: 100, hasFile: true, window: nil, expected: .growingFile(limit: 20)),
-        Row(offset: 99, end: 100, phase: .committed(size: 100), written: 100, hasFile: true, window: nil, expected: .committedFile(limit: 100)),
-        Row(offset: 100, end: 100, phase: .committed(size: 100), written: 100, hasFile: true, window: nil, expected: .complete),
+        Row(offset: 99, end: 100, phase: .verified(size: 100), written: 100, hasFile: true, window: nil, expected: .verifiedFile(limit: 100)),
+        Row(offset: 100, end: 100, phase: .verified(size: 100), written: 100, hasFile: true, window: nil, expected: .complete),
         Row(offset: 10, end: 100, phase: .failed(failure), written: 50, hasFile: true, window: nil, expected: .failed),
         Row(offset: 100, end: 100, phase: .failed(failure), written: 100, hasFile: true, window: nil, expected: .complete),
         // A fill that went to memory at 30: bytes before come from the file, after from the window.
         Row(offset: 10, end: 100, phase: .streaming(size: 100), written: 60, hasFile: true, window: 30, expected: .growingFile(limit: 30)),
         Row(offset: 30, end: 100, phase: .streaming(size: 100), written: 60, hasFile: true, window: 30, expected: .memoryWindow(limit: 60)),
-        Row(offset: 30, end: 100, phase: .committed(size: 100), written: 100, hasFile: true, window: 30, expected: .memoryWindow(limit: 100)),
-        Row(offset: 10, end: 100, phase: .committed(size: 100), written: 100, hasFile: true, window: 30, expected: .growingFile(limit: 30)),
+        Row(offset: 30, end: 100, phase: .verified(size: 100), written: 100, hasFile: true, window: 30, expected: .memoryWindow(limit: 100)),
+        Row(offset: 10, end: 100, phase: .verified(size: 100), written: 100, hasFile: true, window: 30, expected: .growingFile(limit: 30)),
         Row(offset: 0, end: 100, phase: .streaming(size: 100), written: 60, hasFile: false, window: 0, expected: .memoryWindow(limit: 60)),
         Row(offset: 0, end: 100, phase: .streaming(size: 100), written: 60, hasFile: false, window: nil, expected: .failed),
     ]

@@ -1,9 +1,14 @@
+import ProxyHTTP
+import ProxyMetrics
+import ProxyRegistry
+import ProxyTransport
+
 extension ClientResponder {
     /// Sends an OCI error response (distribution spec, "Error codes": a JSON body of
     /// `errors`) for request `id`.
     /// - Parameter allow: for a 405, the target's methods, sent as `Allow` (RFC 9110 section
     ///   15.5.6 requires it; an empty value means none, section 10.2.1).
-    func respond(_ id: UInt64, error: RegistryError, retryAfter: String? = nil, allow: String? = nil, headOnly: Bool,
+    package func respond(_ id: UInt64, error: RegistryError, retryAfter: String? = nil, allow: String? = nil, headOnly: Bool,
                  outcome: CacheOutcome? = nil) {
         var head = ResponseHead(status: error.status, fields: [("Content-Type", "application/json; charset=utf-8")])
         head.add("Docker-Distribution-API-Version", "registry/2.0")

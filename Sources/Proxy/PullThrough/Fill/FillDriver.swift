@@ -1,6 +1,11 @@
 import CEpoll
 import Glibc
 import Logging
+import ProxyHTTP
+import ProxyLoop
+import ProxyRegistry
+import ProxySystem
+import ProxyUpstream
 
 /// The upstream side of a fill: feeds what the upstream and the store do to the
 /// fill's `FillState` and performs the actions it returns — append the body to the
@@ -172,7 +177,7 @@ final class FillDriver: UpstreamResponseHandler {
                     "bytes": "\(state.writtenByteCount)", "resumes": "\(state.resumeCount)",
                 ])
             }
-            if case .committed = verdict { shared.metrics.fillFinished(committed: true) } else { shared.metrics.fillFinished(committed: false) }
+            if case .verified = verdict { shared.metrics.fillFinished(committed: true) } else { shared.metrics.fillFinished(committed: false) }
             fill.announce(verdict)
         case .finish:
             // Order matters: the verdict is published (and the file renamed) before the

@@ -1,3 +1,10 @@
+import ProxyHTTP
+import ProxyLoop
+import ProxyMetrics
+import ProxyRegistry
+import ProxyTransport
+import ProxyUpstream
+
 /// Answers `GET`/`HEAD /v2/<name>/blobs/<digest>` (OCI distribution spec,
 /// "Pulling blobs", end-2): a hit from the store with `sendfile`; otherwise
 /// by joining the digest's running fill or starting the only one, streaming
@@ -6,7 +13,7 @@
 ///
 /// Content cached through another repository (or upstream) is served only
 /// once the upstream confirmed, with a HEAD, that this repository holds it.
-enum BlobResponder {
+package enum BlobResponder {
     /// One blob request, as the steps below need it.
     struct Request {
         let connection: any ClientResponder
@@ -21,7 +28,7 @@ enum BlobResponder {
         var shared: SharedServices { context.shared }
     }
 
-    static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
+    package static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
                       name: RepositoryName, digest: Digest) {
         let request = Request(connection: connection, context: context, id: connection.requestID, upstream: upstream,
                               repository: upstream.upstreamName(name), digest: digest,
@@ -156,7 +163,7 @@ enum BlobResponder {
                 // head alone a complete response. Wait for the verdict (an upstream answering
                 // 0 bytes for a non-empty digest fails; the empty blob commits at once).
                 return false
-            case .streaming(let size), .committed(let size):
+            case .streaming(let size), .verified(let size):
                 respond(request, size: size, outcome: outcome) { offset, end in
                     waiter.start(offset: offset, end: end)
                     return .streamed(waiter, length: end - offset)
@@ -213,7 +220,7 @@ enum BlobResponder {
     /// allocates no field list) plus the digest, written as
     /// `Docker-Content-Digest` and `ETag` by `ResponseHead`.
     static func blobHead(_ digest: Digest) -> ResponseHead {
-        ResponseHead(status: 200, fields: blobConstantFields, contentDigest: digest)
+        ResponseHead(status: 200, fields: blobConstantFields, contentDigest: digest.halves)
     }
 
     private static let blobConstantFields: [(name: String, value: String)] = [

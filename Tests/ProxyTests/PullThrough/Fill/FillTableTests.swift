@@ -1,6 +1,9 @@
 import Synchronization
 import Testing
 @testable import Proxy
+@testable import ProxyPullThrough
+@testable import ProxyRegistry
+@testable import ProxySystem
 
 /// `FillTable`: one fill per digest whatever the interleaving, with the store check and the
 /// file's creation outside the table's lock.

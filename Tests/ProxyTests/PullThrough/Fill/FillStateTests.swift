@@ -1,5 +1,7 @@
 import Testing
 @testable import Proxy
+@testable import ProxyPullThrough
+@testable import ProxyUpstream
 
 /// `FillState` without sockets or files: every phase's legal events by table, every illegal
 /// (phase, event) pair, idempotent teardown, and resumes bounded by `maximumResumeCount`.
@@ -63,10 +65,11 @@ import Testing
         Row(from: .resuming, event: .receivedHead(.refused(refused)), to: .resuming, actions: [.cancelUpstream, .resume(from: 40, size: size, attempt: 2)]),
         Row(from: .resuming, event: .upstreamDropped(reset), to: .resuming, actions: [.cancelUpstream, .resume(from: 40, size: size, attempt: 2)]),
         Row(from: .resuming, event: .failed(mismatch), to: .failed, actions: teardown(mismatch)),
-        Row(from: .verifying, event: .verified, to: .committing, actions: [.commit]),
+        Row(from: .verifying, event: .verified, to: .committing, actions: [.announce(.verified(size: size)), .commit]),
         Row(from: .verifying, event: .failed(mismatch), to: .failed, actions: teardown(mismatch)),
-        Row(from: .committing, event: .committed, to: .committed, actions: [.announce(.committed(size: size)), .finish]),
-        Row(from: .committing, event: .failed(mismatch), to: .failed, actions: teardown(mismatch)),
+        Row(from: .committing, event: .committed, to: .committed, actions: [.finish]),
+        // A failed commit after the verdict: the bytes stay served, just not cached.
+        Row(from: .committing, event: .failed(mismatch), to: .failed, actions: [.discardFile, .finish]),
         // Teardown is idempotent; the phase never goes back.
         Row(from: .committed, event: .committed, to: .committed, actions: []),
         Row(from: .committed, event: .failed(mismatch), to: .committed, actions: []),
@@ -126,7 +129,7 @@ import Testing
 
     @Test func anUncachedFillThatVerifiesIsCommittedWithoutTheStore() throws {
         var state = try Self.state(after: Self.route[.verifying]!, cachesToDisk: false)
-        #expect(try state.handle(.verified) == [.discardFile, .announce(.committed(size: Self.size)), .finish])
+        #expect(try state.handle(.verified) == [.discardFile, .announce(.verified(size: Self.size)), .finish])
         #expect(state.phase == .committed)
     }
 

@@ -1,3 +1,7 @@
+import ProxyRegistry
+import ProxySystem
+import ProxyUpstream
+
 /// The one way a fill starts: a client's blob GET and a prefetch job both come here,
 /// so both join a running fill, find the committed blob, or start the only fill for
 /// the digest (through `FillTable.joinOrStart`) and its `FillDriver`.

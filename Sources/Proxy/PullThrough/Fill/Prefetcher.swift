@@ -1,3 +1,7 @@
+import ProxyRegistry
+import ProxySystem
+import ProxyUpstream
+
 /// Layer prefetch (`--prefetch`): when a manifest comes from the upstream,
 /// start fills for its config and layers — and for an index, first fetch the
 /// child manifests of the configured platform — so that the blobs a client

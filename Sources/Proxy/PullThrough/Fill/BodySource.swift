@@ -10,8 +10,9 @@ enum BodySource: Equatable {
     case growingFile(limit: Int64)
     /// Copy from the fill's memory window, bytes `[offset, limit)`.
     case memoryWindow(limit: Int64)
-    /// `sendfile` from the committed (renamed) file, bytes `[offset, limit)`.
-    case committedFile(limit: Int64)
+    /// `sendfile` from the verified file (being committed, committed, or unlinked after a
+    /// failed commit), bytes `[offset, limit)`.
+    case verifiedFile(limit: Int64)
     /// Nothing new yet: wait for the fill.
     case notYet
     /// Every byte up to `end` was sent.
@@ -25,7 +26,7 @@ enum BodySource: Equatable {
         switch phase {
         case .failed:
             return nil
-        case .committed:
+        case .verified:
             return end
         case .awaitingHead:
             return 0
@@ -48,7 +49,7 @@ enum BodySource: Equatable {
         guard hasFile else { return .failed }
         // Bytes before the window's start are in the file; the window takes over after them.
         let fileLimit = windowFirstOffset.map { min(limit, $0) } ?? limit
-        if case .committed = phase, windowFirstOffset == nil { return .committedFile(limit: fileLimit) }
+        if case .verified = phase, windowFirstOffset == nil { return .verifiedFile(limit: fileLimit) }
         return .growingFile(limit: fileLimit)
     }
 }

@@ -1,5 +1,10 @@
 import Testing
 @testable import Proxy
+@testable import ProxyLoop
+@testable import ProxyPullThrough
+@testable import ProxyRegistry
+@testable import ProxyTransport
+@testable import ProxyUpstream
 
 /// A `Waiter` over an uncached fill (its bytes in a memory window), driven by hand: its
 /// offset moves only by what the connection reports sent, its segments are the bytes at that
@@ -53,7 +58,7 @@ import Testing
         #expect(waiter.offset == 99)
         #expect(Self.isWait(waiter.nextSegment()), "the last byte before the verdict")
 
-        fill.announce(.committed(size: 100))
+        fill.announce(.verified(size: 100))
         #expect(Self.bytes(waiter.nextSegment()) == [99])
         waiter.consumed(1)
         if case .end = waiter.nextSegment() {} else { Issue.record("not at the end after the last byte") }
@@ -67,7 +72,7 @@ import Testing
         fill.answerWaiters(size: 100)
         Self.land(0..<100, in: fill)
         fill.announce(.failed(UpstreamFailure(.upstreamError("digest mismatch"))))
-        fill.announce(.committed(size: 100))
+        fill.announce(.verified(size: 100))
         fill.answerWaiters(size: 100)
         if case .abort = waiter.nextSegment() {} else { Issue.record("a failed fill must abort its waiters") }
         guard case .failed = fill.phase else {

@@ -1,3 +1,4 @@
+import ProxySystem
 import Synchronization
 
 /// The last `capacity` bytes of a fill that cannot be written to disk (cache

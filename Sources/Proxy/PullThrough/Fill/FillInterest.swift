@@ -1,3 +1,4 @@
+import ProxyLoop
 import Synchronization
 
 /// One loop's interest in one fill, with the flag that coalesces wake-ups: a loop that

@@ -1,3 +1,5 @@
+import ProxyTransport
+
 /// One client's view of a fill: the loop it is served on, its offset (the next body byte
 /// to send) and its end (exclusive), i.e. the client's range `[offset, end)` of the blob.
 /// Before the fill knows its size the waiter waits for it (`whenSized`); then the client
@@ -68,7 +70,7 @@ final class Waiter: StreamedBody, FillObserver, PendingAnswer {
             return .wait
         case .failed:
             return .abort(reason: nil)
-        case .growingFile(let limit), .committedFile(let limit):
+        case .growingFile(let limit), .verifiedFile(let limit):
             guard let file = fill.file else { return .abort(reason: nil) }
             return .file(file, offset: offset, end: limit)
         case .memoryWindow(let limit):

@@ -1,3 +1,6 @@
+import ProxyRegistry
+import ProxySystem
+import ProxyUpstream
 import Synchronization
 
 /// One upstream download of one blob digest, shared by every client that
@@ -9,10 +12,10 @@ import Synchronization
 /// own loop when it moves. Invariants:
 /// - `writtenByteCount` only grows, and never exceeds the expected size;
 /// - a waiter whose response covers the blob's final byte gets that byte only
-///   once the phase is `committed` (the digest verified), so a failed fill
+///   once the phase is `verified`, so a failed fill
 ///   never hands anyone a complete-looking wrong body;
-/// - the phase moves awaitingHead -> streaming -> committed | failed, or
-///   straight to committed/failed, and never back (the `FillDriver`'s `FillState`
+/// - the phase moves awaitingHead -> streaming -> verified | failed, or
+///   straight to verified/failed, and never back (the `FillDriver`'s `FillState`
 ///   decides; `answerWaiters` and `announce` refuse to go back);
 /// - an upstream connection that drops mid-body is resumed by the driver with a
 ///   Range request: waiters see the written count keep growing, nothing else.
@@ -29,9 +32,10 @@ public final class Fill: @unchecked Sendable {
         case awaitingHead
         /// Body bytes are arriving; `size` from the upstream's Content-Length.
         case streaming(size: Int64)
-        /// Verified (and renamed into the store unless the cache was not
-        /// writable); all `size` bytes readable.
-        case committed(size: Int64)
+        /// The digest verified: all `size` bytes readable from `file`, whether the
+        /// commit to the store is still running, done, or failed (the file is then
+        /// unlinked but stays readable through its descriptor).
+        case verified(size: Int64)
         /// Nothing was committed; waiters that have not answered yet report
         /// `failure`, the others close their connections.
         case failed(UpstreamFailure)
@@ -128,11 +132,11 @@ public final class Fill: @unchecked Sendable {
     func announce(_ verdict: FillState.Verdict) {
         let changed = state.withLock { state in
             switch state.phase {
-            case .committed, .failed:
+            case .verified, .failed:
                 return false
             case .awaitingHead, .streaming:
                 switch verdict {
-                case .committed(let size): state.phase = .committed(size: size)
+                case .verified(let size): state.phase = .verified(size: size)
                 case .failed(let failure): state.phase = .failed(failure)
                 }
                 return true

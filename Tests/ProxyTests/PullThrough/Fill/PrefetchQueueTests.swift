@@ -1,5 +1,6 @@
 import Testing
 @testable import Proxy
+@testable import ProxyPullThrough
 
 /// `PrefetchQueue`: bounded (the newest job is dropped when full), de-duplicated (a key
 /// waiting or running is not taken twice), and at most `concurrency` jobs running.

@@ -1,3 +1,6 @@
+import ProxyRegistry
+import ProxySystem
+
 /// The single-flight point for blobs: at most one fill per digest in the
 /// whole process, whichever loop a request arrives on.
 ///

@@ -1,0 +1,23 @@
+import ProxyLoop
+import ProxyUpstream
+
+/// What one event loop owns for pull-through besides the shared services: its upstream
+/// connection pool and its observers of fills.
+///
+/// `@unchecked Sendable`: `pool` and `fillObservers` are loop-confined (only touched on
+/// `loop`'s thread, by connections of that loop and by tasks that other threads send
+/// through `loop.execute`); the rest is immutable and Sendable.
+public final class LoopContext: @unchecked Sendable {
+    public let loop: EventLoop
+    public let shared: SharedServices
+    package let pool: UpstreamPool
+    let fillObservers: FillObservers
+
+    package init(loop: EventLoop, shared: SharedServices) {
+        self.loop = loop
+        self.shared = shared
+        fillObservers = FillObservers(loop: loop)
+        pool = UpstreamPool(loop: loop, resolver: shared.resolver, timeouts: shared.upstreamTimeouts,
+                            userAgent: SharedServices.userAgent, tlsContexts: shared.tlsContexts)
+    }
+}

@@ -1,0 +1,56 @@
+import Logging
+import ProxyConfig
+import ProxyLoop
+import ProxyMetrics
+import ProxySystem
+
+/// What one loop's client connections share: the loop, the client timeouts, reusable
+/// buffers, the open connections (for shutdown) and where requests are reported.
+/// Transport state only: registry policy reaches a connection through the
+/// `RequestHandler` that `makeHandler` creates for it.
+///
+/// `@unchecked Sendable`: `openConnections`, `accessLogBuffer` and `responseBuffer` are
+/// loop-confined (touched only on `loop`'s thread, by connections of that loop and by
+/// tasks other threads send through `loop.execute`); everything else is immutable and
+/// Sendable.
+package final class ConnectionContext: @unchecked Sendable {
+    package let loop: EventLoop
+    let metrics: Metrics
+    let logger: Logger
+    /// Whether each response gets an access-log line on standard error.
+    let accessLog: Bool
+    /// Creates the registry policy for a newly accepted connection.
+    let makeHandler: () -> any RequestHandler
+    /// Client connections open on this loop (for shutdown).
+    var openConnections: [ObjectIdentifier: ClientConnection] = [:]
+    /// Reused for every access-log line of this loop (no allocation per request).
+    var accessLogBuffer: [UInt8] = []
+    /// A response buffer (head and small body) handed from one finished response to the
+    /// next, so small responses allocate nothing; see `ClientConnection.releasePending`.
+    var responseBuffer: [UInt8] = []
+    /// The client timeouts in nanoseconds, converted once: every request reads them
+    /// several times.
+    let requestHeadTimeoutNanoseconds: Int64
+    let idleKeepAliveTimeoutNanoseconds: Int64
+    let clientWriteStallTimeoutNanoseconds: Int64
+
+    /// - Parameters:
+    ///   - timeouts: the client-side timeouts (request head, idle keep-alive, write stall).
+    ///   - makeHandler: called on `loop` once per accepted connection.
+    package init(loop: EventLoop, timeouts: Timeouts, accessLog: Bool, metrics: Metrics, logger: Logger,
+                 makeHandler: @escaping () -> any RequestHandler) {
+        self.loop = loop
+        self.metrics = metrics
+        self.logger = logger
+        self.accessLog = accessLog
+        self.makeHandler = makeHandler
+        requestHeadTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.requestHead)
+        idleKeepAliveTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.idleKeepAlive)
+        clientWriteStallTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.clientWriteStall)
+    }
+
+    /// Closes every client connection of this loop. Call on `loop`.
+    package func closeAll() {
+        for connection in openConnections.values { connection.close() }
+    }
+}
