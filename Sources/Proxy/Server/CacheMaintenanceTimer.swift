@@ -1,0 +1,27 @@
+/// Queues the cache's periodic work (``CacheEviction/scheduleMaintenance()``: an eviction pass
+/// when a limit is set — by size or by age — and an index write when one is due) on the I/O
+/// pool every `interval`, from a timer on one loop. The loop only queues; the pool does the
+/// disk work.
+///
+/// Confinement: loop-confined to `loop`.
+final class CacheMaintenanceTimer: TimerTarget {
+    private let loop: EventLoop
+    private let cache: CacheEviction
+    private let intervalNanoseconds: Int64
+
+    init(loop: EventLoop, cache: CacheEviction, interval: Duration) {
+        self.loop = loop
+        self.cache = cache
+        intervalNanoseconds = max(1_000_000, MonotonicClock.nanoseconds(interval))
+    }
+
+    /// Arms the first tick. Loop thread only.
+    func start() {
+        loop.arm(self, at: MonotonicClock.now() + intervalNanoseconds)
+    }
+
+    func timerFired(now: Int64) {
+        cache.scheduleMaintenance()
+        loop.arm(self, at: now + intervalNanoseconds)
+    }
+}
