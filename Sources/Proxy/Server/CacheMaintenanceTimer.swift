@@ -1,6 +1,7 @@
-/// Queues the cache's periodic work (``CacheEviction/scheduleMaintenance()``: an eviction pass
-/// when a limit is set — by size or by age — and an index write when one is due) on the I/O
-/// pool every `interval`, from a timer on one loop. The loop only queues; the pool does the
+/// Queues the cache's periodic work (``CacheEviction/scheduleMaintenance(checkAge:)``: the
+/// overhead measured, an eviction pass when over the size limit or, every
+/// `ticksPerAgeCheck` ticks, for the age limit, and an index write when one is due) on the
+/// I/O pool every `interval`, from a timer on one loop. The loop only queues; the pool does the
 /// disk work.
 ///
 /// Confinement: loop-confined to `loop`.
@@ -8,6 +9,9 @@ final class CacheMaintenanceTimer: TimerTarget {
     private let loop: EventLoop
     private let cache: CacheEviction
     private let intervalNanoseconds: Int64
+    private var tickCount = 0
+    /// Ticks between two age checks (each lists every entry, so not every tick).
+    static let ticksPerAgeCheck = 12
 
     init(loop: EventLoop, cache: CacheEviction, interval: Duration) {
         self.loop = loop
@@ -21,7 +25,8 @@ final class CacheMaintenanceTimer: TimerTarget {
     }
 
     func timerFired(now: Int64) {
-        cache.scheduleMaintenance()
+        tickCount += 1
+        cache.scheduleMaintenance(checkAge: tickCount % Self.ticksPerAgeCheck == 0)
         loop.arm(self, at: now + intervalNanoseconds)
     }
 }

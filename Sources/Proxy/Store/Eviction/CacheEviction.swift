@@ -109,16 +109,25 @@ public final class CacheEviction: Sendable {
         if !accepted { passPending.store(false, ordering: .releasing) }
     }
 
-    /// The periodic work: a pass when a limit is set, and an index write when one is due.
-    /// Queued on the pool (the maintenance lane). Any thread.
-    public func scheduleMaintenance() {
-        guard let pool else { return maintain() }
-        pool.submit(key: Self.maintenanceKey) { [self] in maintain() }
+    /// The periodic work: a pass when usage is over the size limit or `checkAge` (an age
+    /// limit is set and its check is due), and an index write when one is due. Queued on the
+    /// pool (the maintenance lane). Any thread.
+    public func scheduleMaintenance(checkAge: Bool = true) {
+        guard let pool else { return maintain(checkAge: checkAge) }
+        pool.submit(key: Self.maintenanceKey) { [self] in maintain(checkAge: checkAge) }
     }
 
-    /// Runs the periodic work now, on this thread (the pool's, or a tool's).
-    public func maintain() {
-        if limits.isLimited { runPass() }
+    /// Runs the periodic work now, on this thread (the pool's, or a tool's). A pass lists
+    /// every entry under the index's lock, so without a reason (over the size limit, or an
+    /// age check due) none runs.
+    public func maintain(checkAge: Bool = true) {
+        let overSize = limits.maximumByteCount.map { index.usageByteCount > $0 } ?? false
+        if overSize || (checkAge && limits.maximumAgeNanoseconds != nil) {
+            runPass()
+        } else if limits.maximumByteCount != nil {
+            index.setMeasuredOverhead(CacheFootprint.overheadByteCount(layout))
+            checkLimit()
+        }
         if cep_monotonic_ns() - lastFlush.load(ordering: .relaxed) >= flushIntervalNanoseconds { flush(clean: false) }
     }
 

@@ -90,8 +90,10 @@ struct CacheIndexFileTests {
     }
 
     @Test func aMillionEntriesAreReadyWithinSeconds() throws {
+        // bench/cache-index.sh sets CISTERN_INDEX_BENCH_DIR to keep the index for a release run.
         let directory = try TemporaryDirectory(prefix: "cistern-index-1m")
-        let layout = CacheLayout(root: directory.url.path)
+        let kept = ProcessInfo.processInfo.environment["CISTERN_INDEX_BENCH_DIR"]
+        let layout = CacheLayout(root: kept ?? directory.url.path)
         let original = Self.entries(count: 1_000_000)
         let writeStart = ContinuousClock.now
         try CacheIndexFile.write(original, layout: layout)
