@@ -13,7 +13,7 @@ struct CacheCommand: ParsableCommand {
     )
 
     struct Location: ParsableArguments {
-        @Option(help: ArgumentHelp("The cache directory (default: \(Configuration.embeddedDefault.cacheDirectory)).", valueName: "dir"))
+        @Option(help: ArgumentHelp("The cache directory.", valueName: "dir"))
         var cacheDir: String = Configuration.embeddedDefault.cacheDirectory
 
         var layout: CacheLayout { CacheLayout(root: cacheDir) }
@@ -91,22 +91,30 @@ struct CacheCommand: ParsableCommand {
 
         @OptionGroup var location: Location
 
-        @Option(parsing: .unconditional, help: ArgumentHelp("Most bytes the cache may take, e.g. 200GiB; 0 = no limit.", valueName: "size"),
+        @Option(name: .customLong("config"), help: ArgumentHelp("YAML configuration file whose cache_max_size, cache_low_watermark and cache_max_age apply; flags override it.", valueName: "file"))
+        var configFile: String?
+
+        @Option(parsing: .unconditional, help: ArgumentHelp("Most bytes the cache may take, e.g. 200GiB; 0 = no limit (default: the file's, else 0).", valueName: "size"),
                 transform: FlagValue.byteCount)
-        var cacheMaxSize: Int64 = 0
+        var cacheMaxSize: Int64?
 
-        @Option(parsing: .unconditional, help: ArgumentHelp("Share of --cache-max-size to bring the cache down to (default: 90%).", valueName: "percent"),
+        @Option(parsing: .unconditional, help: ArgumentHelp("Share of --cache-max-size to bring the cache down to (default: the file's, else 90%).", valueName: "percent"),
                 transform: FlagValue.percentage)
-        var cacheLowWatermark: Int = 90
+        var cacheLowWatermark: Int?
 
-        @Option(parsing: .unconditional, help: ArgumentHelp("Remove content not read for this long, e.g. 14d; 0 = never.", valueName: "duration"),
+        @Option(parsing: .unconditional, help: ArgumentHelp("Remove content not read for this long, e.g. 14d; 0 = never (default: the file's, else 0).", valueName: "duration"),
                 transform: FlagValue.duration)
-        var cacheMaxAge: Duration = .zero
+        var cacheMaxAge: Duration?
 
         func run() throws {
             let lock = try location.lock()
             defer { lock.release() }
-            let limits = Configuration(cacheMaxSize: cacheMaxSize, cacheLowWatermark: cacheLowWatermark, cacheMaxAge: cacheMaxAge).cacheLimits
+            var overrides = ConfigurationOverrides()
+            overrides.cacheMaxSize = cacheMaxSize
+            overrides.cacheLowWatermark = cacheLowWatermark
+            overrides.cacheMaxAge = cacheMaxAge
+            let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
+            let limits = try overrides.applied(to: base).cacheLimits
             let display = ProgressDisplay(label: "gc")
             display.update(done: 0, total: 2, detail: "reading the index")
             let outcome = try CacheCollector.collect(location.layout, limits: limits)

@@ -6,11 +6,13 @@ public struct CacheStatistics: Sendable, Equatable {
         public var upstream: String
         public var repository: String
         /// Digests linked to the repository.
-        public var entryCount: Int
+        /// Digests with a stored blob or manifest (links to content not fetched yet are left out).
+    public var entryCount: Int
         /// Their bytes (content shared with other repositories counts in each).
         public var byteCount: Int64
     }
 
+    /// Digests with a stored blob or manifest (links to content not fetched yet are left out).
     public var entryCount: Int
     public var blobCount: Int
     public var manifestCount: Int
@@ -28,7 +30,7 @@ public struct CacheStatistics: Sendable, Equatable {
     /// Statistics of `entries` (an index table) with `overheadByteCount` bytes of overhead.
     /// - Parameter top: how many repositories to list.
     public init(entries: [Digest: CacheEntry], overheadByteCount: Int64, top: Int = 10) {
-        entryCount = entries.count
+        entryCount = 0
         blobCount = 0
         manifestCount = 0
         contentByteCount = 0
@@ -37,6 +39,7 @@ public struct CacheStatistics: Sendable, Equatable {
         oldestAccessSeconds = nil
         var repositories: [RepositoryLink: Repository] = [:]
         for entry in entries.values {
+            if entry.blobByteCount != nil || entry.manifestByteCount != nil { entryCount += 1 }
             if entry.blobByteCount != nil { blobCount += 1 }
             if entry.manifestByteCount != nil { manifestCount += 1 }
             if entry.retention == .primary {
