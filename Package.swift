@@ -76,7 +76,7 @@ let package = Package(
         // The cache on disk: blobs, manifests, tags, links.
         .target(
             name: "ProxyStore",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyRegistry", "CEpoll"],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "CEpoll", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Proxy/Store"
         ),
         // Upstream registries: connections, pool, auth tokens, DNS.

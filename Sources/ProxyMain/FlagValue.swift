@@ -31,6 +31,20 @@ enum FlagValue {
         return duration
     }
 
+    static func byteCount(_ text: String) throws -> Int64 {
+        guard let value = ByteCountText.parse(text) else {
+            throw Invalid(description: "expected a size such as 200GiB, 500MB or a number of bytes (0 = no limit)")
+        }
+        return value
+    }
+
+    static func percentage(_ text: String) throws -> Int {
+        guard let value = Int(text.hasSuffix("%") ? String(text.dropLast()) : text), (1...100).contains(value) else {
+            throw Invalid(description: "expected a percentage from 1% to 100%, e.g. 90%")
+        }
+        return value
+    }
+
     static func logLevel(_ text: String) throws -> Logger.Level {
         guard let level = Logger.Level(configurationText: text) else {
             throw Invalid(description: "expected one of trace, debug, info, notice, warning, error, critical")

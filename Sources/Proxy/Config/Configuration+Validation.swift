@@ -45,6 +45,17 @@ extension Configuration {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_platform", value: prefetchPlatform, reason: "expected os/arch or os/arch/variant, e.g. linux/amd64")
         }
+        if cacheMaxSize < 0 {
+            throw ConfigurationError.invalidValue(
+                key: "cache_max_size", value: "\(cacheMaxSize)", reason: "must be 0 (no limit) or a size such as 200GiB")
+        }
+        if !(1...100).contains(cacheLowWatermark) {
+            throw ConfigurationError.invalidValue(
+                key: "cache_low_watermark", value: "\(cacheLowWatermark)%", reason: "must be a percentage from 1% to 100%")
+        }
+        if cacheMaxAge < .zero {
+            throw ConfigurationError.invalidValue(key: "cache_max_age", value: cacheMaxAge.configurationText, reason: "must not be negative")
+        }
         if prefetchConcurrency < 1 {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_concurrency", value: "\(prefetchConcurrency)", reason: "must be at least 1")

@@ -26,6 +26,9 @@ extension Configuration {
     /// prefetch_concurrency: 4
     /// log_level: info
     /// access_log: true
+    /// cache_max_size: 200GiB        # 0 = no limit; KiB/MiB/GiB/TiB, KB/MB/GB/TB, bytes
+    /// cache_low_watermark: 90%      # eviction stops at this share of cache_max_size
+    /// cache_max_age: 0s             # content not read for this long is removed; 0 = never
     /// ```
     /// Durations are `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number of **seconds**.
     /// When `upstreams` is given without `default_upstream`, the default stays `base`'s if
@@ -71,6 +74,9 @@ extension Configuration {
         if let concurrency = try reader.int("prefetch_concurrency") { configuration.prefetchConcurrency = concurrency }
         if let logLevel = try reader.logLevel("log_level") { configuration.logLevel = logLevel }
         if let accessLog = try reader.bool("access_log") { configuration.accessLog = accessLog }
+        if let size = try reader.byteCount("cache_max_size") { configuration.cacheMaxSize = size }
+        if let watermark = try reader.percentage("cache_low_watermark") { configuration.cacheLowWatermark = watermark }
+        if let age = try reader.duration("cache_max_age") { configuration.cacheMaxAge = age }
         try reader.rejectUnknownKeys()
         try configuration.validate()
         return configuration

@@ -40,6 +40,9 @@ extension Configuration {
             "prefetch_concurrency: \(prefetchConcurrency)",
             "log_level: \(logLevel.rawValue)",
             "access_log: \(accessLog)",
+            "cache_max_size: \(ByteCountText.text(cacheMaxSize))",
+            "cache_low_watermark: \(cacheLowWatermark)%",
+            "cache_max_age: \(cacheMaxAge.configurationText)",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

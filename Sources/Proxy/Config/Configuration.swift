@@ -1,4 +1,6 @@
 import Logging
+import ProxyStore
+import ProxySystem
 
 /// Everything an operator can set about one Cistern process.
 ///
@@ -38,6 +40,13 @@ public struct Configuration: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// Whether one access-log line is logged per client request. Default true.
     public var accessLog: Bool
+    /// Most bytes everything under ``cacheDirectory`` except `storage/` may take (as `du -sb`
+    /// counts them); 0 = no limit (the default). YAML `cache_max_size`, e.g. `200GiB`.
+    public var cacheMaxSize: Int64
+    /// Percentage of ``cacheMaxSize`` eviction brings usage down to. Default 90.
+    public var cacheLowWatermark: Int
+    /// Content not read for this long is removed in the background; `.zero` = never (default).
+    public var cacheMaxAge: Duration
 
     /// Creates a configuration; every parameter defaults to the ``embeddedDefault`` value.
     /// Does not validate: call ``validate()``.
@@ -54,7 +63,10 @@ public struct Configuration: Sendable, Equatable {
         prefetchPlatform: String = "linux/amd64",
         prefetchConcurrency: Int = 4,
         logLevel: Logger.Level = .info,
-        accessLog: Bool = true
+        accessLog: Bool = true,
+        cacheMaxSize: Int64 = 0,
+        cacheLowWatermark: Int = 90,
+        cacheMaxAge: Duration = .zero
     ) {
         self.listen = listen
         self.workers = workers
@@ -69,6 +81,15 @@ public struct Configuration: Sendable, Equatable {
         self.prefetchConcurrency = prefetchConcurrency
         self.logLevel = logLevel
         self.accessLog = accessLog
+        self.cacheMaxSize = cacheMaxSize
+        self.cacheLowWatermark = cacheLowWatermark
+        self.cacheMaxAge = cacheMaxAge
+    }
+
+    /// The cache limits these settings give.
+    public var cacheLimits: CacheLimits {
+        CacheLimits(maximumByteCount: cacheMaxSize > 0 ? cacheMaxSize : nil, lowWatermarkPercent: cacheLowWatermark,
+                    maximumAgeNanoseconds: cacheMaxAge > .zero ? MonotonicClock.nanoseconds(cacheMaxAge) : nil)
     }
 
     /// The configuration used when no file and no flags say otherwise: listen on

@@ -46,6 +46,12 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var upstreamReadStallTimeout: Duration?
     /// `--upstream-minimum-rate`, bytes per second.
     public var upstreamMinimumRate: Int?
+    /// `--cache-max-size`, bytes (0 = no limit).
+    public var cacheMaxSize: Int64?
+    /// `--cache-low-watermark`, percent.
+    public var cacheLowWatermark: Int?
+    /// `--cache-max-age`.
+    public var cacheMaxAge: Duration?
 
     /// No overrides; set the fields whose flags were given.
     public init() {}
@@ -79,6 +85,9 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let upstreamConnectTimeout { configuration.timeouts.upstreamConnect = upstreamConnectTimeout }
         if let upstreamReadStallTimeout { configuration.timeouts.upstreamReadStall = upstreamReadStallTimeout }
         if let upstreamMinimumRate { configuration.timeouts.upstreamMinimumRate = upstreamMinimumRate }
+        if let cacheMaxSize { configuration.cacheMaxSize = cacheMaxSize }
+        if let cacheLowWatermark { configuration.cacheLowWatermark = cacheLowWatermark }
+        if let cacheMaxAge { configuration.cacheMaxAge = cacheMaxAge }
         try applyUpstreamOverrides(to: &configuration)
         do {
             try configuration.validate()
@@ -103,6 +112,9 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "timeouts.upstream_connect": ("--upstream-connect-timeout", upstreamConnectTimeout != nil),
             "timeouts.upstream_read_stall": ("--upstream-read-timeout", upstreamReadStallTimeout != nil),
             "timeouts.upstream_minimum_rate": ("--upstream-minimum-rate", upstreamMinimumRate != nil),
+            "cache_max_size": ("--cache-max-size", cacheMaxSize != nil),
+            "cache_low_watermark": ("--cache-low-watermark", cacheLowWatermark != nil),
+            "cache_max_age": ("--cache-max-age", cacheMaxAge != nil),
         ]
         guard let entry = flags[key], entry.given else { return nil }
         return entry.flag

@@ -1,8 +1,8 @@
 extension Duration {
     /// Parses a duration as written in Cistern's configuration file and flags.
     ///
-    /// Grammar: one or more `<digits><unit>` pairs with unit `ms`, `s`, `m` or `h`
-    /// (`250ms`, `30s`, `2m`, `1h`, `1m30s`), or bare digits, which mean **seconds**
+    /// Grammar: one or more `<digits><unit>` pairs with unit `ms`, `s`, `m`, `h` or `d`
+    /// (`250ms`, `30s`, `2m`, `1h`, `1m30s`, `14d`), or bare digits, which mean **seconds**
     /// (`30` = 30 s, as in most YAML configs). Precision is one millisecond; negative
     /// values, fractions and anything above ~292 million years are rejected (returns nil).
     public init?(configurationText text: String) {
@@ -36,6 +36,7 @@ extension Duration {
             case "s": millisecondsPerUnit = 1000
             case "m": millisecondsPerUnit = 60_000
             case "h": millisecondsPerUnit = 3_600_000
+            case "d": millisecondsPerUnit = 86_400_000
             default: return nil
             }
             let (part, overflowMultiply) = number.multipliedReportingOverflow(by: millisecondsPerUnit)

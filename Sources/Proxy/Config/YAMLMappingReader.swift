@@ -86,6 +86,25 @@ struct YAMLMappingReader {
         return value
     }
 
+    /// A byte size in ``ByteCountText/parse(_:)`` syntax (`200GiB`, `100MiB`, bare bytes).
+    mutating func byteCount(_ key: String) throws -> Int64? {
+        guard let text = try string(key) else { return nil }
+        guard let value = ByteCountText.parse(text) else {
+            throw ConfigurationError.invalidValue(
+                key: keyPath(key), value: text, reason: "expected a size such as 200GiB, 500MB or a number of bytes (0 = no limit)")
+        }
+        return value
+    }
+
+    /// A percentage, `90%` or `90`.
+    mutating func percentage(_ key: String) throws -> Int? {
+        guard let text = try string(key) else { return nil }
+        guard let value = Int(text.hasSuffix("%") ? String(text.dropLast()) : text) else {
+            throw ConfigurationError.invalidValue(key: keyPath(key), value: text, reason: "expected a percentage such as 90%")
+        }
+        return value
+    }
+
     /// A ``ListenAddress`` (`HOST:PORT`, `[IPV6]:PORT`, `:PORT` or `PORT`).
     mutating func listenAddress(_ key: String) throws -> ListenAddress? {
         guard let text = try string(key) else { return nil }

@@ -24,6 +24,7 @@ import Prometheus
 /// - `cistern_corrupt_content_total`: committed blobs or manifests that failed their check on
 ///   a hit (size or digest changed since commit) and were moved aside
 /// - `cistern_connections_open`: client connections open now
+/// - `cistern_cache_*`: the bounded disk, see ``CacheMetrics``
 /// - `process_open_fds`, `process_resident_memory_bytes`, `cistern_heap_in_use_bytes`:
 ///   what the process holds, read at each scrape (see ``ProcessResourceGauges``)
 public final class Metrics: Sendable {
@@ -56,6 +57,8 @@ public final class Metrics: Sendable {
     private let corruptContentCount: Counter
     private let connectionsOpen: Gauge
     private let processResources: ProcessResourceGauges
+    /// The bounded-disk series (size, limit, evictions, bypassed fills).
+    public let cache: CacheMetrics
 
     /// Creates every pre-created series at zero in a new registry.
     public init() {
@@ -111,6 +114,7 @@ public final class Metrics: Sendable {
         connectionsOpen = registry.makeGauge(
             descriptor: Self.descriptor("connections_open", help: "Client connections currently open."))
         processResources = ProcessResourceGauges(registry: registry)
+        cache = CacheMetrics(registry: registry)
     }
 
     /// A client response with `status` was sent.
@@ -215,6 +219,7 @@ public final class Metrics: Sendable {
     /// process gauges first (a directory listing and a `/proc` read: scrape-time cost only).
     public func renderPrometheusText() -> [UInt8] {
         processResources.refresh()
+        cache.refresh()
         return registry.emitToBuffer()
     }
 

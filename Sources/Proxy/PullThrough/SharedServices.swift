@@ -21,6 +21,8 @@ public final class SharedServices: Sendable {
     let headFlights: FlightTable<Result<UpstreamResponseHead, UpstreamError>>
     /// Which repositories are known to hold which digests.
     public let links: RepositoryLinks
+    /// The size and age limits: fill reservations, eviction passes, the persisted index.
+    public let cache: CacheEviction
     /// Upstreams by the name containerd's `?ns=` uses.
     public let upstreams: [String: UpstreamRegistry]
     public let defaultUpstream: UpstreamRegistry
@@ -52,7 +54,11 @@ public final class SharedServices: Sendable {
         self.metrics = metrics
         self.clock = clock
         let layout = CacheLayout(root: configuration.cacheDirectory)
-        blobs = try BlobStore(layout: layout)
+        let opened = CacheIndex.open(layout, clock: clock)
+        logger.info("cache index ready", metadata: [
+            "origin": "\(opened.origin.rawValue)", "entries": "\(opened.index.count)", "bytes": "\(opened.index.usageByteCount)",
+        ])
+        blobs = try BlobStore(layout: layout, index: opened.index)
         // After the store: a cache directory that cannot be prepared starts no thread.
         ioPool = IOPool(name: "cistern-io", threadCount: 2)
         manifests = ManifestStore(blobs: blobs) { digest, reason, path in
@@ -62,7 +68,9 @@ public final class SharedServices: Sendable {
         fills = FillTable()
         manifestFlights = FlightTable()
         headFlights = FlightTable()
-        links = RepositoryLinks(layout: layout, pool: ioPool)
+        links = RepositoryLinks(layout: layout, pool: ioPool, index: blobs.index)
+        cache = CacheEviction(index: blobs.index, limits: configuration.cacheLimits, blobs: blobs, links: links, pool: ioPool,
+                              metrics: metrics.cache, logger: logger) { [manifests] digest in manifests.forgetFromMemory(digest) }
         var table: [String: UpstreamRegistry] = [:]
         var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
         for upstream in configuration.upstreams {

@@ -28,6 +28,8 @@ public final class CisternServer {
     private var listenFD: Int32 = -1
     /// The TCP port the listeners are bound to (useful with port 0).
     public private(set) var port: UInt16 = 0
+    /// How often the cache's limits are applied and its index written when changed.
+    public static let cacheMaintenanceInterval: Duration = .seconds(5)
 
     /// Locks the cache directory, then prepares it (removing leftovers of
     /// interrupted fills) and the upstreams.
@@ -66,6 +68,11 @@ public final class CisternServer {
             connectionContexts.append(connections)
             listeners.append(LoopBound(listener, loop: loop))
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
+        }
+        if let loop = contexts.first?.loop {
+            // Created on its loop, which keeps it (its timer heap holds the target).
+            let cache = shared.cache
+            loop.execute { CacheMaintenanceTimer(loop: loop, cache: cache, interval: Self.cacheMaintenanceInterval).start() }
         }
         logger.info("cistern listening", metadata: [
             "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
@@ -116,7 +123,13 @@ public final class CisternServer {
             _ = cep_close(listenFD)
             listenFD = -1
         }
-        // Commits and records already queued finish before the cache lock is released.
+        // Commits and records already queued finish before the cache lock is released; the
+        // index is written last (on the pool), with the clean-shutdown marker after it.
+        shared.ioPool.waitUntilIdle()
+        let cache = shared.cache
+        if !shared.ioPool.submit(key: CacheEviction.maintenanceKey, { cache.flush(clean: true) }) {
+            cache.flush(clean: true)
+        }
         shared.ioPool.stop()
         cacheLock.release()
         shared.resolver.stop()

@@ -28,6 +28,8 @@ public final class BlobStore: Sendable {
 
     public let layout: CacheLayout
     let sizes: BlobSizeRecords
+    /// Sizes, last reads and links of what is committed (eviction reads it; hits update it).
+    public let index: CacheIndex
     private let sequence = Atomic<UInt64>(0)
     /// Committed blobs opened for serving hits, with their recorded sizes,
     /// kept open so a hit costs one `fstat` instead of building a path and
@@ -37,9 +39,12 @@ public final class BlobStore: Sendable {
     static let openFileCapacity = 64
 
     /// Creates the directories and removes leftovers of interrupted fills.
+    /// - Parameter index: the cache index (``CacheIndexRebuild/open(_:clock:)``); an empty one
+    ///   for tests that do not look at it.
     /// - Throws: `SystemError` when the cache directory cannot be created.
-    public init(layout: CacheLayout) throws(SystemError) {
+    public init(layout: CacheLayout, index: CacheIndex = CacheIndex()) throws(SystemError) {
         self.layout = layout
+        self.index = index
         sizes = BlobSizeRecords(layout: layout)
         _ = try SystemError.check(cep_mkdir_p(layout.blobsDirectory), "mkdir \(layout.blobsDirectory)")
         _ = try SystemError.check(cep_mkdir_p(layout.manifestsDirectory), "mkdir \(layout.manifestsDirectory)")
@@ -81,14 +86,24 @@ public final class BlobStore: Sendable {
         if let open = openFiles.withLock({ $0[digest] }) {
             var status = stat()
             if fstat(open.file.descriptor, &status) == 0, status.st_nlink > 0 {
-                if Int64(status.st_size) == open.size { return .found(open.file, size: open.size) }
+                if Int64(status.st_size) == open.size {
+                    index.touch(digest)
+                    return .found(open.file, size: open.size)
+                }
                 forgetOpenFile(digest)
                 return moveAside(digest, reason: "size \(status.st_size) bytes, recorded \(open.size) at commit")
             }
             forgetOpenFile(digest)
         }
-        guard let file = openBlob(digest), let size = try? file.size() else { return .missing }
+        let fd = cep_open_read(layout.blobPath(digest))
+        guard fd >= 0 else { return .missing }
+        let file = SharedFile(descriptor: fd, hold: index.hold(for: digest))
+        guard let size = try? file.size() else { return .missing }
         guard let recorded = sizes.recordedSize(digest) else {
+            // Evicted between the open and the record's read (the blob is unlinked first):
+            // a miss, not damage.
+            var status = stat()
+            if fstat(fd, &status) == 0, status.st_nlink == 0 { return .missing }
             return moveAside(digest, reason: "no size recorded at commit")
         }
         guard recorded == size else {
@@ -102,12 +117,13 @@ public final class BlobStore: Sendable {
             return dropped
         }
         _ = dropped
+        index.touch(digest)
         return .found(file, size: size)
     }
 
     /// Drops `digest` from the open-file table; its descriptor is closed (when no hit still
     /// uses it) after the lock is released, never under it.
-    private func forgetOpenFile(_ digest: Digest) {
+    func forgetOpenFile(_ digest: Digest) {
         let removed = openFiles.withLock { $0.removeValue(forKey: digest) }
         _ = removed
     }
@@ -141,7 +157,7 @@ public final class BlobStore: Sendable {
         let n = sequence.wrappingAdd(1, ordering: .relaxed).newValue
         let path = layout.temporaryPath(digest, sequence: n)
         let fd = try SystemError.check(cep_open_create(path), "create \(path)")
-        return (path, SharedFile(descriptor: fd))
+        return (path, SharedFile(descriptor: fd, hold: index.newHold()))
     }
 
     /// Makes a verified temporary file the committed blob: fsync the data,
@@ -149,13 +165,17 @@ public final class BlobStore: Sendable {
     /// The blob's size is recorded first (``BlobSizeRecords``).
     public func commitBlob(temporaryPath: String, file: SharedFile, digest: Digest) throws(SystemError) {
         let n = sequence.wrappingAdd(1, ordering: .relaxed).newValue
-        try sizes.record(try file.size(), for: digest, temporaryPath: "\(layout.temporaryDirectory)/\(digest.hex).\(n).size")
+        let size = try file.size()
+        try sizes.record(size, for: digest, temporaryPath: "\(layout.temporaryDirectory)/\(digest.hex).\(n).size")
         try commit(temporaryPath: temporaryPath, file: file, directory: layout.blobDirectory(digest), path: layout.blobPath(digest))
+        index.recordBlob(digest, byteCount: size, hold: file.hold)
     }
 
     /// Same as `commitBlob` for a manifest file.
     public func commitManifest(temporaryPath: String, file: SharedFile, digest: Digest) throws(SystemError) {
+        let size = try file.size()
         try commit(temporaryPath: temporaryPath, file: file, directory: layout.manifestDirectory(digest), path: layout.manifestPath(digest))
+        index.recordManifest(digest, byteCount: size)
     }
 
     private func commit(temporaryPath: String, file: SharedFile, directory: String, path: String) throws(SystemError) {

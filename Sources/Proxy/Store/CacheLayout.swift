@@ -12,6 +12,10 @@ import ProxyRegistry
 /// <root>/tmp/<hex>.<sequence>.partial              fills in progress (removed at start-up)
 /// <root>/sizes/sha256/<first two hex>/<hex>        committed blob sizes (decimal)
 /// <root>/quarantine/<hex>.<sequence>               content that failed its check on a hit
+/// <root>/links/<upstream>/<repository>/sha256/<hex> repository link markers (RepositoryLinks)
+/// <root>/index/entries, <root>/index/clean         the cache index (CacheIndexFile)
+/// <root>/storage/                                  reserved for primary data (pushed images):
+///                                                  never evicted, not counted (CacheFootprint)
 /// ```
 public struct CacheLayout: Sendable {
     /// The cache directory (as configured; relative paths are relative to

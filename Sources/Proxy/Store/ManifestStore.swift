@@ -34,10 +34,19 @@ public struct ManifestStore: Sendable {
 
     /// Reads the manifest `digest`, or nil on a miss or an unreadable file.
     public func read(_ digest: Digest) -> StoredManifest? {
-        if let cached = memory.get(digest) { return cached }
+        if let cached = memory.get(digest) {
+            blobs.index.touch(digest)
+            return cached
+        }
         guard let manifest = readFromDisk(digest) else { return nil }
         memory.put(manifest)
+        blobs.index.touch(digest)
         return manifest
+    }
+
+    /// Drops `digest` from memory (it was evicted from disk), so it is read or fetched again.
+    public func forgetFromMemory(_ digest: Digest) {
+        memory.remove(digest)
     }
 
     private func readFromDisk(_ digest: Digest) -> StoredManifest? {

@@ -26,12 +26,17 @@ public final class RepositoryLinks: Sendable {
     /// Links confirmed in this process (no path building on the hit path).
     private let known = Locked<Set<Key>>([])
     private let pool: IOPool?
+    /// Where links are also recorded, so that evicting a digest removes its links.
+    private let index: CacheIndex?
 
-    /// - Parameter pool: where marker files are created; nil creates them on the caller's
-    ///   thread (tests and tools, never a loop).
-    public init(layout: CacheLayout, pool: IOPool? = nil) {
+    /// - Parameters:
+    ///   - pool: where marker files are created; nil creates them on the caller's thread
+    ///     (tests and tools, never a loop).
+    ///   - index: the cache index that records links per digest.
+    public init(layout: CacheLayout, pool: IOPool? = nil, index: CacheIndex? = nil) {
         root = layout.root + "/links"
         self.pool = pool
+        self.index = index
     }
 
     private func path(upstream: String, repository: RepositoryName, digest: Digest) -> (directory: String, file: String) {
@@ -55,9 +60,17 @@ public final class RepositoryLinks: Sendable {
         // A link already known costs a set lookup, not a path.
         let inserted = known.withLock { $0.insert(Key(upstream: upstream, repository: repository, digest: digest)).inserted }
         guard inserted else { return }
+        index?.addLink(digest, upstream: upstream, repository: repository.string)
         let (directory, file) = path(upstream: upstream, repository: repository, digest: digest)
         guard let pool else { return Self.createMarker(directory: directory, file: file) }
         pool.submit(key: file.hashValue) { Self.createMarker(directory: directory, file: file) }
+    }
+
+    /// Forgets that `repository` of `upstream` holds `digest` (it was evicted) and removes
+    /// the marker, on the calling thread (the I/O pool's).
+    func forget(upstream: String, repository: RepositoryName, digest: Digest) {
+        known.withLock { _ = $0.remove(Key(upstream: upstream, repository: repository, digest: digest)) }
+        _ = cep_unlink(path(upstream: upstream, repository: repository, digest: digest).file)
     }
 
     private static func createMarker(directory: String, file: String) {

@@ -10,9 +10,18 @@ import CEpoll
 public final class SharedFile: Sendable {
     /// The open descriptor (read/write for fills, read-only for hits).
     public let descriptor: Int32
+    /// The committed file this descriptor reads, shared by every descriptor on it, so that an
+    /// evicted file's bytes count until the last one closes (``FileHold``); nil for others.
+    package let hold: FileHold?
 
     public init(descriptor: Int32) {
         self.descriptor = descriptor
+        hold = nil
+    }
+
+    package init(descriptor: Int32, hold: FileHold?) {
+        self.descriptor = descriptor
+        self.hold = hold
     }
 
     /// Opens `path` read-only.

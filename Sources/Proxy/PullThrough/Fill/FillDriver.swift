@@ -31,6 +31,8 @@ final class FillDriver: UpstreamResponseHandler {
     private var clientAddress = ""
     /// The piece being handled by `upstreamReceivedBody` (valid during that call only).
     private var piece = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Room reserved under `--cache-max-size` for this fill's file (bytes), given back at the end.
+    private var reservedByteCount: Int64 = 0
     /// Runs once when the fill committed or failed (the prefetcher's slot).
     var onFinish: (() -> Void)?
     private var shared: SharedServices { context.shared }
@@ -136,6 +138,7 @@ final class FillDriver: UpstreamResponseHandler {
         switch action {
         case .answerWaiters(let size):
             fill.answerWaiters(size: size)
+            reserveRoom(size)
         case .store(let dropFirst, let offset):
             store(UnsafeRawBufferPointer(rebasing: piece[dropFirst...]), at: offset)
         case .publish(let writtenByteCount):
@@ -184,6 +187,9 @@ final class FillDriver: UpstreamResponseHandler {
             // table forgets the fill, so no request can start a second fill for a blob
             // that is about to be committed.
             shared.fills.remove(fill)
+            shared.cache.release(reservedByteCount)
+            reservedByteCount = 0
+            shared.cache.checkLimit()
             let onFinish = self.onFinish
             self.onFinish = nil
             onFinish?()
@@ -208,6 +214,21 @@ final class FillDriver: UpstreamResponseHandler {
             guard window.append(bytes) else { return failForMemoryBudget() }
         }
         hasher.update(bytes)
+    }
+
+    /// Reserves room for the blob's `size` bytes under the size limit. When none can be made
+    /// (the cache is full of files being read), the blob streams from memory, uncached, as
+    /// when the disk is full; `cistern_cache_bypassed_fills_total` counts it.
+    private func reserveRoom(_ size: Int64) {
+        guard state.cachesToDisk else { return }
+        guard let reserved = shared.cache.reserveFill(size) else {
+            shared.logger.warning("no room in the cache (its content is being read); blob served but not cached", metadata: [
+                "digest": "\(fill.digest)", "bytes": "\(size)",
+            ])
+            handle(.diskRefused(offset: 0))
+            return
+        }
+        reservedByteCount = reserved
     }
 
     /// The cache cannot take the blob and the memory windows are all in use.

@@ -1,0 +1,42 @@
+import Glibc
+
+/// Progress of a `cistern cache` tool on standard error: a bar redrawn in place on a
+/// terminal (`isatty`), else a plain line at every tenth of the work, so logs stay readable.
+final class ProgressDisplay {
+    private let label: String
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var lastTenth = -1
+    private var lastDrawNanoseconds: Int64 = 0
+
+    init(label: String) {
+        self.label = label
+    }
+
+    /// `done` of `total` units (files) are finished.
+    func update(done: Int, total: Int, detail: String = "") {
+        guard total > 0 else { return }
+        let fraction = Double(done) / Double(total)
+        if isTerminal {
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let nanoseconds = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+            guard done == total || nanoseconds - lastDrawNanoseconds > 100_000_000 else { return }
+            lastDrawNanoseconds = nanoseconds
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+            write("\r\(label) [\(bar)] \(Int(fraction * 100))% \(done)/\(total) \(detail)")
+            if done == total { write("\n") }
+        } else {
+            let tenth = Int(fraction * 10)
+            guard tenth != lastTenth else { return }
+            lastTenth = tenth
+            write("\(label): \(tenth * 10)% (\(done)/\(total)) \(detail)\n")
+        }
+    }
+
+    private func write(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}
