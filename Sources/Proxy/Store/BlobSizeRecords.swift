@@ -25,20 +25,7 @@ struct BlobSizeRecords: Sendable {
     /// Records `size` for `digest`, replacing any earlier record.
     /// - Parameter temporaryPath: a unique path in the cache's temporary directory.
     func record(_ size: Int64, for digest: Digest, temporaryPath: String) throws(SystemError) {
-        let text = Array(String(size).utf8)
-        let fd = try SystemError.check(cep_open_create(temporaryPath), "create \(temporaryPath)")
-        let file = SharedFile(descriptor: fd)
-        do {
-            let written = text.withUnsafeBytes { cep_pwrite_all(file.descriptor, $0.baseAddress, $0.count, 0) }
-            _ = try SystemError.check(written, "write \(temporaryPath)")
-            _ = try SystemError.check(cep_fsync(file.descriptor), "fsync \(temporaryPath)")
-            _ = try SystemError.check(cep_mkdir_p(directory(digest)), "mkdir \(directory(digest))")
-            _ = try SystemError.check(cep_rename(temporaryPath, path(digest)), "rename \(temporaryPath)")
-        } catch {
-            _ = cep_unlink(temporaryPath)
-            throw error
-        }
-        _ = cep_fsync_dir(directory(digest))
+        try DurableReplace.write(Array(String(size).utf8), to: path(digest), temporaryPath: temporaryPath)
     }
 
     /// The recorded size of `digest`, or nil when there is no (readable) record.

@@ -135,18 +135,7 @@ public enum CacheIndexFile {
         let temporary = directory + "/entries.tmp"
         _ = try SystemError.check(cep_mkdir_p(directory), "mkdir \(directory)")
         _ = cep_unlink(temporary)
-        let fd = try SystemError.check(cep_open_create(temporary), "create \(temporary)")
-        let file = SharedFile(descriptor: fd)
-        do {
-            let written = bytes.withUnsafeBytes { cep_pwrite_all(file.descriptor, $0.baseAddress, $0.count, 0) }
-            _ = try SystemError.check(written, "write \(temporary)")
-            _ = try SystemError.check(cep_fsync(file.descriptor), "fsync \(temporary)")
-            _ = try SystemError.check(cep_rename(temporary, path(layout)), "rename \(temporary)")
-        } catch {
-            _ = cep_unlink(temporary)
-            throw error
-        }
-        _ = cep_fsync_dir(directory)
+        try DurableReplace.write(bytes, to: path(layout), temporaryPath: temporary)
     }
 
     /// Path of the clean-shutdown marker.
