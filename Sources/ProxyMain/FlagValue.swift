@@ -39,7 +39,7 @@ enum FlagValue {
     }
 
     static func percentage(_ text: String) throws -> Int {
-        guard let value = Int(text.hasSuffix("%") ? String(text.dropLast()) : text), (1...100).contains(value) else {
+        guard let value = PercentageText.parse(text), (1...100).contains(value) else {
             throw Invalid(description: "expected a percentage from 1% to 100%, e.g. 90%")
         }
         return value

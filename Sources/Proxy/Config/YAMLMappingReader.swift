@@ -96,10 +96,10 @@ struct YAMLMappingReader {
         return value
     }
 
-    /// A percentage, `90%` or `90`.
+    /// A percentage in ``PercentageText/parse(_:)`` syntax, `90%` or `90`.
     mutating func percentage(_ key: String) throws -> Int? {
         guard let text = try string(key) else { return nil }
-        guard let value = Int(text.hasSuffix("%") ? String(text.dropLast()) : text) else {
+        guard let value = PercentageText.parse(text) else {
             throw ConfigurationError.invalidValue(key: keyPath(key), value: text, reason: "expected a percentage such as 90%")
         }
         return value
