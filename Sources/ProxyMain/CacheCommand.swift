@@ -20,11 +20,16 @@ struct CacheCommand: ParsableCommand {
 
         var layout: CacheLayout { CacheLayout(root: cacheDir) }
 
-        /// Locks the directory for a tool that changes or must not race with a server.
-        func lock() throws -> CacheDirectoryLock {
+        /// Throws unless the directory exists (the tools never create one).
+        func requireExisting() throws {
             guard FileManager.default.fileExists(atPath: cacheDir) else {
                 throw ValidationError("cache directory \(cacheDir) does not exist")
             }
+        }
+
+        /// Locks the directory for a tool that changes or must not race with a server.
+        func lock() throws -> CacheDirectoryLock {
+            try requireExisting()
             do {
                 return try CacheDirectoryLock(directory: cacheDir)
             } catch let failure as CacheDirectoryLock.Failure {
@@ -41,9 +46,7 @@ struct CacheCommand: ParsableCommand {
         @Option(help: "Repositories to list.") var top = 10
 
         func run() throws {
-            guard FileManager.default.fileExists(atPath: location.cacheDir) else {
-                throw ValidationError("cache directory \(location.cacheDir) does not exist")
-            }
+            try location.requireExisting()
             let layout = location.layout
             let opened = CacheIndex.open(layout, claim: false)
             let statistics = CacheStatistics(entries: opened.index.snapshot(),
@@ -96,25 +99,13 @@ struct CacheCommand: ParsableCommand {
         @Option(name: .customLong("config"), help: ArgumentHelp("YAML configuration file whose cache_max_size, cache_low_watermark and cache_max_age apply; flags override it.", valueName: "file"))
         var configFile: String?
 
-        @Option(parsing: .unconditional, help: ArgumentHelp("Most bytes the cache may take, e.g. 200GiB; 0 = no limit (default: the file's, else 0).", valueName: "size"),
-                transform: FlagValue.byteCount)
-        var cacheMaxSize: Int64?
-
-        @Option(parsing: .unconditional, help: ArgumentHelp("Share of --cache-max-size to bring the cache down to (default: the file's, else 90%).", valueName: "percent"),
-                transform: FlagValue.percentage)
-        var cacheLowWatermark: Int?
-
-        @Option(parsing: .unconditional, help: ArgumentHelp("Remove content not read for this long, e.g. 14d; 0 = never (default: the file's, else 0).", valueName: "duration"),
-                transform: FlagValue.duration)
-        var cacheMaxAge: Duration?
+        @OptionGroup var cacheLimits: CacheLimitOptions
 
         func run() throws {
             let lock = try location.lock()
             defer { lock.release() }
             var overrides = ConfigurationOverrides()
-            overrides.cacheMaxSize = cacheMaxSize
-            overrides.cacheLowWatermark = cacheLowWatermark
-            overrides.cacheMaxAge = cacheMaxAge
+            cacheLimits.apply(to: &overrides)
             let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
             let limits = try overrides.applied(to: base).cacheLimits
             let display = ProgressDisplay(label: "gc")

@@ -1,4 +1,5 @@
 import Glibc
+import ProxySystem
 
 /// Progress of a `cistern cache` tool on standard error: a bar redrawn in place on a
 /// terminal (`isatty`), else a plain line at every tenth of the work, so logs stay readable.
@@ -17,9 +18,7 @@ final class ProgressDisplay {
         guard total > 0 else { return }
         let fraction = Double(done) / Double(total)
         if isTerminal {
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            let nanoseconds = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+            let nanoseconds = MonotonicClock.now()
             guard done == total || nanoseconds - lastDrawNanoseconds > 100_000_000 else { return }
             lastDrawNanoseconds = nanoseconds
             let width = 30

@@ -36,17 +36,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directory of the blob and manifest store (default: \(defaults.cacheDirectory)).", valueName: "dir"))
     var cacheDir: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Most bytes the cache directory may take, e.g. 200GiB; eviction of the least recently read content starts there; 0 = no limit (default: \(ByteCountText.text(defaults.cacheMaxSize))).", valueName: "size"),
-            transform: FlagValue.byteCount)
-    var cacheMaxSize: Int64?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Share of --cache-max-size eviction brings the cache down to (default: \(defaults.cacheLowWatermark)%).", valueName: "percent"),
-            transform: FlagValue.percentage)
-    var cacheLowWatermark: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Remove content not read for this long, e.g. 14d; 0 = never (default: \(defaults.cacheMaxAge.configurationText)).", valueName: "duration"),
-            transform: FlagValue.duration)
-    var cacheMaxAge: Duration?
+    @OptionGroup var cacheLimits: CacheLimitOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Event-loop threads; 0 = one per CPU core (default: \(defaults.workers)).", valueName: "n"))
     var workers: Int?
@@ -156,9 +146,7 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamConnectTimeout = upstreamConnectTimeout
         overrides.upstreamReadStallTimeout = upstreamReadTimeout
         overrides.upstreamMinimumRate = upstreamMinimumRate
-        overrides.cacheMaxSize = cacheMaxSize
-        overrides.cacheLowWatermark = cacheLowWatermark
-        overrides.cacheMaxAge = cacheMaxAge
+        cacheLimits.apply(to: &overrides)
         return overrides
     }
 }
