@@ -1,9 +1,9 @@
 /// Where a waiter's next body bytes come from, and up to where: the fill's growing
-/// temporary file, its memory window (the cache refused the bytes), or the committed
+/// temporary file, its memory window (the cache refused the bytes), or the verified
 /// file. Pure: decided from the fill's published phase and written count, so the
 /// client connection only asks "how much may I send from where".
 ///
-/// The blob's last byte is held back until the digest verifies (`committed`): a fill
+/// The blob's last byte is held back until the digest verifies (`verified`): a fill
 /// that fails never hands anyone a complete-looking wrong body.
 enum BodySource: Equatable {
     /// `sendfile` from the fill's temporary file, bytes `[offset, limit)`.
