@@ -29,7 +29,9 @@ public final class CisternServer {
     /// The TCP port the listeners are bound to (useful with port 0).
     public private(set) var port: UInt16 = 0
     /// How often the cache's limits are applied and its index written when changed.
-    public static let cacheMaintenanceInterval: Duration = .seconds(5)
+    private let cacheMaintenanceInterval: Duration
+    /// Held here: a loop's timer heap keeps its targets weakly.
+    private var maintenanceTimer: LoopBound<CacheMaintenanceTimer>?
 
     /// Locks the cache directory, then prepares it (removing leftovers of
     /// interrupted fills) and the upstreams.
@@ -37,8 +39,12 @@ public final class CisternServer {
     ///   cache directory; `SystemError`, `RegistryError` or `UpstreamError` for
     ///   an unusable cache directory, upstream URL or TLS trust store.
     /// - Parameter clock: the wall clock for tag freshness (tests pass one they can move).
-    public init(configuration: Configuration, logger: Logger, clock: any WallClock = SystemWallClock()) throws {
+    /// - Parameter cacheMaintenanceInterval: how often the size and age limits are applied
+    ///   (tests shorten it).
+    public init(configuration: Configuration, logger: Logger, clock: any WallClock = SystemWallClock(),
+                cacheMaintenanceInterval: Duration = .seconds(5)) throws {
         self.configuration = configuration
+        self.cacheMaintenanceInterval = cacheMaintenanceInterval
         self.logger = logger
         // Before anything touches the directory: a second process must not
         // remove the first one's fills in progress.
@@ -67,12 +73,13 @@ public final class CisternServer {
             contexts.append(context)
             connectionContexts.append(connections)
             listeners.append(LoopBound(listener, loop: loop))
+            if index == 0 {
+                // Armed before the loop's thread runs, like the listener's registration.
+                let timer = CacheMaintenanceTimer(loop: loop, cache: shared.cache, interval: cacheMaintenanceInterval)
+                timer.start()
+                maintenanceTimer = LoopBound(timer, loop: loop)
+            }
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
-        }
-        if let loop = contexts.first?.loop {
-            // Created on its loop, which keeps it (its timer heap holds the target).
-            let cache = shared.cache
-            loop.execute { CacheMaintenanceTimer(loop: loop, cache: cache, interval: Self.cacheMaintenanceInterval).start() }
         }
         logger.info("cistern listening", metadata: [
             "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
@@ -117,6 +124,7 @@ public final class CisternServer {
         for thread in threads { LoopThread.join(thread) }
         threads.removeAll()
         listeners.removeAll()
+        maintenanceTimer = nil
         contexts.removeAll()
         connectionContexts.removeAll()
         if listenFD >= 0 {

@@ -22,9 +22,10 @@ final class CisternInstance {
     ///   - upstreams: (name, url) pairs; the first is the default upstream.
     ///   - cacheDirectory: reuse a cache (restart tests); a new temporary one otherwise.
     ///   - clock: the wall clock tag freshness is measured on (a `TestWallClock` to move time).
+    ///   - cacheMaintenanceInterval: how often the cache's limits are applied.
     ///   - configure: last-minute changes (timeouts, TTL, workers).
     init(upstreams: [(name: String, url: String)], cacheDirectory: URL? = nil, clock: any WallClock = SystemWallClock(),
-         configure: (inout Configuration) -> Void = { _ in }) throws {
+         cacheMaintenanceInterval: Duration = .seconds(5), configure: (inout Configuration) -> Void = { _ in }) throws {
         if let cacheDirectory {
             self.cacheDirectory = cacheDirectory
             ownedCache = nil
@@ -43,15 +44,17 @@ final class CisternInstance {
         configure(&configuration)
         var logger = Logger(label: "cistern-test")
         logger.logLevel = ProcessInfo.processInfo.environment["CISTERN_TEST_ACCESS_LOG"] != nil ? .info : .critical
-        server = try CisternServer(configuration: configuration, logger: logger, clock: clock)
+        server = try CisternServer(configuration: configuration, logger: logger, clock: clock,
+                                   cacheMaintenanceInterval: cacheMaintenanceInterval)
         try server.start()
     }
 
     /// One upstream named after its `host:port`.
     convenience init(upstream url: URL, cacheDirectory: URL? = nil, clock: any WallClock = SystemWallClock(),
-                     configure: (inout Configuration) -> Void = { _ in }) throws {
+                     cacheMaintenanceInterval: Duration = .seconds(5), configure: (inout Configuration) -> Void = { _ in }) throws {
         let name = "\(url.host!):\(url.port!)"
-        try self.init(upstreams: [(name, url.absoluteString)], cacheDirectory: cacheDirectory, clock: clock, configure: configure)
+        try self.init(upstreams: [(name, url.absoluteString)], cacheDirectory: cacheDirectory, clock: clock,
+                      cacheMaintenanceInterval: cacheMaintenanceInterval, configure: configure)
     }
 
     func stop() {
