@@ -83,7 +83,7 @@ struct CacheCommand: ParsableCommand {
             }
             for damage in damaged { print("damaged: \(damage)") }
             if !damaged.isEmpty {
-                print("\(damaged.count) damaged; remove them (or run the server, which moves them aside on their next hit)")
+                print("\(damaged.count) damaged; remove them (the server moves aside only a blob whose size changed, on its next hit)")
                 throw ExitCode(1)
             }
             print("all content verified")

@@ -222,7 +222,7 @@ final class FillDriver: UpstreamResponseHandler {
     private func reserveRoom(_ size: Int64) {
         guard state.cachesToDisk else { return }
         guard let reserved = shared.cache.reserveFill(size) else {
-            shared.logger.warning("no room in the cache (its content is being read); blob served but not cached", metadata: [
+            shared.logger.warning("no room in the cache (the blob is larger than the limit allows, or the cache is full of files being read); blob served but not cached", metadata: [
                 "digest": "\(fill.digest)", "bytes": "\(size)",
             ])
             handle(.diskRefused(offset: 0))
