@@ -6,6 +6,10 @@ extension Configuration {
     ///   a `username` without a password or the reverse; `default_upstream` naming no
     ///   upstream; a negative `tag_ttl`; a timeout ≤ 0 (`upstream_minimum_rate` < 0);
     ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1.
+    /// The smallest `cache_max_size` accepted (bytes): below it not even the cache's empty
+    /// directory tree fits.
+    public static let smallestCacheMaxSize: Int64 = 64 << 10
+
     public func validate() throws {
         if workers < 0 {
             throw ConfigurationError.invalidValue(key: "workers", value: "\(workers)", reason: "must be 0 (one per core) or more")
@@ -45,9 +49,10 @@ extension Configuration {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_platform", value: prefetchPlatform, reason: "expected os/arch or os/arch/variant, e.g. linux/amd64")
         }
-        if cacheMaxSize < 0 {
+        if cacheMaxSize < 0 || (cacheMaxSize > 0 && cacheMaxSize < Self.smallestCacheMaxSize) {
             throw ConfigurationError.invalidValue(
-                key: "cache_max_size", value: "\(cacheMaxSize)", reason: "must be 0 (no limit) or a size such as 200GiB")
+                key: "cache_max_size", value: "\(cacheMaxSize)",
+                reason: "must be 0 (no limit) or at least 64KiB (the cache's own directories take about 40 KB), e.g. 200GiB")
         }
         if !(1...100).contains(cacheLowWatermark) {
             throw ConfigurationError.invalidValue(

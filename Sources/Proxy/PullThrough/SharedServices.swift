@@ -55,7 +55,9 @@ public final class SharedServices: Sendable {
         self.clock = clock
         let layout = CacheLayout(root: configuration.cacheDirectory)
         let opened = CacheIndex.open(layout, clock: clock)
-        logger.info("cache index ready", metadata: [
+        // Rebuilt or reconciled means the last process did not stop cleanly, or the snapshot
+        // was damaged: worth an operator's look.
+        logger.log(level: opened.origin == .loaded ? .info : .warning, "cache index ready", metadata: [
             "origin": "\(opened.origin.rawValue)", "entries": "\(opened.index.count)", "bytes": "\(opened.index.usageByteCount)",
         ])
         blobs = try BlobStore(layout: layout, index: opened.index)
@@ -71,6 +73,8 @@ public final class SharedServices: Sendable {
         links = RepositoryLinks(layout: layout, pool: ioPool, index: blobs.index)
         cache = CacheEviction(index: blobs.index, limits: configuration.cacheLimits, blobs: blobs, links: links, pool: ioPool,
                               metrics: metrics.cache, logger: logger) { [manifests] digest in manifests.forgetFromMemory(digest) }
+        // A clean snapshot was not checked against the files: do that in the background.
+        if opened.origin == .loaded && configuration.cacheLimits.isLimited { cache.scheduleAdoption() }
         var table: [String: UpstreamRegistry] = [:]
         var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
         for upstream in configuration.upstreams {

@@ -30,6 +30,9 @@ extension UpstreamConnection: TimerTarget {
                 closeForGood()
                 return
             }
+        case .readingBody where bodyPaused:
+            // Our wait, not the upstream's stall: the clocks restart at `resumeBody`.
+            deadline = now + pool.timeouts.readStall
         case .readingBody:
             if now >= deadline {
                 fail(.timedOut("reading the body from \(origin) (no bytes for \(pool.timeouts.readStall / 1_000_000) ms)"))

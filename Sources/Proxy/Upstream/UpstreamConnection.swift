@@ -57,6 +57,8 @@ final class UpstreamConnection: EventHandler {
     /// A TLS read reported WANT_WRITE and write interest was added for it; dropped again
     /// by the next read that gets further (see `transportRead`).
     var tlsReadWantsWrite = false
+    /// The handler asked for no more body bytes for now (`+Pause`).
+    var bodyPaused = false
     var handler: UpstreamResponseHandler?
     var request: UpstreamRequest?
     var requestBytes: [UInt8] = []
@@ -122,6 +124,7 @@ final class UpstreamConnection: EventHandler {
         receivedAnything = false
         receivedBodyBytes = 0
         buffered = 0
+        bodyPaused = false
         cep_http_reset(&head)
         switch state {
         case .idle:
@@ -209,6 +212,11 @@ final class UpstreamConnection: EventHandler {
             }
             sendRequest()
         case .awaitingHead, .readingBody:
+            if bodyPaused {
+                // Only errors and hang-ups are reported without interest.
+                if events.contains(.error) || events.contains(.hangup) { fail(.closedEarly(receivedBytes: receivedBodyBytes)) }
+                return
+            }
             readAvailable()
         case .idle:
             // The origin closed the idle connection, or sent bytes it should not have.

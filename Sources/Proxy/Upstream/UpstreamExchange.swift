@@ -60,6 +60,17 @@ package final class UpstreamExchange: UpstreamResponseHandler {
         tokenFetch = nil
     }
 
+    /// Stops taking the response body from the upstream until ``resumeBody()`` (TCP flow
+    /// control holds the sender); the stall timeouts do not run meanwhile. Loop thread.
+    package func pauseBody() {
+        connection?.pauseBody()
+    }
+
+    /// Takes the body again, starting with what was read before the pause.
+    package func resumeBody() {
+        connection?.resumeBody()
+    }
+
     private func send() {
         let connection = pool.connection(to: request.origin)
         self.connection = connection
