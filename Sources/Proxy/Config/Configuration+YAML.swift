@@ -16,6 +16,7 @@ extension Configuration {
     ///     password_file: /run/secrets/hub     # trailing line breaks are dropped
     ///     insecure_skip_tls_verify: false
     ///     ca_file: /etc/cistern/ca.pem
+    ///     proxy: http://proxy.example:3128   # or direct; default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY
     /// timeouts: { request_head: 30s, idle_keep_alive: 60s, client_write_stall: 60s,
     ///             upstream_connect: 10s, upstream_read_stall: 30s,
     ///             upstream_minimum_rate: 1024, upstream_minimum_rate_window: 30s }
@@ -117,6 +118,7 @@ extension Configuration {
         }
         let insecure = try reader.bool("insecure_skip_tls_verify") ?? false
         let caFile = try reader.string("ca_file")
+        let proxy = try reader.string("proxy").map { try EgressProxySetting.parse($0, key: reader.keyPath("proxy")) }
         try reader.rejectUnknownKeys()
         do {
             var upstream = try UpstreamConfiguration(
@@ -124,6 +126,7 @@ extension Configuration {
                 insecureSkipTLSVerify: insecure, caFile: caFile)
             if explicitName == nil { upstream.name = upstream.derivedName }
             upstream.passwordFile = passwordFile
+            if let proxy { upstream.proxy = proxy }
             return upstream
         } catch let error as ConfigurationError {
             throw error.renamingKey { "\(path).\($0)" }

@@ -20,6 +20,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var upstreamPasswordFile: String?
     /// `--upstream-insecure`: skip TLS verification for the default upstream.
     public var upstreamInsecureSkipTLSVerify: Bool?
+    /// `--upstream-proxy`: `direct`, `environment` or a proxy URL for the default upstream.
+    public var upstreamProxy: String?
     /// `--tag-ttl`.
     public var tagTTL: Duration?
     /// `--serve-stale-on-denied` / `--no-serve-stale-on-denied`.
@@ -122,7 +124,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
 
     private func applyUpstreamOverrides(to configuration: inout Configuration) throws {
         guard upstreamURL != nil || upstreamUsername != nil || upstreamPasswordFile != nil
-            || upstreamInsecureSkipTLSVerify != nil
+            || upstreamInsecureSkipTLSVerify != nil || upstreamProxy != nil
         else { return }
         let replacedIndex = configuration.upstreams.firstIndex { $0.name == configuration.defaultUpstream }
         var upstream: UpstreamConfiguration
@@ -140,6 +142,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 upstream.passwordFile = replaced.passwordFile
                 upstream.caFile = replaced.caFile
                 upstream.insecureSkipTLSVerify = replaced.insecureSkipTLSVerify
+                upstream.proxy = replaced.proxy
             }
         } else if let replacedIndex {
             upstream = configuration.upstreams[replacedIndex]
@@ -164,6 +167,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 reason: "a user name needs a password (--upstream-password-file)")
         }
         if let upstreamInsecureSkipTLSVerify { upstream.insecureSkipTLSVerify = upstreamInsecureSkipTLSVerify }
+        if let upstreamProxy { upstream.proxy = try EgressProxySetting.parse(upstreamProxy, key: "--upstream-proxy") }
 
         if let replacedIndex {
             configuration.upstreams[replacedIndex] = upstream

@@ -30,6 +30,9 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var insecureSkipTLSVerify: Bool
     /// PEM file of extra CA certificates trusted for this upstream, in addition to the system's.
     public var caFile: String?
+    /// How its requests reach it: the environment's proxy variables (default), direct, or a
+    /// proxy of its own (`proxy:`).
+    public var proxy: EgressProxySetting = .environment
 
     /// Creates an upstream, parsing and validating `url` and `name`.
     ///

@@ -75,6 +75,7 @@ public final class SharedServices: Sendable {
                               metrics: metrics.cache, logger: logger) { [manifests] digest in manifests.forgetFromMemory(digest) }
         // A clean snapshot was not checked against the files: do that in the background.
         if opened.origin == .loaded && configuration.cacheLimits.isLimited { cache.scheduleAdoption() }
+        let environment = try EgressEnvironment.read(Self.proxyEnvironment())
         var table: [String: UpstreamRegistry] = [:]
         var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
         for upstream in configuration.upstreams {
@@ -85,8 +86,12 @@ public final class SharedServices: Sendable {
                     "upstream": "\(upstream.name)", "url": "\(upstream.url)",
                 ])
             }
+            let egress = Self.egressRoute(upstream.proxy, environment: environment)
             let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
-                                                username: upstream.username, password: upstream.password)
+                                                username: upstream.username, password: upstream.password, egress: egress)
+            if let proxy = egress.proxy(for: registry.origin) {
+                logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
+            }
             table[upstream.name] = registry
             tlsSettings.append((registry.origin.host, upstream.caFile, !upstream.insecureSkipTLSVerify))
         }

@@ -72,7 +72,7 @@ package final class UpstreamExchange: UpstreamResponseHandler {
     }
 
     private func send() {
-        let connection = pool.connection(to: request.origin)
+        let connection = pool.connection(to: request.origin, via: registry.egress.proxy(for: request.origin))
         self.connection = connection
         pending = .deliver
         connection.start(request, handler: self)
@@ -189,7 +189,7 @@ package final class UpstreamExchange: UpstreamResponseHandler {
             tokenFetched(result)
         }
         tokenFetch = fetch
-        pool.connection(to: origin).start(
+        pool.connection(to: origin, via: registry.egress.proxy(for: origin)).start(
             UpstreamRequest(method: .get, origin: origin, pathAndQuery: tokenRequest.target, fields: fields),
             handler: fetch)
     }
