@@ -22,6 +22,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var upstreamInsecureSkipTLSVerify: Bool?
     /// `--upstream-proxy`: `direct`, `environment` or a proxy URL for the default upstream.
     public var upstreamProxy: String?
+    /// `--upstream-max-manifest-gets-per-hour`, for the default upstream.
+    public var upstreamMaxManifestGetsPerHour: Int?
     /// `--tag-ttl`.
     public var tagTTL: Duration?
     /// `--serve-stale-on-denied` / `--no-serve-stale-on-denied`.
@@ -124,7 +126,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
 
     private func applyUpstreamOverrides(to configuration: inout Configuration) throws {
         guard upstreamURL != nil || upstreamUsername != nil || upstreamPasswordFile != nil
-            || upstreamInsecureSkipTLSVerify != nil || upstreamProxy != nil
+            || upstreamInsecureSkipTLSVerify != nil || upstreamProxy != nil || upstreamMaxManifestGetsPerHour != nil
         else { return }
         let replacedIndex = configuration.upstreams.firstIndex { $0.name == configuration.defaultUpstream }
         var upstream: UpstreamConfiguration
@@ -143,6 +145,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 upstream.caFile = replaced.caFile
                 upstream.insecureSkipTLSVerify = replaced.insecureSkipTLSVerify
                 upstream.proxy = replaced.proxy
+                upstream.maxManifestGetsPerHour = replaced.maxManifestGetsPerHour
+                upstream.rateLimitPerRepository = replaced.rateLimitPerRepository
             }
         } else if let replacedIndex {
             upstream = configuration.upstreams[replacedIndex]
@@ -168,6 +172,13 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         }
         if let upstreamInsecureSkipTLSVerify { upstream.insecureSkipTLSVerify = upstreamInsecureSkipTLSVerify }
         if let upstreamProxy { upstream.proxy = try EgressProxySetting.parse(upstreamProxy, key: "--upstream-proxy") }
+        if let upstreamMaxManifestGetsPerHour {
+            guard upstreamMaxManifestGetsPerHour >= 1 else {
+                throw ConfigurationError.invalidValue(key: "--upstream-max-manifest-gets-per-hour", value: "\(upstreamMaxManifestGetsPerHour)",
+                                                      reason: "must be at least 1 (leave it out for no budget)")
+            }
+            upstream.maxManifestGetsPerHour = upstreamMaxManifestGetsPerHour
+        }
 
         if let replacedIndex {
             configuration.upstreams[replacedIndex] = upstream

@@ -88,7 +88,9 @@ public final class SharedServices: Sendable {
             }
             let egress = Self.egressRoute(upstream.proxy, environment: environment)
             let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
-                                                username: upstream.username, password: upstream.password, egress: egress)
+                                                username: upstream.username, password: upstream.password, egress: egress,
+                                                rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
+                                                                                 perRepository: upstream.rateLimitPerRepository))
             if let proxy = egress.proxy(for: registry.origin) {
                 logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
             }
@@ -96,6 +98,17 @@ public final class SharedServices: Sendable {
             tlsSettings.append((registry.origin.host, upstream.caFile, !upstream.insecureSkipTLSVerify))
         }
         upstreams = table
+        let registries = table.values.sorted { $0.name < $1.name }
+        metrics.upstreamBudget.setSource(upstreams: registries.map(\.name)) {
+            let now = MonotonicClock.now()
+            return registries.map { registry in
+                let reading = registry.rateLimiter.reading(now: now)
+                return UpstreamBudgetMetrics.Reading(
+                    upstream: registry.name, limit: reading.limit, remaining: reading.remaining, retryAfterNanoseconds: reading.retryAfter,
+                    sentManifestRequests: reading.sentManifestRequests, refusedRateLimited: reading.refusedRateLimited,
+                    refusedBudget: reading.refusedBudget)
+            }
+        }
         guard let fallback = table[configuration.defaultUpstream] else {
             throw RegistryError(code: .upstreamError, status: 500,
                                 message: "default upstream \(configuration.defaultUpstream) is not among the configured upstreams")
