@@ -5,7 +5,8 @@ extension Configuration {
     ///   `workers` < 0; `cache_dir` empty; `upstreams` empty; a duplicate upstream `name`;
     ///   a `username` without a password or the reverse; `default_upstream` naming no
     ///   upstream; a negative `tag_ttl`; a timeout ≤ 0 (`upstream_minimum_rate` < 0);
-    ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1.
+    ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1; a negative
+    ///   `drain_delay`; a `drain_timeout` ≤ 0.
     /// The smallest `cache_max_size` accepted (bytes): below it not even the cache's empty
     /// directory tree fits.
     public static let smallestCacheMaxSize: Int64 = 64 << 10
@@ -60,6 +61,13 @@ extension Configuration {
         }
         if cacheMaxAge < .zero {
             throw ConfigurationError.invalidValue(key: "cache_max_age", value: cacheMaxAge.configurationText, reason: "must not be negative")
+        }
+        if drainDelay < .zero {
+            throw ConfigurationError.invalidValue(key: "drain_delay", value: drainDelay.configurationText, reason: "must not be negative")
+        }
+        if drainTimeout <= .zero {
+            throw ConfigurationError.invalidValue(
+                key: "drain_timeout", value: drainTimeout.configurationText, reason: "must be greater than zero")
         }
         if prefetchConcurrency < 1 {
             throw ConfigurationError.invalidValue(
