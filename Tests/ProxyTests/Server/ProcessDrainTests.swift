@@ -8,8 +8,8 @@ import Testing
 /// The real `cistern` executable against a throttled fake upstream (a slow fill).
 @Suite(.serialized) struct ProcessDrainTests {
     /// A blob the fake upstream sends at `bytesPerSecond`, once.
-    private static func slowBlob(_ upstream: FakeUpstream, byteCount: Int, bytesPerSecond: Int) -> (bytes: [UInt8], digest: String) {
-        let blob = ProcessProbes.randomBlob(byteCount: byteCount)
+    private static func slowBlob(_ upstream: FakeUpstream, byteCount: Int, bytesPerSecond: Int) throws -> (bytes: [UInt8], digest: String) {
+        let blob = try ProcessProbes.randomBlob(byteCount: byteCount)
         let digest = upstream.addBlob(blob)
         upstream.setBehaviour(.throttle(bytesPerSecond: bytesPerSecond), for: .digest(digest), times: 1)
         return (blob, digest)
@@ -28,12 +28,12 @@ import Testing
     @Test func sigtermFinishesTheDownloadInFlightRefusesNewConnectionsAndExitsZero() async throws {
         let upstream = try FakeUpstream()
         defer { upstream.stop() }
-        // 6 MiB at 2 MiB/s: about 3 s, well past the 1 s drain delay.
-        let (blob, digest) = Self.slowBlob(upstream, byteCount: 6 << 20, bytesPerSecond: 2 << 20)
+        // 8 MiB at 2 MiB/s: about 4 s, well past the 2 s drain delay.
+        let (blob, digest) = try Self.slowBlob(upstream, byteCount: 8 << 20, bytesPerSecond: 2 << 20)
         let path = "/v2/library/data/blobs/\(digest)"
         let cache = try TemporaryDirectory(prefix: "cistern-drain")
         let cistern = try CisternProcess(upstream: upstream.baseURL, cache: cache.url,
-                                         extraArguments: ["--drain-delay", "1s", "--drain-timeout", "30s"])
+                                         extraArguments: ["--drain-delay", "2s", "--drain-timeout", "30s"])
         defer { cistern.stop() }
         let port = cistern.port
         #expect(ProcessProbes.readiness(port: port) == 200)
@@ -46,14 +46,14 @@ import Testing
         let signalled = ContinuousClock.now
         cistern.child.send(signal: SIGTERM)
         // Not ready at once, while connections are still accepted (the probe itself is one).
-        #expect(await ProcessProbes.eventually(within: .seconds(1)) { ProcessProbes.readiness(port: port) == 503 })
-        #expect(ContinuousClock.now - signalled < .seconds(1))
+        #expect(await ProcessProbes.eventually(within: .seconds(2)) { ProcessProbes.readiness(port: port) == 503 })
+        #expect(ContinuousClock.now - signalled < .seconds(2))
         let idleEnd = idle.readRemaining(timeout: .seconds(3))
         #expect(idleEnd.bytes.isEmpty && idleEnd.ending == .complete, "idle keep-alive connection: \(idleEnd.ending)")
         // Refused once the delay has passed, not before.
         #expect(await ProcessProbes.eventually(within: .seconds(5)) { ProcessProbes.refusesConnections(port: port) })
         let refusedAt = ContinuousClock.now
-        #expect(refusedAt - signalled >= .seconds(1))
+        #expect(refusedAt - signalled >= .seconds(2))
 
         let (response, finishedAt) = try await download.value
         #expect(response.statusCode == 200)
@@ -74,7 +74,7 @@ import Testing
     @Test func aSecondSigtermEndsTheDrainAtOnce() async throws {
         let upstream = try FakeUpstream()
         defer { upstream.stop() }
-        let (blob, digest) = Self.slowBlob(upstream, byteCount: 8 << 20, bytesPerSecond: 1 << 20)
+        let (blob, digest) = try Self.slowBlob(upstream, byteCount: 8 << 20, bytesPerSecond: 1 << 20)
         let path = "/v2/library/data/blobs/\(digest)"
         let cache = try TemporaryDirectory(prefix: "cistern-drain-twice")
         let cistern = try CisternProcess(upstream: upstream.baseURL, cache: cache.url,
@@ -99,7 +99,7 @@ import Testing
     @Test func theDrainTimeoutCutsWhatIsStillInFlight() async throws {
         let upstream = try FakeUpstream()
         defer { upstream.stop() }
-        let (blob, digest) = Self.slowBlob(upstream, byteCount: 8 << 20, bytesPerSecond: 1 << 20)
+        let (blob, digest) = try Self.slowBlob(upstream, byteCount: 8 << 20, bytesPerSecond: 1 << 20)
         let path = "/v2/library/data/blobs/\(digest)"
         let cache = try TemporaryDirectory(prefix: "cistern-drain-timeout")
         let cistern = try CisternProcess(upstream: upstream.baseURL, cache: cache.url,

@@ -18,7 +18,7 @@ import Testing
         upstream.addManifest(repository: "team/app", tag: "v1", bytes: manifest, mediaType: FixtureMediaType.ociManifest)
         let manifestPath = "/v2/team/app/manifests/v1"
         // 4 MiB at 1 MiB/s: in flight across both reloads.
-        let blob = ProcessProbes.randomBlob(byteCount: 4 << 20)
+        let blob = try ProcessProbes.randomBlob(byteCount: 4 << 20)
         let blobDigest = upstream.addBlob(blob)
         upstream.setBehaviour(.throttle(bytesPerSecond: 1 << 20), for: .digest(blobDigest), times: 1)
         let blobPath = "/v2/team/app/blobs/\(blobDigest)"
