@@ -1,4 +1,8 @@
 extension Configuration {
+    /// The smallest `cache_max_size` accepted (bytes): below it not even the cache's empty
+    /// directory tree fits.
+    public static let smallestCacheMaxSize: Int64 = 64 << 10
+
     /// Checks the cross-field and range rules no single key can check alone.
     ///
     /// - Throws: ``ConfigurationError/invalidValue(key:value:reason:)`` naming the YAML key:
@@ -7,10 +11,6 @@ extension Configuration {
     ///   upstream; a negative `tag_ttl`; a timeout ≤ 0 (`upstream_minimum_rate` < 0);
     ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1; a negative
     ///   `drain_delay`; a `drain_timeout` ≤ 0.
-    /// The smallest `cache_max_size` accepted (bytes): below it not even the cache's empty
-    /// directory tree fits.
-    public static let smallestCacheMaxSize: Int64 = 64 << 10
-
     public func validate() throws {
         if workers < 0 {
             throw ConfigurationError.invalidValue(key: "workers", value: "\(workers)", reason: "must be 0 (one per core) or more")
