@@ -179,7 +179,8 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
         if case .streamed(let stream, _) = body { stream.detach() }
         body = .empty
         releasePending()
-        if !keepAlive || peerHalfClosed {
+        // Draining: also a response whose head went out (keep-alive) before the drain began.
+        if !keepAlive || peerHalfClosed || context.isDraining {
             close()
             return
         }

@@ -104,3 +104,34 @@ private final class RecordingReloadable: Reloadable {
         return { [committed] in committed.withLock { $0.append(ttl) } }
     }
 }
+
+/// A keep-alive response whose head went out before the drain: its connection closes when the
+/// body ends, instead of waiting idle (and holding the drain) until the idle timeout.
+@Suite(.serialized) struct DrainKeepAliveTests {
+    @Test func aResponseStartedBeforeTheDrainClosesItsConnectionWhenItEnds() async throws {
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let blob = try ProcessProbes.randomBlob(byteCount: 1 << 20)
+        let digest = upstream.addBlob(blob)
+        upstream.setBehaviour(.throttle(bytesPerSecond: 512 << 10), for: .digest(digest), times: 1)
+        let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!)
+        defer { cistern.stop() }
+        let port = cistern.port
+        let path = "/v2/library/data/blobs/\(digest)"
+        let exchange = Task {
+            try await OffPool.run {
+                let client = try TestHTTPClient(port: port)
+                let response = try client.request("GET", path, options: .init(timeout: .seconds(20)))
+                let rest = client.readRemaining(timeout: .seconds(5))
+                return (response, rest.ending, rest.bytes.count)
+            }
+        }
+        #expect(await ProcessProbes.eventually(within: .seconds(10)) { upstream.requestCount(method: "GET", path: path) == 1 })
+        cistern.server.beginDraining()
+        let (response, ending, extraByteCount) = try await exchange.value
+        #expect(response.statusCode == 200 && response.ending == .complete)
+        #expect(response.header("Connection") == nil, "the head went out before the drain")
+        #expect(TestSHA256.digest(response.body) == digest)
+        #expect(ending == .complete && extraByteCount == 0, "the connection stayed open after its response: \(ending)")
+    }
+}
