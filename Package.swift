@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "ProxyMain",
             dependencies: [
-                "Proxy", "ProxyConfig", "ProxyWarm", "ProxyLogging", "ProxySystem", "ProxyStore", "ProxyRegistry",
+                "Proxy", "ProxyConfig", "ProxyPullThrough", "ProxyWarm", "ProxyLogging", "ProxySystem", "ProxyStore", "ProxyRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
