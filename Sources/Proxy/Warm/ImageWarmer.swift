@@ -54,7 +54,8 @@ public final class ImageWarmer: Sendable {
             progress(status.withLock { state in change(&state); return state })
         }
 
-        let plans = runWorkers(jobCount: images.count) { client, index in
+        let clients = MirrorClientPool()
+        let plans = runWorkers(jobCount: images.count, clients: clients) { client, index in
             let plan = self.resolve(images[index], client: client)
             report { $0.resolvedImageCount += 1 }
             return plan
@@ -78,7 +79,7 @@ public final class ImageWarmer: Sendable {
         let totalBytes = ordered.reduce(Int64(0)) { $0 + ($1.blob.byteCount ?? 0) }
         report { $0.blobCount = ordered.count; $0.byteCount = totalBytes }
 
-        let results = runWorkers(jobCount: ordered.count) { client, index -> Result<Int64, MirrorTransportError> in
+        let results = runWorkers(jobCount: ordered.count, clients: clients) { client, index -> Result<Int64, MirrorTransportError> in
             let job = ordered[index]
             let result: Result<Int64, MirrorTransportError>
             do {
@@ -145,8 +146,10 @@ public final class ImageWarmer: Sendable {
     }
 
     /// Runs `job` for indices `0..<jobCount` on up to `options.concurrency` threads, each
-    /// with its own client, and returns the results in index order once all are done.
-    private func runWorkers<Output: Sendable>(jobCount: Int, job: @escaping @Sendable (MirrorClient, Int) -> Output) -> [Output] {
+    /// with its own client (taken from `clients`, so kept-alive connections carry over from
+    /// one phase to the next), and returns the results in index order once all are done.
+    private func runWorkers<Output: Sendable>(jobCount: Int, clients: MirrorClientPool,
+                                              job: @escaping @Sendable (MirrorClient, Int) -> Output) -> [Output] {
         guard jobCount > 0 else { return [] }
         let next = Locked(0)
         let results = Locked([Output?](repeating: nil, count: jobCount))
@@ -154,13 +157,15 @@ public final class ImageWarmer: Sendable {
         for _ in 0..<min(options.concurrency, jobCount) {
             finished.enter()
             let thread = Thread { [origin, tlsContext, options] in
-                let client = MirrorClient(origin: origin, tlsContext: tlsContext, timeout: options.timeout, userAgent: options.userAgent)
+                let client = clients.take()
+                    ?? MirrorClient(origin: origin, tlsContext: tlsContext, timeout: options.timeout, userAgent: options.userAgent)
                 while true {
                     let index = next.withLock { value -> Int in defer { value += 1 }; return value }
                     guard index < jobCount else { break }
                     let output = job(client, index)
                     results.withLock { $0[index] = output }
                 }
+                clients.put(client)
                 finished.leave()
             }
             thread.stackSize = 1 << 20
@@ -169,4 +174,17 @@ public final class ImageWarmer: Sendable {
         finished.wait()
         return results.withLock { $0.map { $0! } }
     }
+}
+
+/// Clients between the phases of a run: a worker takes one when it starts and puts it back
+/// when it ends, so the next phase's workers reuse their kept-alive connections.
+final class MirrorClientPool: @unchecked Sendable {
+    // Safe because a client is only reachable through `idle` while no thread uses it: `take`
+    // removes it under the lock before a worker uses it, `put` adds it after the worker's last use.
+    private let lock = PThreadLock()
+    private var idle: [MirrorClient] = []
+
+    func take() -> MirrorClient? { lock.withLock { idle.popLast() } }
+
+    func put(_ client: MirrorClient) { lock.withLock { idle.append(client) } }
 }
