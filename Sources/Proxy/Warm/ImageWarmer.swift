@@ -4,7 +4,8 @@ import ProxySystem
 
 /// Warms a mirror with images, through its ordinary pull API so that behind a load balancer
 /// each request reaches the node that owns the digest: first every image's manifest by tag
-/// or digest (full `Accept` list), then the chosen platform's manifest(s) by digest (or every
+/// or digest (full `Accept` lists; a tag with each client family's, see
+/// ``MirrorClient/manifestAcceptProfiles``), then the chosen platform's manifest(s) by digest (or every
 /// child with no platform), then each distinct config and layer blob by digest, read and
 /// discarded. Every body is hashed and checked against its digest.
 ///
@@ -124,6 +125,14 @@ public final class ImageWarmer: Sendable {
             let root = try client.fetchManifest(image, image.reference)
             plan.rootDigest = root.digest
             plan.manifestCount = 1
+            if case .tag = image.reference {
+                // The tag once more for each other client family (see manifestAcceptProfiles).
+                // A registry may answer one with another manifest (a schema 1 conversion); it
+                // is verified, not followed.
+                for accept in MirrorClient.manifestAcceptProfiles.dropFirst() {
+                    _ = try client.fetchManifest(image, image.reference, accept: accept)
+                }
+            }
             try collect(root.manifest, of: image, client: client, depth: 0, into: &plan)
         } catch {
             plan.failure = "\(error)"

@@ -10,24 +10,34 @@ struct FetchedManifest {
 }
 
 extension MirrorClient {
-    /// Every manifest type a pull accepts (OCI index and manifest, Docker manifest list and
-    /// schema 2), as one comma-joined `Accept` line, as containerd and Docker send it.
-    static let manifestAccept = [
-        MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifestV2,
-    ].joined(separator: ", ")
+    /// The `Accept` lines pulls send for a manifest, one per client family, each one
+    /// comma-joined line. A mirror keeps a tag's record per set of accepted manifest types
+    /// (the answer may differ), so a tag is asked for with each, and each family's next pull
+    /// of it is a hit. The first is also used for manifests by digest.
+    /// - containerd (Kubernetes nodes, nerdctl, Docker with the containerd store): Docker
+    ///   schema 2 and manifest list, OCI manifest and index, `*/*`.
+    /// - containers/image (skopeo, podman, CRI-O, buildah): OCI manifest, Docker schema 2,
+    ///   schema 1 signed and unsigned, Docker manifest list, OCI index.
+    static let manifestAcceptProfiles = [
+        [MediaType.dockerManifestV2, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.ociIndex, "*/*"],
+        [MediaType.ociManifest, MediaType.dockerManifestV2, MediaType.dockerManifestV1Signed, MediaType.dockerManifestV1,
+         MediaType.dockerManifestList, MediaType.ociIndex],
+    ].map { $0.joined(separator: ", ") }
 
     /// Largest manifest read (distribution refuses larger ones too).
     static let manifestByteLimit = 4 * 1_048_576
 
-    /// `GET /v2/<name>/manifests/<reference>` with the full `Accept` list. A manifest asked
+    /// `GET /v2/<name>/manifests/<reference>` with a full `Accept` list. A manifest asked
     /// for by digest must be named by that digest (``ManifestIdentity/isNamed(_:mediaType:by:)``);
     /// one asked for by tag must be named by its `Docker-Content-Digest` when sent.
     /// - Throws: ``MirrorTransportError`` naming the request and the status and OCI error,
     ///   a digest mismatch, an oversized or unreadable manifest, or a transport failure.
-    func fetchManifest(_ image: ImageReference, _ reference: Reference) throws -> FetchedManifest {
+    /// - Parameter accept: the `Accept` line (one of ``manifestAcceptProfiles``).
+    func fetchManifest(_ image: ImageReference, _ reference: Reference,
+                       accept: String = manifestAcceptProfiles[0]) throws -> FetchedManifest {
         let path = image.manifestPath(reference)
         var bytes: [UInt8] = []
-        let response = try get(path, accept: Self.manifestAccept) { piece in
+        let response = try get(path, accept: accept) { piece in
             guard bytes.count + piece.count <= Self.manifestByteLimit else {
                 throw MirrorTransportError("GET \(path): manifest larger than \(Self.manifestByteLimit) bytes")
             }

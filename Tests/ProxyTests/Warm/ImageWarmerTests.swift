@@ -43,7 +43,7 @@ private typealias WarmImageReference = ProxyWarm.ImageReference
         return warmer.warm(try images.map { try WarmImageReference(parsing: $0) }) { _ in }
     }
 
-    @Test func sendsOneCommaJoinedAcceptLineThenBlobsByDigestOnOneKeptAliveConnection() throws {
+    @Test func asksForTheTagWithEachClientFamilysAcceptLineThenBlobsByDigestOnOneKeptAliveConnection() throws {
         let mirror = try FakeUpstream()
         defer { mirror.stop() }
         let image = Self.image(in: mirror)
@@ -53,12 +53,20 @@ private typealias WarmImageReference = ProxyWarm.ImageReference
         #expect((outcome.manifestCount, outcome.blobCount, outcome.byteCount) == (1, 2, image.byteCount))
 
         let requests = mirror.requests
-        #expect(requests.map(\.target) == ["/v2/fake/app/manifests/v1", "/v2/fake/app/blobs/\(image.layer)", "/v2/fake/app/blobs/\(image.config)"])
+        #expect(requests.map(\.target) == ["/v2/fake/app/manifests/v1", "/v2/fake/app/manifests/v1",
+                                            "/v2/fake/app/blobs/\(image.layer)", "/v2/fake/app/blobs/\(image.config)"])
         #expect(requests.allSatisfy { $0.method == "GET" && $0.connectionIndex == 0 && $0.header("User-Agent") == "cistern-warm/test" })
+        // The tag once per client family, each Accept list one field (containerd's, then containers/image's).
         #expect(requests[0].headers.filter { $0.name.lowercased() == "accept" }.map(\.value) == [
-            "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
-                + "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, "
+                + "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, */*",
         ])
+        #expect(requests[1].headers.filter { $0.name.lowercased() == "accept" }.map(\.value) == [
+            "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
+                + "application/vnd.docker.distribution.manifest.v1+prettyjws, application/vnd.docker.distribution.manifest.v1+json, "
+                + "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json",
+        ])
+        #expect(requests[2].header("Accept") == nil)
     }
 
     @Test func aBlobSharedByTwoImagesIsFetchedOnce() throws {
