@@ -105,6 +105,7 @@ public final class MirrorClient {
         if let kept = connections[origin] {
             connections[origin] = nil
             if kept.isReusable {
+                receivedResponseBytes = false
                 do {
                     try kept.write(requestBytes)
                     if let response = try readResponse(kept, body: body) { return response }
