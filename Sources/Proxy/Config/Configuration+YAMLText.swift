@@ -40,10 +40,12 @@ extension Configuration {
             "prefetch_concurrency: \(prefetchConcurrency)",
             "log_level: \(logLevel.rawValue)",
             "access_log: \(accessLog)",
+            "access_log_format: \(accessLogFormat.rawValue)",
             "cache_max_size: \(ByteCountText.text(cacheMaxSize))",
             "cache_low_watermark: \(cacheLowWatermark)%",
             "cache_max_age: \(cacheMaxAge.configurationText)",
         ]
+        if let adminListen { lines.append("admin_listen: \(Self.quoted(adminListen.description))") }
         return lines.joined(separator: "\n") + "\n"
     }
 

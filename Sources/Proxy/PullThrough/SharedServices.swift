@@ -86,7 +86,8 @@ public final class SharedServices: Sendable {
                 ])
             }
             let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
-                                                username: upstream.username, password: upstream.password)
+                                                username: upstream.username, password: upstream.password,
+                                                traffic: metrics.upstreamTraffic(named: upstream.name))
             table[upstream.name] = registry
             tlsSettings.append((registry.origin.host, upstream.caFile, !upstream.insecureSkipTLSVerify))
         }

@@ -64,10 +64,12 @@ public final class CisternServer {
         self.port = port
         for index in 0..<workers {
             let loop = try EventLoop(index: index)
+            try startLagProbe(on: loop)
             let context = LoopContext(loop: loop, shared: shared)
             let connections = ConnectionContext(
                 loop: loop, timeouts: configuration.timeouts, accessLog: configuration.accessLog,
                 metrics: shared.metrics, logger: logger, makeHandler: { RequestDispatcher(context: context) })
+            connections.accessLogFormat = configuration.accessLogFormat
             let listener = Listener(fd: fd, context: connections)
             try listener.start()
             contexts.append(context)

@@ -1,4 +1,5 @@
 import ProxyHTTP
+import ProxyMetrics
 import ProxyPullThrough
 import ProxyRegistry
 import ProxyTransport
@@ -24,9 +25,11 @@ struct RequestDispatcher: RequestHandler {
         do {
             parsed = try Self.parseRoute(head.target)
         } catch {
+            connection.requestKind = EndpointKind(unroutedTarget: head.target)
             connection.respond(id, error: error, headOnly: headOnly)
             return
         }
+        connection.requestKind = EndpointKind(parsed.route)
         guard head.method == .get || head.method == .head else {
             // An upload URL allows no method on this pull-only mirror; every other route GET and HEAD.
             var allow = "GET, HEAD"

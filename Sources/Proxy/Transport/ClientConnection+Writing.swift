@@ -43,6 +43,7 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
         pending.removeAll(keepingCapacity: true)
         pending.reserveCapacity(512)
         head.serialize(contentLength: declared, keepAlive: keepAlive, appendingTo: &pending)
+        appendRequestIDField(toHead: &pending)
         pendingOffset = 0
         self.body = headOnly || head.status == 304 ? .empty : body
         switch self.body {

@@ -85,6 +85,10 @@ final class ClientConnection: EventHandler {
     var bytesSent: Int64 = 0
     /// The upstream the request went to, for the access log.
     var logUpstream: String?
+    /// The endpoint the request addressed (set by the handler), for the request metrics.
+    var requestKind = EndpointKind.other
+    /// The request's id (`+RequestID`), for the access log and `X-Request-ID`.
+    var logRequestID = RequestID.generated(0)
 
     // Timeouts.
     var deadline: Int64 = 0

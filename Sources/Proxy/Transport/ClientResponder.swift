@@ -14,6 +14,9 @@ package protocol ClientResponder: AnyObject {
     var forwardedFor: String { get }
     /// The upstream the request went to, for the access log.
     var logUpstream: String? { get set }
+    /// Which endpoint the request addressed, for `cistern_requests_total{kind}`; `.other`
+    /// until the handler sets it.
+    var requestKind: EndpointKind { get set }
     /// Sends the response to request `id`.
     /// - Parameters:
     ///   - headOnly: a HEAD request: the GET's head, no body.

@@ -153,7 +153,7 @@ package enum BlobResponder {
 
     /// Answers from `fill` through a `Waiter` as soon as its size is known.
     private static func attach(_ request: Request, fill: Fill, outcome: CacheOutcome) {
-        let waiter = Waiter(fill: fill, observers: request.context.fillObservers)
+        let waiter = Waiter(fill: fill, observers: request.context.fillObservers, metrics: request.context.shared.metrics)
         func answer(_ fill: Fill) -> Bool {
             switch fill.phase {
             case .awaitingHead:

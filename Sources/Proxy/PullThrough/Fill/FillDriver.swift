@@ -100,7 +100,6 @@ final class FillDriver: UpstreamResponseHandler {
         piece = bytes
         handle(.receivedBytes(count: bytes.count))
         piece = UnsafeRawBufferPointer(start: nil, count: 0)
-        shared.metrics.bytesReceivedFromUpstream(bytes.count)
     }
 
     func upstreamFinished() {
