@@ -32,6 +32,8 @@ public final class CisternServer {
     private let cacheMaintenanceInterval: Duration
     /// Held here: a loop's timer heap keeps its targets weakly.
     private var maintenanceTimer: LoopBound<CacheMaintenanceTimer>?
+    /// The admin address (`--admin-listen`), when configured and started.
+    var admin: AdminListener?
 
     /// Locks the cache directory, then prepares it (removing leftovers of
     /// interrupted fills) and the upstreams.
@@ -62,6 +64,7 @@ public final class CisternServer {
         let (fd, port) = try ListenSocket.open(configuration.listen)
         listenFD = fd
         self.port = port
+        try openAdminListener()
         for index in 0..<workers {
             let loop = try EventLoop(index: index)
             try startLagProbe(on: loop)
@@ -80,6 +83,7 @@ public final class CisternServer {
                 let timer = CacheMaintenanceTimer(loop: loop, cache: shared.cache, interval: cacheMaintenanceInterval)
                 timer.start()
                 maintenanceTimer = LoopBound(timer, loop: loop)
+                try admin?.start(context: context, configuration: configuration, logger: logger)
             }
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
@@ -115,6 +119,7 @@ public final class CisternServer {
     /// already queued. Fills in progress are abandoned (their temporary
     /// files are removed at the next start-up).
     public func shutdown() {
+        stopAdminListener()
         for ((context, connections), listener) in zip(zip(contexts, connectionContexts), listeners) {
             context.loop.execute {
                 listener.value.close()

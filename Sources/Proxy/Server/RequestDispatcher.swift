@@ -15,6 +15,9 @@ import ProxyUpstream
 /// connection holds it without an allocation.
 struct RequestDispatcher: RequestHandler {
     let context: LoopContext
+    /// Whether this dispatcher answers the admin address (``AdminDispatcher``): `/metrics` is
+    /// served there, and on the client address only when no admin address is configured.
+    var onAdminPort = false
 
     func handle(_ head: RequestHead, responder connection: any ClientResponder) {
         let id = connection.requestID
@@ -46,6 +49,10 @@ struct RequestDispatcher: RequestHandler {
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; charset=utf-8")]),
                                body: .bytes(Array("ok\n".utf8)), headOnly: headOnly, outcome: nil)
         case .metrics:
+            guard onAdminPort || shared.configuration.adminListen == nil else {
+                connection.respond(id, error: .notFound("/metrics is served on the admin address"), headOnly: headOnly)
+                return
+            }
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
                                body: .bytes(shared.metrics.renderPrometheusText()), headOnly: headOnly, outcome: nil)
         case .blobUpload:
