@@ -23,20 +23,20 @@ package final class ManifestLookup {
     private let repository: RepositoryName
     private let reference: Reference
     private let accept: AcceptedMediaTypes
-    private let clientAddress: String
+    private let client: ClientTrace
     private var completion: ((Result<ManifestAnswer, UpstreamFailure>) -> Void)?
     private var exchange: UpstreamExchange?
     private var shared: SharedServices { context.shared }
 
     /// - Parameter repository: the name as the upstream knows it (normalised).
     package init(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, reference: Reference,
-         accept: AcceptedMediaTypes, clientAddress: String) {
+         accept: AcceptedMediaTypes, client: ClientTrace) {
         self.context = context
         self.upstream = upstream
         self.repository = repository
         self.reference = reference
         self.accept = accept
-        self.clientAddress = clientAddress
+        self.client = client
     }
 
     var tagKey: TagKey? {
@@ -95,7 +95,7 @@ package final class ManifestLookup {
         let bound = LoopBound(self, loop: context.loop)
         let (upstream, repository, reference) = (upstream, repository, reference)
         UpstreamHead.request(context: context, upstream: upstream, repository: repository, kind: .manifests,
-                             digest: stored.digest, mediaType: stored.mediaType, clientAddress: clientAddress) { answer in
+                             digest: stored.digest, mediaType: stored.mediaType, client: client) { answer in
             let lookup = bound.value
             switch answer {
             case .success(let head) where head.status == 200:
@@ -319,7 +319,7 @@ package final class ManifestLookup {
     }
 
     private func send(method: HTTPMethod, reference: Reference, handler: UpstreamResponseHandler) {
-        var fields = UpstreamRequest.forwardedFor(clientAddress)
+        var fields = client.upstreamFields
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: method, origin: upstream.origin,
                                       pathAndQuery: "\(upstream.basePath)/v2/\(repository.string)/manifests/\(reference.string)",

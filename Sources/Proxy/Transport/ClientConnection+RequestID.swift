@@ -8,6 +8,9 @@ extension ClientConnection {
         logRequestID = received ?? context.requestIDs.next()
     }
 
+    /// The current request's id as text (allocates: asked only when a request goes upstream).
+    var requestIDText: String { logRequestID.text }
+
     /// Adds `X-Request-ID: <id>` to the serialized response head at the end of `head`
     /// (which ends with the blank line `\r\n\r\n`), in place: no allocation.
     func appendRequestIDField(toHead head: inout [UInt8]) {
