@@ -33,6 +33,12 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Skip TLS certificate verification for the default upstream (default: verify).")
     var upstreamInsecure = false
 
+    @Option(help: ArgumentHelp("HTTP proxy for the default upstream's requests: http://[user:pass@]host:port, or direct (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY).", valueName: "url"))
+    var upstreamProxy: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most manifest GETs per hour sent to the default upstream (Docker Hub counts each as a pull); past it, stale answers or 429 (default: no budget).", valueName: "n"))
+    var upstreamMaxManifestGetsPerHour: Int?
+
     @Option(help: ArgumentHelp("Directory of the blob and manifest store (default: \(defaults.cacheDirectory)).", valueName: "dir"))
     var cacheDir: String?
 
@@ -141,6 +147,8 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamUsername = upstreamUsername
         overrides.upstreamPasswordFile = upstreamPasswordFile
         overrides.upstreamInsecureSkipTLSVerify = upstreamInsecure ? true : nil
+        overrides.upstreamProxy = upstreamProxy
+        overrides.upstreamMaxManifestGetsPerHour = upstreamMaxManifestGetsPerHour
         overrides.tagTTL = tagTtl
         overrides.serveStaleOnDenied = serveStaleOnDenied
         overrides.prefetch = prefetch

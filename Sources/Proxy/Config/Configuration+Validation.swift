@@ -31,6 +31,10 @@ extension Configuration {
                     key: "upstreams[\(index)].username", value: upstream.username ?? "",
                     reason: "a username needs a password (password_file)")
             }
+            if let budget = upstream.maxManifestGetsPerHour, budget < 1 {
+                throw ConfigurationError.invalidValue(
+                    key: "upstreams[\(index)].max_manifest_gets_per_hour", value: "\(budget)", reason: "must be at least 1 (leave it out for no budget)")
+            }
             if upstream.username == nil && upstream.password != nil {
                 throw ConfigurationError.missingKey(key: "upstreams[\(index)].username")
             }

@@ -16,6 +16,9 @@ extension Configuration {
     ///     password_file: /run/secrets/hub     # trailing line breaks are dropped
     ///     insecure_skip_tls_verify: false
     ///     ca_file: /etc/cistern/ca.pem
+    ///     proxy: http://proxy.example:3128   # or direct; default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY
+    ///     max_manifest_gets_per_hour: 90     # default: no budget
+    ///     rate_limit_scope: upstream         # or repository: what a 429 closes
     /// timeouts: { request_head: 30s, idle_keep_alive: 60s, client_write_stall: 60s,
     ///             upstream_connect: 10s, upstream_read_stall: 30s,
     ///             upstream_minimum_rate: 1024, upstream_minimum_rate_window: 30s }
@@ -121,6 +124,12 @@ extension Configuration {
         }
         let insecure = try reader.bool("insecure_skip_tls_verify") ?? false
         let caFile = try reader.string("ca_file")
+        let proxy = try reader.string("proxy").map { try EgressProxySetting.parse($0, key: reader.keyPath("proxy")) }
+        let budget = try reader.int("max_manifest_gets_per_hour")
+        let scope = try reader.string("rate_limit_scope")
+        if let scope, scope != "upstream" && scope != "repository" {
+            throw ConfigurationError.invalidValue(key: reader.keyPath("rate_limit_scope"), value: scope, reason: "expected upstream or repository")
+        }
         try reader.rejectUnknownKeys()
         do {
             var upstream = try UpstreamConfiguration(
@@ -128,6 +137,9 @@ extension Configuration {
                 insecureSkipTLSVerify: insecure, caFile: caFile)
             if explicitName == nil { upstream.name = upstream.derivedName }
             upstream.passwordFile = passwordFile
+            if let proxy { upstream.proxy = proxy }
+            upstream.maxManifestGetsPerHour = budget
+            upstream.rateLimitPerRepository = scope == "repository"
             return upstream
         } catch let error as ConfigurationError {
             throw error.renamingKey { "\(path).\($0)" }

@@ -21,6 +21,10 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var upstreamPasswordFile: String?
     /// `--upstream-insecure`: skip TLS verification for the default upstream.
     public var upstreamInsecureSkipTLSVerify: Bool?
+    /// `--upstream-proxy`: `direct`, `environment` or a proxy URL for the default upstream.
+    public var upstreamProxy: String?
+    /// `--upstream-max-manifest-gets-per-hour`, for the default upstream.
+    public var upstreamMaxManifestGetsPerHour: Int?
     /// `--tag-ttl`.
     public var tagTTL: Duration?
     /// `--serve-stale-on-denied` / `--no-serve-stale-on-denied`.
@@ -129,7 +133,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
 
     private func applyUpstreamOverrides(to configuration: inout Configuration) throws {
         guard upstreamURL != nil || upstreamUsername != nil || upstreamPasswordFile != nil
-            || upstreamInsecureSkipTLSVerify != nil
+            || upstreamInsecureSkipTLSVerify != nil || upstreamProxy != nil || upstreamMaxManifestGetsPerHour != nil
         else { return }
         let replacedIndex = configuration.upstreams.firstIndex { $0.name == configuration.defaultUpstream }
         var upstream: UpstreamConfiguration
@@ -147,6 +151,9 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 upstream.passwordFile = replaced.passwordFile
                 upstream.caFile = replaced.caFile
                 upstream.insecureSkipTLSVerify = replaced.insecureSkipTLSVerify
+                upstream.proxy = replaced.proxy
+                upstream.maxManifestGetsPerHour = replaced.maxManifestGetsPerHour
+                upstream.rateLimitPerRepository = replaced.rateLimitPerRepository
             }
         } else if let replacedIndex {
             upstream = configuration.upstreams[replacedIndex]
@@ -171,6 +178,14 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 reason: "a user name needs a password (--upstream-password-file)")
         }
         if let upstreamInsecureSkipTLSVerify { upstream.insecureSkipTLSVerify = upstreamInsecureSkipTLSVerify }
+        if let upstreamProxy { upstream.proxy = try EgressProxySetting.parse(upstreamProxy, key: "--upstream-proxy") }
+        if let upstreamMaxManifestGetsPerHour {
+            guard upstreamMaxManifestGetsPerHour >= 1 else {
+                throw ConfigurationError.invalidValue(key: "--upstream-max-manifest-gets-per-hour", value: "\(upstreamMaxManifestGetsPerHour)",
+                                                      reason: "must be at least 1 (leave it out for no budget)")
+            }
+            upstream.maxManifestGetsPerHour = upstreamMaxManifestGetsPerHour
+        }
 
         if let replacedIndex {
             configuration.upstreams[replacedIndex] = upstream

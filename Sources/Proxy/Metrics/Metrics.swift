@@ -32,6 +32,8 @@ import Prometheus
 /// - `cistern_loop_lag_seconds{loop}`: histogram of how long ready events waited for their
 ///   loop (see ``LoopLagHistogram``)
 /// - `cistern_cache_*`: the bounded disk, see ``CacheMetrics``
+/// - `cistern_upstream_ratelimit_*`, `cistern_upstream_refused_total`, …: the upstreams'
+///   budgets, see ``UpstreamBudgetMetrics``
 /// - `process_open_fds`, `process_resident_memory_bytes`, `cistern_heap_in_use_bytes`:
 ///   what the process holds, read at each scrape (see ``ProcessResourceGauges``)
 public final class Metrics: Sendable {
@@ -67,6 +69,8 @@ public final class Metrics: Sendable {
     private let loopLagHistograms: LoopLagHistograms
     /// The bounded-disk series (size, limit, evictions, bypassed fills).
     public let cache: CacheMetrics
+    /// The upstream budget series (rate limits, 429 memory, manifest budget).
+    public let upstreamBudget: UpstreamBudgetMetrics
 
     /// Creates every pre-created series at zero in a new registry.
     public init() {
@@ -119,6 +123,7 @@ public final class Metrics: Sendable {
         processResources = ProcessResourceGauges(registry: registry)
         loopLagHistograms = LoopLagHistograms(registry: registry)
         cache = CacheMetrics(registry: registry)
+        upstreamBudget = UpstreamBudgetMetrics(registry: registry)
     }
 
     /// A client response with `status` was sent for a request of `kind`.
@@ -237,6 +242,7 @@ public final class Metrics: Sendable {
     public func renderPrometheusText() -> [UInt8] {
         processResources.refresh()
         cache.refresh()
+        upstreamBudget.refresh()
         return registry.emitToBuffer()
     }
 

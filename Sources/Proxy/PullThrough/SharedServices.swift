@@ -75,6 +75,7 @@ public final class SharedServices: Sendable {
                               metrics: metrics.cache, logger: logger) { [manifests] digest in manifests.forgetFromMemory(digest) }
         // A clean snapshot was not checked against the files: do that in the background.
         if opened.origin == .loaded && configuration.cacheLimits.isLimited { cache.scheduleAdoption() }
+        let environment = try EgressEnvironment.read(Self.proxyEnvironment())
         var table: [String: UpstreamRegistry] = [:]
         var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
         for upstream in configuration.upstreams {
@@ -85,13 +86,30 @@ public final class SharedServices: Sendable {
                     "upstream": "\(upstream.name)", "url": "\(upstream.url)",
                 ])
             }
+            let egress = Self.egressRoute(upstream.proxy, environment: environment)
             let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
-                                                username: upstream.username, password: upstream.password,
+                                                username: upstream.username, password: upstream.password, egress: egress,
+                                                rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
+                                                                                 perRepository: upstream.rateLimitPerRepository),
                                                 traffic: metrics.upstreamTraffic(named: upstream.name))
+            if let proxy = egress.proxy(for: registry.origin) {
+                logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
+            }
             table[upstream.name] = registry
             tlsSettings.append((registry.origin.host, upstream.caFile, !upstream.insecureSkipTLSVerify))
         }
         upstreams = table
+        let registries = table.values.sorted { $0.name < $1.name }
+        metrics.upstreamBudget.setSource(upstreams: registries.map(\.name)) {
+            let now = MonotonicClock.now()
+            return registries.map { registry in
+                let reading = registry.rateLimiter.reading(now: now)
+                return UpstreamBudgetMetrics.Reading(
+                    upstream: registry.name, limit: reading.limit, remaining: reading.remaining, retryAfterNanoseconds: reading.retryAfter,
+                    sentManifestRequests: reading.sentManifestRequests, refusedRateLimited: reading.refusedRateLimited,
+                    refusedBudget: reading.refusedBudget)
+            }
+        }
         guard let fallback = table[configuration.defaultUpstream] else {
             throw RegistryError(code: .upstreamError, status: 500,
                                 message: "default upstream \(configuration.defaultUpstream) is not among the configured upstreams")

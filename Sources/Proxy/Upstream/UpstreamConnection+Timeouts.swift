@@ -47,7 +47,7 @@ extension UpstreamConnection: TimerTarget {
                 rateWindowStart = now
                 rateWindowBytes = 0
             }
-        case .resolving, .connecting, .handshaking:
+        case .resolving, .connecting, .tunnelling, .handshaking:
             if now >= deadline {
                 fail(.timedOut("connecting to \(origin)"))
                 return

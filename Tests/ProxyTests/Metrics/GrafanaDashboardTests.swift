@@ -4,10 +4,10 @@ import Testing
 /// `deploy/grafana-dashboard.json` stays true to what Cistern exposes: it is valid JSON for
 /// `jq`, a Grafana dashboard with a Prometheus data-source variable, it has a panel for each
 /// metric the README promises, and every metric name in its queries is one a running
-/// Cistern's `/metrics` lists (only the upstream rate-limit gauge, added by a later issue,
-/// may be missing).
+/// Cistern's `/metrics` lists (only the upstream rate-limit gauge may be missing: it appears
+/// once an upstream sent `RateLimit-Remaining`).
 @Suite(.serialized) struct GrafanaDashboardTests {
-    /// Metric names the dashboard may use before Cistern exposes them.
+    /// Metric names the dashboard may use that a fresh Cistern does not list yet.
     static let notYetExposed: Set<String> = ["cistern_upstream_ratelimit_remaining"]
 
     static var dashboardPath: String {
