@@ -101,6 +101,14 @@ struct ServeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Slowest upstream body rate tolerated, bytes/s over \(defaults.timeouts.upstreamMinimumRateWindow.configurationText); 0 = no limit (default: \(defaults.timeouts.upstreamMinimumRate)).", valueName: "bytes-per-sec"))
     var upstreamMinimumRate: Int?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("After SIGTERM, how long new connections are still accepted while /readyz answers 503 (default: \(defaults.drainDelay.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var drainDelay: Duration?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Then, longest wait for responses and fills in flight before they are cut (default: \(defaults.drainTimeout.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var drainTimeout: Duration?
+
     @Flag(help: "Print the effective configuration (defaults, --config file and flags merged) as YAML and exit; passwords are shown only as the file they are read from.")
     var printConfig = false
 
@@ -117,14 +125,14 @@ struct ServeCommand: ParsableCommand {
     }
 
     private func serve() throws {
-        let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
-        let configuration = try overrides.applied(to: base)
+        let configuration = try loadConfiguration()
         if printConfig {
             print(configuration.yamlText, terminator: "")
             return
         }
+        let logLevel = LiveLogLevel(configuration.logLevel)
         LoggingSystem.bootstrap { label in
-            StderrLogHandler(label: label, logLevel: configuration.logLevel)
+            StderrLogHandler(label: label, liveLevel: logLevel)
         }
         let logger = Logger(label: "cistern")
         logger.info("starting", metadata: [
@@ -134,7 +142,16 @@ struct ServeCommand: ParsableCommand {
             "default_upstream": "\(configuration.defaultUpstream)",
             "cache_dir": "\(configuration.cacheDirectory)",
         ])
-        try CisternServer(configuration: configuration, logger: logger).run()
+        let server = try CisternServer(configuration: configuration, logger: logger)
+        server.addReloadable(LogLevelReload(level: logLevel))
+        // SIGHUP reads the same file again, under the same flags (flags still win).
+        try server.run(reloadConfiguration: loadConfiguration)
+    }
+
+    /// The embedded default ← the `--config` file (read now) ← the flags, validated.
+    private func loadConfiguration() throws -> Configuration {
+        let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
+        return try overrides.applied(to: base)
     }
 
     /// The flags that were given, as library overrides (nil = not given).
@@ -164,6 +181,8 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamConnectTimeout = upstreamConnectTimeout
         overrides.upstreamReadStallTimeout = upstreamReadTimeout
         overrides.upstreamMinimumRate = upstreamMinimumRate
+        overrides.drainDelay = drainDelay
+        overrides.drainTimeout = drainTimeout
         cacheLimits.apply(to: &overrides)
         return overrides
     }

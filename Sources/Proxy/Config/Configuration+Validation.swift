@@ -1,15 +1,16 @@
 extension Configuration {
+    /// The smallest `cache_max_size` accepted (bytes): below it not even the cache's empty
+    /// directory tree fits.
+    public static let smallestCacheMaxSize: Int64 = 64 << 10
+
     /// Checks the cross-field and range rules no single key can check alone.
     ///
     /// - Throws: ``ConfigurationError/invalidValue(key:value:reason:)`` naming the YAML key:
     ///   `workers` < 0; `cache_dir` empty; `upstreams` empty; a duplicate upstream `name`;
     ///   a `username` without a password or the reverse; `default_upstream` naming no
     ///   upstream; a negative `tag_ttl`; a timeout ≤ 0 (`upstream_minimum_rate` < 0);
-    ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1.
-    /// The smallest `cache_max_size` accepted (bytes): below it not even the cache's empty
-    /// directory tree fits.
-    public static let smallestCacheMaxSize: Int64 = 64 << 10
-
+    ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1; a negative
+    ///   `drain_delay`; a `drain_timeout` ≤ 0.
     public func validate() throws {
         if workers < 0 {
             throw ConfigurationError.invalidValue(key: "workers", value: "\(workers)", reason: "must be 0 (one per core) or more")
@@ -64,6 +65,13 @@ extension Configuration {
         }
         if cacheMaxAge < .zero {
             throw ConfigurationError.invalidValue(key: "cache_max_age", value: cacheMaxAge.configurationText, reason: "must not be negative")
+        }
+        if drainDelay < .zero {
+            throw ConfigurationError.invalidValue(key: "drain_delay", value: drainDelay.configurationText, reason: "must not be negative")
+        }
+        if drainTimeout <= .zero {
+            throw ConfigurationError.invalidValue(
+                key: "drain_timeout", value: drainTimeout.configurationText, reason: "must be greater than zero")
         }
         if prefetchConcurrency < 1 {
             throw ConfigurationError.invalidValue(

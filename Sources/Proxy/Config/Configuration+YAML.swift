@@ -34,6 +34,8 @@ extension Configuration {
     /// cache_max_size: 200GiB        # 0 = no limit; KiB/MiB/GiB/TiB, KB/MB/GB/TB, bytes
     /// cache_low_watermark: 90%      # eviction stops at this share of cache_max_size
     /// cache_max_age: 0s             # content not read for this long is removed; 0 = never
+    /// drain_delay: 5s               # after SIGTERM: keep accepting (readyz 503) this long
+    /// drain_timeout: 30s            # then: longest wait for responses in flight
     /// ```
     /// Durations are `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number of **seconds**.
     /// When `upstreams` is given without `default_upstream`, the default stays `base`'s if
@@ -84,6 +86,8 @@ extension Configuration {
         if let size = try reader.byteCount("cache_max_size") { configuration.cacheMaxSize = size }
         if let watermark = try reader.percentage("cache_low_watermark") { configuration.cacheLowWatermark = watermark }
         if let age = try reader.duration("cache_max_age") { configuration.cacheMaxAge = age }
+        if let delay = try reader.duration("drain_delay") { configuration.drainDelay = delay }
+        if let timeout = try reader.duration("drain_timeout") { configuration.drainTimeout = timeout }
         try reader.rejectUnknownKeys()
         try configuration.validate()
         return configuration

@@ -50,6 +50,8 @@ extension Configuration {
             "cache_max_size: \(ByteCountText.text(cacheMaxSize))",
             "cache_low_watermark: \(cacheLowWatermark)%",
             "cache_max_age: \(cacheMaxAge.configurationText)",
+            "drain_delay: \(drainDelay.configurationText)",
+            "drain_timeout: \(drainTimeout.configurationText)",
         ]
         if let adminListen { lines.append("admin_listen: \(Self.quoted(adminListen.description))") }
         return lines.joined(separator: "\n") + "\n"

@@ -56,6 +56,14 @@ public struct Configuration: Sendable, Equatable {
     public var cacheLowWatermark: Int
     /// Content not read for this long is removed in the background; `.zero` = never (default).
     public var cacheMaxAge: Duration
+    /// After SIGTERM, how long Cistern keeps accepting (answering `/readyz` 503) before it
+    /// closes its listening socket, so a load balancer's health check sees the 503 first.
+    /// YAML `drain_delay`, `--drain-delay`. Default 5 s; `.zero` closes at once.
+    public var drainDelay: Duration
+    /// After the listening socket closed, longest wait for the responses in flight and the
+    /// running fills before the process ends anyway. YAML `drain_timeout`, `--drain-timeout`.
+    /// Default 30 s.
+    public var drainTimeout: Duration
 
     /// Creates a configuration; every parameter defaults to the ``embeddedDefault`` value.
     /// Does not validate: call ``validate()``.
@@ -77,7 +85,9 @@ public struct Configuration: Sendable, Equatable {
         adminListen: ListenAddress? = nil,
         cacheMaxSize: Int64 = 0,
         cacheLowWatermark: Int = 90,
-        cacheMaxAge: Duration = .zero
+        cacheMaxAge: Duration = .zero,
+        drainDelay: Duration = .seconds(5),
+        drainTimeout: Duration = .seconds(30)
     ) {
         self.listen = listen
         self.workers = workers
@@ -97,6 +107,8 @@ public struct Configuration: Sendable, Equatable {
         self.cacheMaxSize = cacheMaxSize
         self.cacheLowWatermark = cacheLowWatermark
         self.cacheMaxAge = cacheMaxAge
+        self.drainDelay = drainDelay
+        self.drainTimeout = drainTimeout
     }
 
     /// The cache limits these settings give.

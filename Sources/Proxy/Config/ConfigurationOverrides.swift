@@ -61,6 +61,10 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var cacheLowWatermark: Int?
     /// `--cache-max-age`.
     public var cacheMaxAge: Duration?
+    /// `--drain-delay`.
+    public var drainDelay: Duration?
+    /// `--drain-timeout`.
+    public var drainTimeout: Duration?
 
     /// No overrides; set the fields whose flags were given.
     public init() {}
@@ -99,6 +103,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let cacheMaxSize { configuration.cacheMaxSize = cacheMaxSize }
         if let cacheLowWatermark { configuration.cacheLowWatermark = cacheLowWatermark }
         if let cacheMaxAge { configuration.cacheMaxAge = cacheMaxAge }
+        if let drainDelay { configuration.drainDelay = drainDelay }
+        if let drainTimeout { configuration.drainTimeout = drainTimeout }
         try applyUpstreamOverrides(to: &configuration)
         do {
             try configuration.validate()
@@ -126,6 +132,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "cache_max_size": ("--cache-max-size", cacheMaxSize != nil),
             "cache_low_watermark": ("--cache-low-watermark", cacheLowWatermark != nil),
             "cache_max_age": ("--cache-max-age", cacheMaxAge != nil),
+            "drain_delay": ("--drain-delay", drainDelay != nil),
+            "drain_timeout": ("--drain-timeout", drainTimeout != nil),
         ]
         guard let entry = flags[key], entry.given else { return nil }
         return entry.flag

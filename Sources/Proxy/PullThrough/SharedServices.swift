@@ -6,11 +6,13 @@ import ProxyRegistry
 import ProxyStore
 import ProxySystem
 import ProxyUpstream
+import Synchronization
 
 /// Everything the loops share: the store, the single-flight tables, the
 /// upstream registries, metrics. Thread-safe piece by piece (each member is
 /// Sendable and documents how).
 public final class SharedServices: Sendable {
+    /// The configuration at start-up; the live settings below may have been reloaded since.
     public let configuration: Configuration
     public let blobs: BlobStore
     public let manifests: ManifestStore
@@ -38,11 +40,15 @@ public final class SharedServices: Sendable {
     let prefetcher: Prefetcher?
     public let logger: Logger
     public let upstreamTimeouts: UpstreamTimeouts
-    /// Tag freshness in nanoseconds (0 = always revalidate).
-    public let tagTTL: Int64
+    /// Tag freshness in nanoseconds (0 = always revalidate). Live: ``applyLiveSettings(_:)``.
+    public var tagTTL: Int64 { tagTTLNanoseconds.load(ordering: .relaxed) }
     /// Whether a known tag is served stale when the upstream answers its revalidation with
-    /// 401/403 (``Configuration/serveStaleOnDenied``).
-    public let serveStaleOnDenied: Bool
+    /// 401/403 (``Configuration/serveStaleOnDenied``). Live: ``applyLiveSettings(_:)``.
+    public var serveStaleOnDenied: Bool { serveStaleOnDeniedSetting.load(ordering: .relaxed) }
+    // Atomics, not a lock: each is one word read per request by every loop, and a request that
+    // reads the old value while a reload stores the new one is as right as one a moment earlier.
+    private let tagTTLNanoseconds: Atomic<Int64>
+    private let serveStaleOnDeniedSetting: Atomic<Bool>
     public static let userAgent = "cistern/\(CisternVersion.string)"
 
     /// - Parameter clock: the wall clock for tag freshness (``SystemWallClock`` outside tests).
@@ -123,14 +129,21 @@ public final class SharedServices: Sendable {
             readStall: MonotonicClock.nanoseconds(t.upstreamReadStall),
             minimumRate: Int64(t.upstreamMinimumRate),
             rateWindow: MonotonicClock.nanoseconds(t.upstreamMinimumRateWindow))
-        tagTTL = MonotonicClock.nanoseconds(configuration.tagTTL)
-        serveStaleOnDenied = configuration.serveStaleOnDenied
+        tagTTLNanoseconds = Atomic(MonotonicClock.nanoseconds(configuration.tagTTL))
+        serveStaleOnDeniedSetting = Atomic(configuration.serveStaleOnDenied)
         if configuration.prefetch {
             let platform = Platform(parsing: configuration.prefetchPlatform) ?? Platform(os: "linux", architecture: "amd64", variant: nil)
             prefetcher = Prefetcher(concurrency: configuration.prefetchConcurrency, platform: platform)
         } else {
             prefetcher = nil
         }
+    }
+
+    /// Takes the reloaded live settings that pull-through reads (``Configuration/tagTTL``,
+    /// ``Configuration/serveStaleOnDenied``); the next request uses them. Any thread.
+    public func applyLiveSettings(_ configuration: Configuration) {
+        tagTTLNanoseconds.store(MonotonicClock.nanoseconds(configuration.tagTTL), ordering: .relaxed)
+        serveStaleOnDeniedSetting.store(configuration.serveStaleOnDenied, ordering: .relaxed)
     }
 
     /// Reports committed content that failed its check on a hit and was moved aside (a blob

@@ -42,12 +42,13 @@ final class AdminListener {
 
     /// Registers the listener with `context`'s loop; its connections are answered by an
     /// ``AdminDispatcher``. Call before the loop's thread runs.
-    func start(context: LoopContext, configuration: Configuration, logger: Logger) throws {
+    /// - Parameter readiness: what `/readyz` answers (the server's).
+    func start(context: LoopContext, configuration: Configuration, readiness: Readiness, logger: Logger) throws {
         let loop = context.loop
         let connections = ConnectionContext(
             loop: loop, timeouts: configuration.timeouts, accessLog: configuration.accessLog,
             metrics: context.shared.metrics, logger: logger,
-            makeHandler: { AdminDispatcher(operational: RequestDispatcher(context: context, onAdminPort: true)) })
+            makeHandler: { AdminDispatcher(operational: RequestDispatcher(context: context, readiness: readiness, onAdminPort: true)) })
         connections.accessLogFormat = configuration.accessLogFormat
         let listener = Listener(fd: fd, context: connections)
         try listener.start()
@@ -55,6 +56,13 @@ final class AdminListener {
         logger.info("admin address listening", metadata: [
             "address": "\(ListenAddress(host: address.host, port: port))", "serves": "/metrics /healthz /readyz",
         ])
+    }
+
+    /// Takes reloaded client settings for the admin connections (as the client address's
+    /// connections take them), on the loop.
+    func apply(timeouts: Timeouts, accessLog: Bool) {
+        guard let bound else { return }
+        bound.loop.execute { bound.value.connections.apply(timeouts: timeouts, accessLog: accessLog) }
     }
 
     /// Stops watching the socket, closes the admin connections and the socket, on the loop

@@ -12,7 +12,7 @@ extension EndpointKind {
         case .blob: self = .blob
         case .tagsList: self = .tags
         case .referrers: self = .referrers
-        case .health: self = .health
+        case .health, .readiness: self = .health
         case .metrics: self = .metrics
         case .blobUpload: self = .other
         }

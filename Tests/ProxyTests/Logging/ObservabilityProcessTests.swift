@@ -62,12 +62,14 @@ import Testing
         #expect(publicMetrics.statusCode == 404)
         #expect(try TestHTTPClient.fetch(port: port, "/healthz").statusCode == 200)
         #expect(try TestHTTPClient.fetch(port: adminPort, "/healthz").statusCode == 200)
+        #expect(try TestHTTPClient.fetch(port: port, "/readyz").statusCode == 200)
+        #expect(try TestHTTPClient.fetch(port: adminPort, "/readyz").statusCode == 200)
         #expect(try TestHTTPClient.fetch(port: adminPort, "/v2/").statusCode == 404)
         #expect(try TestHTTPClient.fetch(port: adminPort, "/v2/library/data/blobs/\(digest)").statusCode == 404)
         let scrape = try MetricsScrape(port: adminPort)
         #expect(scrape.value(#"cistern_requests_total{kind="blob",status="200"}"#) == 2)
         #expect(scrape.value(#"cistern_requests_total{kind="metrics",status="404"}"#) == 1)
-        #expect(scrape.value(#"cistern_requests_total{kind="health",status="200"}"#)! >= 2)
+        #expect(scrape.value(#"cistern_requests_total{kind="health",status="200"}"#)! >= 4)
         #expect(scrape.value(#"cistern_cache_requests_total{outcome="miss"}"#) == 1)
         #expect(scrape.value(#"cistern_cache_requests_total{outcome="hit"}"#) == 1)
         #expect(scrape.value("cistern_upstream_bytes_received_total{upstream=\"\(upstreamName)\"}") == Double(blob.count))
@@ -78,8 +80,8 @@ import Testing
         #expect(try await child.waitUntilExit(timeout: .seconds(10)) == .exited(0))
         let log = String(decoding: child.standardError(), as: UTF8.self)
         let jsonLines = log.split(separator: "\n").filter { $0.hasPrefix("{") }.map(String.init)
-        // 2 blobs, the hostile targets, the rejected head, /metrics, /healthz ×2, /v2/ and a blob on the admin port, and the scrape.
-        let expectedCount = 2 + Self.hostileTargets.count + 1 + 1 + 2 + 2 + 1
+        // 2 blobs, the hostile targets, the rejected head, /metrics, /healthz and /readyz ×2, /v2/ and a blob on the admin port, and the scrape.
+        let expectedCount = 2 + Self.hostileTargets.count + 1 + 1 + 4 + 2 + 1
         #expect(jsonLines.count >= expectedCount, "\(log)")
         for line in jsonLines {
             #expect(!line.replacing(#"\\"#, with: "").contains(#"\/"#), "a / was escaped: \(line)")

@@ -2,7 +2,7 @@ import Foundation
 
 /// podman (Debian's podman 4.3) as a `ContainerClient`, pulling `docker.io/…` with a
 /// `registries.conf` that sends `docker.io` to a closed loopback port and lists Cistern as its
-/// plain-HTTP mirror (the README's snippet):
+/// plain-HTTP mirror (the shipped `deploy/clients/podman/registries.conf`, addresses replaced):
 /// ```toml
 /// [[registry]]
 /// prefix = "docker.io"
@@ -31,18 +31,8 @@ struct PodmanClient: ContainerClient {
     /// - Throws: file errors.
     init(mirrorHostAndPort: String, unreachableHostAndPort: String) throws {
         configurationDirectory = try TemporaryDirectory(prefix: "cistern-podman")
-        try Data("""
-            unqualified-search-registries = []
-
-            [[registry]]
-            prefix = "docker.io"
-            location = "\(unreachableHostAndPort)"
-
-            [[registry.mirror]]
-            location = "\(mirrorHostAndPort)"
-            insecure = true
-
-            """.utf8).write(to: configurationDirectory.appending("registries.conf"))
+        try Data(DeployedClientConfiguration.podmanRegistriesConf(mirror: mirrorHostAndPort, dockerHub: unreachableHostAndPort).utf8)
+            .write(to: configurationDirectory.appending("registries.conf"))
         // Our own files, so a host's /etc/containers settings (overlay options, a different
         // store, events to journald) cannot change what the test does.
         try Data("""
