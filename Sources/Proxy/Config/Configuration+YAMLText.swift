@@ -53,7 +53,8 @@ extension Configuration {
             "drain_delay: \(drainDelay.configurationText)",
             "drain_timeout: \(drainTimeout.configurationText)",
         ]
-        if let adminListen { lines.append("admin_listen: \(Self.quoted(adminListen.description))") }
+        // null (no admin address) is written too, so every key appears.
+        lines.append("admin_listen: " + (adminListen.map { Self.quoted($0.description) } ?? "null"))
         return lines.joined(separator: "\n") + "\n"
     }
 
