@@ -82,7 +82,7 @@ let package = Package(
         // Upstream registries: connections, pool, auth tokens, DNS.
         .target(
             name: "ProxyUpstream",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "CEpoll"],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyMetrics", "CEpoll"],
             path: "Sources/Proxy/Upstream"
         ),
         // Client connections: bytes, keep-alive, timeouts, behind RequestHandler.

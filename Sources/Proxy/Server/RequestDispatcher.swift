@@ -1,4 +1,5 @@
 import ProxyHTTP
+import ProxyMetrics
 import ProxyPullThrough
 import ProxyRegistry
 import ProxyTransport
@@ -11,11 +12,14 @@ import ProxyUpstream
 /// probes and scrapers hold no credentials. Push methods are refused with 405
 /// UNSUPPORTED: Cistern is a pull-through mirror.
 ///
-/// The `RequestHandler` of every client connection of one loop: a two-word value, so a
-/// connection holds it in an existential's inline buffer, without an allocation.
+/// The `RequestHandler` of every client connection of one loop: two words and a flag, so a
+/// connection holds it in an existential's inline buffer (three words), without an allocation.
 struct RequestDispatcher: RequestHandler {
     let context: LoopContext
     let readiness: Readiness
+    /// Whether this dispatcher answers the admin address (``AdminDispatcher``): `/metrics` is
+    /// served there, and on the client address only when no admin address is configured.
+    var onAdminPort = false
 
     func handle(_ head: RequestHead, responder connection: any ClientResponder) {
         let id = connection.requestID
@@ -26,9 +30,11 @@ struct RequestDispatcher: RequestHandler {
         do {
             parsed = try Self.parseRoute(head.target)
         } catch {
+            connection.requestKind = EndpointKind(unroutedTarget: head.target)
             connection.respond(id, error: error, headOnly: headOnly)
             return
         }
+        connection.requestKind = EndpointKind(parsed.route)
         guard head.method == .get || head.method == .head else {
             // An upload URL allows no method on this pull-only mirror; every other route GET and HEAD.
             var allow = "GET, HEAD"
@@ -49,6 +55,10 @@ struct RequestDispatcher: RequestHandler {
             connection.respond(id, head: ResponseHead(status: ready ? 200 : 503, fields: [("Content-Type", "text/plain; charset=utf-8")]),
                                body: .bytes(Array((ready ? "ready\n" : "not ready\n").utf8)), headOnly: headOnly, outcome: nil)
         case .metrics:
+            guard onAdminPort || shared.configuration.adminListen == nil else {
+                connection.respond(id, error: .notFound("/metrics is served on the admin address"), headOnly: headOnly)
+                return
+            }
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
                                body: .bytes(shared.metrics.renderPrometheusText()), headOnly: headOnly, outcome: nil)
         case .blobUpload:
