@@ -87,6 +87,12 @@ struct ServeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Slowest upstream body rate tolerated, bytes/s over \(defaults.timeouts.upstreamMinimumRateWindow.configurationText); 0 = no limit (default: \(defaults.timeouts.upstreamMinimumRate)).", valueName: "bytes-per-sec"))
     var upstreamMinimumRate: Int?
 
+    @Option(help: ArgumentHelp("Serve TLS only on the listen address with this PEM certificate chain (leaf first, then intermediates); needs --tls-key (default: plain HTTP).", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --tls-certificate (default: none).", valueName: "file"))
+    var tlsKey: String?
+
     @Flag(help: "Print the effective configuration (defaults, --config file and flags merged) as YAML and exit; passwords are shown only as the file they are read from.")
     var printConfig = false
 
@@ -119,6 +125,7 @@ struct ServeCommand: ParsableCommand {
             "upstreams": "\(configuration.upstreams.map { "\($0.name)=\($0.url)" }.joined(separator: ","))",
             "default_upstream": "\(configuration.defaultUpstream)",
             "cache_dir": "\(configuration.cacheDirectory)",
+            "tls": "\(configuration.tls == nil ? "off" : "on")",
         ])
         try CisternServer(configuration: configuration, logger: logger).run()
     }
@@ -146,6 +153,8 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamConnectTimeout = upstreamConnectTimeout
         overrides.upstreamReadStallTimeout = upstreamReadTimeout
         overrides.upstreamMinimumRate = upstreamMinimumRate
+        overrides.tlsCertificate = tlsCertificate
+        overrides.tlsKey = tlsKey
         cacheLimits.apply(to: &overrides)
         return overrides
     }

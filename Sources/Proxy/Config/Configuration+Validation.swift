@@ -5,7 +5,8 @@ extension Configuration {
     ///   `workers` < 0; `cache_dir` empty; `upstreams` empty; a duplicate upstream `name`;
     ///   a `username` without a password or the reverse; `default_upstream` naming no
     ///   upstream; a negative `tag_ttl`; a timeout ≤ 0 (`upstream_minimum_rate` < 0);
-    ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1.
+    ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1;
+    ///   `tls.certificate` or `tls.key` unusable, or a key that is not the certificate's.
     public func validate() throws {
         if workers < 0 {
             throw ConfigurationError.invalidValue(key: "workers", value: "\(workers)", reason: "must be 0 (one per core) or more")
@@ -60,6 +61,7 @@ extension Configuration {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_concurrency", value: "\(prefetchConcurrency)", reason: "must be at least 1")
         }
+        try tls?.validate()
     }
 
     private func validateTimeouts() throws {

@@ -44,6 +44,9 @@ extension Configuration {
             "cache_low_watermark: \(cacheLowWatermark)%",
             "cache_max_age: \(cacheMaxAge.configurationText)",
         ]
+        if let tls {
+            lines += ["tls:", "  certificate: \(Self.quoted(tls.certificate))", "  key: \(Self.quoted(tls.key))"]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -47,6 +47,9 @@ public struct Configuration: Sendable, Equatable {
     public var cacheLowWatermark: Int
     /// Content not read for this long is removed in the background; `.zero` = never (default).
     public var cacheMaxAge: Duration
+    /// When set, ``listen`` speaks only TLS with this certificate chain and key. Default nil
+    /// (plain HTTP).
+    public var tls: TLSListenerConfiguration?
 
     /// Creates a configuration; every parameter defaults to the ``embeddedDefault`` value.
     /// Does not validate: call ``validate()``.
@@ -66,7 +69,8 @@ public struct Configuration: Sendable, Equatable {
         accessLog: Bool = true,
         cacheMaxSize: Int64 = 0,
         cacheLowWatermark: Int = 90,
-        cacheMaxAge: Duration = .zero
+        cacheMaxAge: Duration = .zero,
+        tls: TLSListenerConfiguration? = nil
     ) {
         self.listen = listen
         self.workers = workers
@@ -84,6 +88,7 @@ public struct Configuration: Sendable, Equatable {
         self.cacheMaxSize = cacheMaxSize
         self.cacheLowWatermark = cacheLowWatermark
         self.cacheMaxAge = cacheMaxAge
+        self.tls = tls
     }
 
     /// The cache limits these settings give.

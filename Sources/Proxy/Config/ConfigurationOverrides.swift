@@ -52,6 +52,11 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var cacheLowWatermark: Int?
     /// `--cache-max-age`.
     public var cacheMaxAge: Duration?
+    /// `--tls-certificate`: the listen address's certificate chain (PEM); needs a key
+    /// (`--tls-key`, or the file's `tls.key`).
+    public var tlsCertificate: String?
+    /// `--tls-key`: the certificate's private key (PEM); needs a certificate.
+    public var tlsKey: String?
 
     /// No overrides; set the fields whose flags were given.
     public init() {}
@@ -89,6 +94,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let cacheLowWatermark { configuration.cacheLowWatermark = cacheLowWatermark }
         if let cacheMaxAge { configuration.cacheMaxAge = cacheMaxAge }
         try applyUpstreamOverrides(to: &configuration)
+        try applyTLSOverrides(to: &configuration)
         do {
             try configuration.validate()
         } catch let error as ConfigurationError {
@@ -115,9 +121,28 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "cache_max_size": ("--cache-max-size", cacheMaxSize != nil),
             "cache_low_watermark": ("--cache-low-watermark", cacheLowWatermark != nil),
             "cache_max_age": ("--cache-max-age", cacheMaxAge != nil),
+            "tls.certificate": ("--tls-certificate", tlsCertificate != nil),
+            "tls.key": ("--tls-key", tlsKey != nil),
         ]
         guard let entry = flags[key], entry.given else { return nil }
         return entry.flag
+    }
+
+    /// `--tls-certificate` and `--tls-key` replace the file's `tls` keys one by one; the
+    /// pair must end up complete. Throws naming the flag given and the one missing.
+    private func applyTLSOverrides(to configuration: inout Configuration) throws {
+        guard tlsCertificate != nil || tlsKey != nil else { return }
+        let certificate = tlsCertificate ?? configuration.tls?.certificate
+        let key = tlsKey ?? configuration.tls?.key
+        guard let certificate else {
+            throw ConfigurationError.invalidValue(
+                key: "--tls-key", value: tlsKey ?? "", reason: "needs a certificate chain (--tls-certificate)")
+        }
+        guard let key else {
+            throw ConfigurationError.invalidValue(
+                key: "--tls-certificate", value: certificate, reason: "needs the certificate's private key (--tls-key)")
+        }
+        configuration.tls = TLSListenerConfiguration(certificate: certificate, key: key)
     }
 
     private func applyUpstreamOverrides(to configuration: inout Configuration) throws {
