@@ -98,6 +98,11 @@ cep_tls *cep_tls_server_new(cep_tls_ctx *ctx, int fd) {
     return t;
 }
 
+int cep_tls_set_alpn(cep_tls *tls, const unsigned char *protocols, size_t len) {
+    /* SSL_set_alpn_protos returns 0 on success (unlike most of OpenSSL). */
+    return SSL_set_alpn_protos(tls->ssl, protocols, (unsigned int)len) == 0 ? 0 : -1;
+}
+
 int cep_tls_pending(cep_tls *tls) { return SSL_pending(tls->ssl); }
 
 void cep_tls_close_notify(cep_tls *tls) {

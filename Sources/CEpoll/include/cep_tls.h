@@ -33,6 +33,9 @@ void cep_tls_ctx_free(cep_tls_ctx *ctx);
  *  (or IP) against it. NULL on failure. */
 cep_tls *cep_tls_new(cep_tls_ctx *ctx, int fd, const char *hostname);
 void cep_tls_free(cep_tls *tls);
+/** Offers ALPN protocols (wire format: length-prefixed names) on a client
+ *  session before its handshake. 0 on success, -1 on failure. */
+int cep_tls_set_alpn(cep_tls *tls, const unsigned char *protocols, size_t len);
 
 /* cep_tls_handshake, _read and _write first clear the calling thread's
  * OpenSSL error queue, so a stale error of another session on the same
