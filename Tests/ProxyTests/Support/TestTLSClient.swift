@@ -80,7 +80,7 @@ final class TestTLSClient {
     var peerChainLength: Int { Int(cep_tls_peer_chain_length(session)) }
 
     /// Sends a GET (or `method`) with Host and reads the response.
-    func request(_ method: String = "GET", _ target: String, headers: [(String, String)] = []) throws -> Response {
+    func request(_ target: String, method: String = "GET", headers: [(String, String)] = []) throws -> Response {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         try send(Array((head + "\r\n").utf8))
