@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// Real clients pull over Cistern's TLS listen address (issue 14, part 2), trusting only the
+/// test CA they are given; the certificate is a chain (leaf + intermediate under that root),
+/// so a pull verifies only if Cistern sends the intermediate. Every pulled digest is checked
+/// against what was pushed upstream (`ClientPullScenario`).
+@Suite(.serialized) struct TLSClientPullTests {
+    @Test func skopeoVerifyingWithTheGivenCAPullsAnOCIImageColdThenWarmOverTLS() async throws {
+        let certificates = try TemporaryDirectory(prefix: "cistern-tls-clients")
+        let authority = try await TestCertificateAuthority.generateWithIntermediate(in: certificates.url)
+        let hub = try await DockerHubMirror(tls: authority)
+        var skopeo = Skopeo()
+        skopeo.tlsVerify = true
+        skopeo.certificateDirectory = authority.certificateDirectory
+        try await ClientPullScenario(hub: hub, client: hub.skopeo(skopeo)).pullColdThenWarm(.ociManifest, seed: 1411)
+    }
+
+    @Test func skopeoPullsTheAmd64ImageOfAnIndexOverTLS() async throws {
+        let certificates = try TemporaryDirectory(prefix: "cistern-tls-clients")
+        let authority = try await TestCertificateAuthority.generateWithIntermediate(in: certificates.url)
+        let hub = try await DockerHubMirror(tls: authority)
+        var skopeo = Skopeo()
+        skopeo.tlsVerify = true
+        skopeo.certificateDirectory = authority.certificateDirectory
+        try await ClientPullScenario(hub: hub, client: hub.skopeo(skopeo)).pullColdThenWarm(.ociIndex, seed: 1421)
+    }
+
+    /// The control: without the CA, skopeo's verification refuses Cistern's certificate, so
+    /// the pulls above did verify it.
+    @Test func skopeoWithoutTheCARefusesTheCertificate() async throws {
+        let certificates = try TemporaryDirectory(prefix: "cistern-tls-clients")
+        let authority = try await TestCertificateAuthority.generateWithIntermediate(in: certificates.url)
+        let hub = try await DockerHubMirror(tls: authority)
+        var skopeo = Skopeo()
+        skopeo.tlsVerify = true
+        skopeo.timeout = .seconds(20)
+        do {
+            try await skopeo.copy("\(hub.cistern.hostAndPort)/library/none:v1", to: hub.workDirectory.appending("refused"))
+            Issue.record("skopeo pulled without trusting the CA")
+        } catch let failure as ChildProcess.Failure {
+            #expect("\(failure)".contains("certificate"), "\(failure)")
+        }
+    }
+}
