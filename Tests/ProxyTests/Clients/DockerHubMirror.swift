@@ -47,8 +47,10 @@ final class DockerHubMirror {
 
     /// podman with a `registries.conf` mirroring `docker.io` through Cistern.
     /// - Throws: file errors.
-    func podman() throws -> PodmanClient {
-        try PodmanClient(mirrorHostAndPort: cistern.hostAndPort, unreachableHostAndPort: unreachableDockerHub.hostAndPort)
+    /// - Parameter certificateDirectory: the CA directory to trust a TLS mirror with.
+    func podman(certificateDirectory: URL? = nil) throws -> PodmanClient {
+        try PodmanClient(mirrorHostAndPort: cistern.hostAndPort, unreachableHostAndPort: unreachableDockerHub.hostAndPort,
+                         certificateDirectory: certificateDirectory)
     }
 
     /// `ctr` on `daemon` with a `hosts.toml` mirroring `docker.io` through Cistern.

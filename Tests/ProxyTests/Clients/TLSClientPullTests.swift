@@ -26,6 +26,17 @@ import Testing
         try await ClientPullScenario(hub: hub, client: hub.skopeo(skopeo)).pullColdThenWarm(.ociIndex, seed: 1421)
     }
 
+    /// podman with Cistern as its `docker.io` mirror, not `insecure`, trusting the CA through
+    /// `--cert-dir`: the pulls can only pass through Cistern over verified TLS (`docker.io`
+    /// itself is a closed port).
+    @Test func podmanVerifyingWithTheGivenCAPullsADockerImageThroughTheTLSMirror() async throws {
+        let certificates = try TemporaryDirectory(prefix: "cistern-tls-clients")
+        let authority = try await TestCertificateAuthority.generateWithIntermediate(in: certificates.url)
+        let hub = try await DockerHubMirror(tls: authority)
+        let podman = try hub.podman(certificateDirectory: authority.certificateDirectory)
+        try await ClientPullScenario(hub: hub, client: podman).pullColdThenWarm(.dockerSchema2, seed: 1431)
+    }
+
     /// The control: without the CA, skopeo's verification refuses Cistern's certificate, so
     /// the pulls above did verify it.
     @Test func skopeoWithoutTheCARefusesTheCertificate() async throws {

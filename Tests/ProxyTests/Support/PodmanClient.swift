@@ -22,15 +22,21 @@ struct PodmanClient: ContainerClient {
 
     /// Holds `registries.conf`, `storage.conf` and `containers.conf`.
     let configurationDirectory: TemporaryDirectory
+    /// With a TLS mirror: the directory of `ca.crt` podman trusts (`podman pull --cert-dir`,
+    /// which applies to every host it contacts, the mirror included); the mirror is then not
+    /// `insecure`, so podman verifies it and never falls back to plain HTTP.
+    let certificateDirectory: URL?
 
     var name: String { "podman" }
     var reportsIndexDigest: Bool { true }
 
     /// Writes the configuration for a mirror at `mirrorHostAndPort` in front of an unreachable
-    /// `docker.io` at `unreachableHostAndPort`.
+    /// `docker.io` at `unreachableHostAndPort`; with `certificateDirectory`, a TLS mirror
+    /// verified against the CA in it.
     /// - Throws: file errors.
-    init(mirrorHostAndPort: String, unreachableHostAndPort: String) throws {
+    init(mirrorHostAndPort: String, unreachableHostAndPort: String, certificateDirectory: URL? = nil) throws {
         configurationDirectory = try TemporaryDirectory(prefix: "cistern-podman")
+        self.certificateDirectory = certificateDirectory
         try Data("""
             unqualified-search-registries = []
 
@@ -40,7 +46,7 @@ struct PodmanClient: ContainerClient {
 
             [[registry.mirror]]
             location = "\(mirrorHostAndPort)"
-            insecure = true
+            insecure = \(certificateDirectory == nil)
 
             """.utf8).write(to: configurationDirectory.appending("registries.conf"))
         // Our own files, so a host's /etc/containers settings (overlay options, a different
@@ -63,7 +69,8 @@ struct PodmanClient: ContainerClient {
     func pull(_ reference: ImageReference) async throws -> PulledImage {
         let store = try TemporaryDirectory(shortPrefix: "cpm")
         defer { store.remove() }
-        _ = try await podman(["pull", "--quiet", reference.dockerHubName], store: store)
+        let trust = certificateDirectory.map { ["--cert-dir", $0.path] } ?? []
+        _ = try await podman(["pull", "--quiet"] + trust + [reference.dockerHubName], store: store)
         let inspected = try await podman(
             ["image", "inspect", "--format", "{{.Digest}} {{.ID}}", reference.dockerHubName], store: store)
         let fields = String(decoding: inspected.standardOutput, as: UTF8.self).split(whereSeparator: \.isWhitespace)
