@@ -63,7 +63,8 @@ final class DockerHubMirror {
 
     /// A dockerd whose `registry-mirrors` is Cistern, running containers on `containerd`.
     /// - Throws: `ContainerClientFailure.daemonDidNotStart`.
-    func dockerDaemon(on containerd: ContainerdDaemon) async throws -> DockerDaemon {
-        try await DockerDaemon(mirrorHostAndPort: cistern.hostAndPort, containerd: containerd)
+    /// - Parameter mirrorCA: the CA to trust a TLS mirror with (`https://` mirror).
+    func dockerDaemon(on containerd: ContainerdDaemon, mirrorCA: URL? = nil) async throws -> DockerDaemon {
+        try await DockerDaemon(mirrorHostAndPort: cistern.hostAndPort, containerd: containerd, mirrorCA: mirrorCA)
     }
 }

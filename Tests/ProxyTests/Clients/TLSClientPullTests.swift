@@ -37,6 +37,20 @@ import Testing
         try await ClientPullScenario(hub: hub, client: podman).pullColdThenWarm(.dockerSchema2, seed: 1431)
     }
 
+    /// dockerd with `registry-mirrors: ["https://<cistern>"]`, trusting the root CA from
+    /// `certs.d/<host:port>/ca.crt`: Docker Hub is unreachable, so the pulls pass only through
+    /// Cistern over verified TLS.
+    @Test func dockerdVerifyingWithTheGivenCAPullsAnOCIImageThroughTheTLSMirror() async throws {
+        let certificates = try TemporaryDirectory(prefix: "cistern-tls-clients")
+        let authority = try await TestCertificateAuthority.generateWithIntermediate(in: certificates.url)
+        let hub = try await DockerHubMirror(tls: authority)
+        let containerd = try await ContainerdDaemon()
+        defer { containerd.stop() }
+        let daemon = try await hub.dockerDaemon(on: containerd, mirrorCA: authority.caCertificateURL)
+        defer { daemon.stop() }
+        try await ClientPullScenario(hub: hub, client: DockerClient(daemon: daemon)).pullColdThenWarm(.ociManifest, seed: 1441)
+    }
+
     /// The control: without the CA, skopeo's verification refuses Cistern's certificate, so
     /// the pulls above did verify it.
     @Test func skopeoWithoutTheCARefusesTheCertificate() async throws {
