@@ -144,8 +144,8 @@ def ms(v):
 rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
 done = int(re.search(r"(\d+) requests in", text).group(1))
 ms_per_gib = server_ms / (done * size / 2**30) if done else float("nan")
-p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", text)
 errors = errors.group(0).replace(" ", "") if errors else ""
 cpu = float(text.strip().splitlines()[-1]) / 100

@@ -108,6 +108,12 @@ extension ClientConnection {
     /// allowed by `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER`).
     /// - Returns: bytes sent (> 0), `-EAGAIN`, or another negative value on error.
     func sendTLS(_ tls: ClientTLSSession, file: SharedFile, offset: Int64, upTo limit: Int64) -> Int {
+        if tls.socketFull {
+            // The last call filled the socket after sending part of its chunk: reading the
+            // next chunk now would only copy bytes that cannot go yet.
+            tls.socketFull = false
+            return -Int(EAGAIN)
+        }
         let chunk = context.tlsFileChunk
         let count = Int(min(limit - offset, Int64(chunk.count)))
         if tls.kernelSends {
@@ -122,7 +128,11 @@ extension ClientConnection {
         var written = 0
         while written < read {
             let n = transportWrite(chunk.baseAddress! + written, read - written)
-            if n <= 0 { return written > 0 ? written : n }
+            if n <= 0 {
+                guard written > 0 else { return n }
+                tls.socketFull = n == -Int(EAGAIN)
+                return written
+            }
             written += n
         }
         return written

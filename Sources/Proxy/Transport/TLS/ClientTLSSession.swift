@@ -15,6 +15,9 @@ final class ClientTLSSession {
     /// A read stopped because OpenSSL must write first (a TLS 1.3 key update answer): the
     /// connection watches writability until a read goes through again.
     var readWantsWrite = false
+    /// A file chunk was cut short by a full socket: the next file write waits for
+    /// writability instead of reading another chunk (see `ClientConnection.sendTLS`).
+    var socketFull = false
 
     init(pointer: OpaquePointer) {
         self.pointer = pointer
