@@ -26,7 +26,7 @@ enum FlagValue {
             throw Invalid(description: "must not be negative")
         }
         guard let duration = Duration(configurationText: text) else {
-            throw Invalid(description: "expected a duration such as 250ms, 30s, 2m, 1h (bare number = seconds)")
+            throw Invalid(description: "expected a duration such as 250ms, 30s, 2m, 1h, 14d (bare number = seconds)")
         }
         return duration
     }

@@ -33,6 +33,12 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Skip TLS certificate verification for the default upstream (default: verify).")
     var upstreamInsecure = false
 
+    @Option(help: ArgumentHelp("HTTP proxy for the default upstream's requests: http://[user:pass@]host:port, or direct (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY).", valueName: "url"))
+    var upstreamProxy: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most manifest GETs per hour sent to the default upstream (Docker Hub counts each as a pull); past it, stale answers or 429 (default: no budget).", valueName: "n"))
+    var upstreamMaxManifestGetsPerHour: Int?
+
     @Option(help: ArgumentHelp("Directory of the blob and manifest store (default: \(defaults.cacheDirectory)).", valueName: "dir"))
     var cacheDir: String?
 
@@ -92,6 +98,13 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("PEM private key of --tls-certificate (default: none).", valueName: "file"))
     var tlsKey: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("After SIGTERM, how long new connections are still accepted while /readyz answers 503 (default: \(defaults.drainDelay.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var drainDelay: Duration?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Then, longest wait for responses and fills in flight before they are cut (default: \(defaults.drainTimeout.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var drainTimeout: Duration?
 
     @Flag(help: "Print the effective configuration (defaults, --config file and flags merged) as YAML and exit; passwords are shown only as the file they are read from.")
     var printConfig = false
@@ -109,14 +122,14 @@ struct ServeCommand: ParsableCommand {
     }
 
     private func serve() throws {
-        let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
-        let configuration = try overrides.applied(to: base)
+        let configuration = try loadConfiguration()
         if printConfig {
             print(configuration.yamlText, terminator: "")
             return
         }
+        let logLevel = LiveLogLevel(configuration.logLevel)
         LoggingSystem.bootstrap { label in
-            StderrLogHandler(label: label, logLevel: configuration.logLevel)
+            StderrLogHandler(label: label, liveLevel: logLevel)
         }
         let logger = Logger(label: "cistern")
         logger.info("starting", metadata: [
@@ -127,7 +140,16 @@ struct ServeCommand: ParsableCommand {
             "cache_dir": "\(configuration.cacheDirectory)",
             "tls": "\(configuration.tls == nil ? "off" : "on")",
         ])
-        try CisternServer(configuration: configuration, logger: logger).run()
+        let server = try CisternServer(configuration: configuration, logger: logger)
+        server.addReloadable(LogLevelReload(level: logLevel))
+        // SIGHUP reads the same file again, under the same flags (flags still win).
+        try server.run(reloadConfiguration: loadConfiguration)
+    }
+
+    /// The embedded default ← the `--config` file (read now) ← the flags, validated.
+    private func loadConfiguration() throws -> Configuration {
+        let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
+        return try overrides.applied(to: base)
     }
 
     /// The flags that were given, as library overrides (nil = not given).
@@ -140,6 +162,8 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamUsername = upstreamUsername
         overrides.upstreamPasswordFile = upstreamPasswordFile
         overrides.upstreamInsecureSkipTLSVerify = upstreamInsecure ? true : nil
+        overrides.upstreamProxy = upstreamProxy
+        overrides.upstreamMaxManifestGetsPerHour = upstreamMaxManifestGetsPerHour
         overrides.tagTTL = tagTtl
         overrides.serveStaleOnDenied = serveStaleOnDenied
         overrides.prefetch = prefetch
@@ -155,6 +179,8 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamMinimumRate = upstreamMinimumRate
         overrides.tlsCertificate = tlsCertificate
         overrides.tlsKey = tlsKey
+        overrides.drainDelay = drainDelay
+        overrides.drainTimeout = drainTimeout
         cacheLimits.apply(to: &overrides)
         return overrides
     }

@@ -33,12 +33,12 @@ int cep_epoll_wait(int epfd, uint32_t *events_out, uint64_t *data_out, int max_e
 int cep_eventfd_create(void);
 int cep_eventfd_signal(int fd);
 int cep_eventfd_drain(int fd);
-/** Blocks SIGINT, SIGTERM and SIGPIPE in the calling thread (inherited by
- *  threads it creates) and returns a signalfd for SIGINT and SIGTERM. */
+/** Blocks SIGINT, SIGTERM, SIGHUP and SIGPIPE in the calling thread (inherited by
+ *  threads it creates) and returns a signalfd for SIGINT, SIGTERM and SIGHUP. */
 int cep_signalfd_create(void);
 /** Reads one signal from a signalfd; returns the signal number. */
 int cep_signalfd_read(int fd);
-/** Blocks SIGINT, SIGTERM and SIGPIPE in the calling thread: helper threads
+/** Blocks SIGINT, SIGTERM, SIGHUP and SIGPIPE in the calling thread: helper threads
  *  call this first so that only the main thread's signalfd sees them. */
 void cep_block_signals(void);
 /** Blocks SIGPIPE in the calling thread (writes to a closed socket then

@@ -16,6 +16,9 @@ extension Configuration {
     ///     password_file: /run/secrets/hub     # trailing line breaks are dropped
     ///     insecure_skip_tls_verify: false
     ///     ca_file: /etc/cistern/ca.pem
+    ///     proxy: http://proxy.example:3128   # or direct; default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY
+    ///     max_manifest_gets_per_hour: 90     # default: no budget
+    ///     rate_limit_scope: upstream         # or repository: what a 429 closes
     /// timeouts: { request_head: 30s, idle_keep_alive: 60s, client_write_stall: 60s,
     ///             upstream_connect: 10s, upstream_read_stall: 30s,
     ///             upstream_minimum_rate: 1024, upstream_minimum_rate_window: 30s }
@@ -32,6 +35,8 @@ extension Configuration {
     /// tls:                          # the listen address speaks only TLS; both keys required
     ///   certificate: /etc/cistern/tls/chain.pem   # leaf first, then intermediates
     ///   key: /etc/cistern/tls/key.pem
+    /// drain_delay: 5s               # after SIGTERM: keep accepting (readyz 503) this long
+    /// drain_timeout: 30s            # then: longest wait for responses in flight
     /// ```
     /// Durations are `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number of **seconds**.
     /// When `upstreams` is given without `default_upstream`, the default stays `base`'s if
@@ -81,6 +86,8 @@ extension Configuration {
         if let watermark = try reader.percentage("cache_low_watermark") { configuration.cacheLowWatermark = watermark }
         if let age = try reader.duration("cache_max_age") { configuration.cacheMaxAge = age }
         if let tlsNode = reader.node("tls") { configuration.tls = try readTLS(tlsNode) }
+        if let delay = try reader.duration("drain_delay") { configuration.drainDelay = delay }
+        if let timeout = try reader.duration("drain_timeout") { configuration.drainTimeout = timeout }
         try reader.rejectUnknownKeys()
         try configuration.validate()
         return configuration
@@ -121,6 +128,12 @@ extension Configuration {
         }
         let insecure = try reader.bool("insecure_skip_tls_verify") ?? false
         let caFile = try reader.string("ca_file")
+        let proxy = try reader.string("proxy").map { try EgressProxySetting.parse($0, key: reader.keyPath("proxy")) }
+        let budget = try reader.int("max_manifest_gets_per_hour")
+        let scope = try reader.string("rate_limit_scope")
+        if let scope, scope != "upstream" && scope != "repository" {
+            throw ConfigurationError.invalidValue(key: reader.keyPath("rate_limit_scope"), value: scope, reason: "expected upstream or repository")
+        }
         try reader.rejectUnknownKeys()
         do {
             var upstream = try UpstreamConfiguration(
@@ -128,6 +141,9 @@ extension Configuration {
                 insecureSkipTLSVerify: insecure, caFile: caFile)
             if explicitName == nil { upstream.name = upstream.derivedName }
             upstream.passwordFile = passwordFile
+            if let proxy { upstream.proxy = proxy }
+            upstream.maxManifestGetsPerHour = budget
+            upstream.rateLimitPerRepository = scope == "repository"
             return upstream
         } catch let error as ConfigurationError {
             throw error.renamingKey { "\(path).\($0)" }

@@ -23,6 +23,12 @@ extension Configuration {
             }
             lines.append("    insecure_skip_tls_verify: \(upstream.insecureSkipTLSVerify)")
             if let caFile = upstream.caFile { lines.append("    ca_file: \(Self.quoted(caFile))") }
+            if let budget = upstream.maxManifestGetsPerHour { lines.append("    max_manifest_gets_per_hour: \(budget)") }
+            if upstream.rateLimitPerRepository { lines.append("    rate_limit_scope: repository") }
+            if upstream.proxy != .environment {
+                if case .proxy(let url) = upstream.proxy, url.password != nil { lines.append("    # the proxy's password is not shown") }
+                lines.append("    proxy: \(Self.quoted(upstream.proxy.description))")
+            }
         }
         lines += [
             "timeouts:",
@@ -43,6 +49,8 @@ extension Configuration {
             "cache_max_size: \(ByteCountText.text(cacheMaxSize))",
             "cache_low_watermark: \(cacheLowWatermark)%",
             "cache_max_age: \(cacheMaxAge.configurationText)",
+            "drain_delay: \(drainDelay.configurationText)",
+            "drain_timeout: \(drainTimeout.configurationText)",
         ]
         if let tls {
             lines += ["tls:", "  certificate: \(Self.quoted(tls.certificate))", "  key: \(Self.quoted(tls.key))"]

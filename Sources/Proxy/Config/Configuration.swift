@@ -50,6 +50,14 @@ public struct Configuration: Sendable, Equatable {
     /// When set, ``listen`` speaks only TLS with this certificate chain and key. Default nil
     /// (plain HTTP).
     public var tls: TLSListenerConfiguration?
+    /// After SIGTERM, how long Cistern keeps accepting (answering `/readyz` 503) before it
+    /// closes its listening socket, so a load balancer's health check sees the 503 first.
+    /// YAML `drain_delay`, `--drain-delay`. Default 5 s; `.zero` closes at once.
+    public var drainDelay: Duration
+    /// After the listening socket closed, longest wait for the responses in flight and the
+    /// running fills before the process ends anyway. YAML `drain_timeout`, `--drain-timeout`.
+    /// Default 30 s.
+    public var drainTimeout: Duration
 
     /// Creates a configuration; every parameter defaults to the ``embeddedDefault`` value.
     /// Does not validate: call ``validate()``.
@@ -70,7 +78,9 @@ public struct Configuration: Sendable, Equatable {
         cacheMaxSize: Int64 = 0,
         cacheLowWatermark: Int = 90,
         cacheMaxAge: Duration = .zero,
-        tls: TLSListenerConfiguration? = nil
+        tls: TLSListenerConfiguration? = nil,
+        drainDelay: Duration = .seconds(5),
+        drainTimeout: Duration = .seconds(30)
     ) {
         self.listen = listen
         self.workers = workers
@@ -89,6 +99,8 @@ public struct Configuration: Sendable, Equatable {
         self.cacheLowWatermark = cacheLowWatermark
         self.cacheMaxAge = cacheMaxAge
         self.tls = tls
+        self.drainDelay = drainDelay
+        self.drainTimeout = drainTimeout
     }
 
     /// The cache limits these settings give.

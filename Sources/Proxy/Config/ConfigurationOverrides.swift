@@ -20,6 +20,10 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var upstreamPasswordFile: String?
     /// `--upstream-insecure`: skip TLS verification for the default upstream.
     public var upstreamInsecureSkipTLSVerify: Bool?
+    /// `--upstream-proxy`: `direct`, `environment` or a proxy URL for the default upstream.
+    public var upstreamProxy: String?
+    /// `--upstream-max-manifest-gets-per-hour`, for the default upstream.
+    public var upstreamMaxManifestGetsPerHour: Int?
     /// `--tag-ttl`.
     public var tagTTL: Duration?
     /// `--serve-stale-on-denied` / `--no-serve-stale-on-denied`.
@@ -57,6 +61,10 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var tlsCertificate: String?
     /// `--tls-key`: the certificate's private key (PEM); needs a certificate.
     public var tlsKey: String?
+    /// `--drain-delay`.
+    public var drainDelay: Duration?
+    /// `--drain-timeout`.
+    public var drainTimeout: Duration?
 
     /// No overrides; set the fields whose flags were given.
     public init() {}
@@ -93,6 +101,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let cacheMaxSize { configuration.cacheMaxSize = cacheMaxSize }
         if let cacheLowWatermark { configuration.cacheLowWatermark = cacheLowWatermark }
         if let cacheMaxAge { configuration.cacheMaxAge = cacheMaxAge }
+        if let drainDelay { configuration.drainDelay = drainDelay }
+        if let drainTimeout { configuration.drainTimeout = drainTimeout }
         try applyUpstreamOverrides(to: &configuration)
         try applyTLSOverrides(to: &configuration)
         do {
@@ -123,6 +133,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "cache_max_age": ("--cache-max-age", cacheMaxAge != nil),
             "tls.certificate": ("--tls-certificate", tlsCertificate != nil),
             "tls.key": ("--tls-key", tlsKey != nil),
+            "drain_delay": ("--drain-delay", drainDelay != nil),
+            "drain_timeout": ("--drain-timeout", drainTimeout != nil),
         ]
         guard let entry = flags[key], entry.given else { return nil }
         return entry.flag
@@ -147,7 +159,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
 
     private func applyUpstreamOverrides(to configuration: inout Configuration) throws {
         guard upstreamURL != nil || upstreamUsername != nil || upstreamPasswordFile != nil
-            || upstreamInsecureSkipTLSVerify != nil
+            || upstreamInsecureSkipTLSVerify != nil || upstreamProxy != nil || upstreamMaxManifestGetsPerHour != nil
         else { return }
         let replacedIndex = configuration.upstreams.firstIndex { $0.name == configuration.defaultUpstream }
         var upstream: UpstreamConfiguration
@@ -165,6 +177,9 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 upstream.passwordFile = replaced.passwordFile
                 upstream.caFile = replaced.caFile
                 upstream.insecureSkipTLSVerify = replaced.insecureSkipTLSVerify
+                upstream.proxy = replaced.proxy
+                upstream.maxManifestGetsPerHour = replaced.maxManifestGetsPerHour
+                upstream.rateLimitPerRepository = replaced.rateLimitPerRepository
             }
         } else if let replacedIndex {
             upstream = configuration.upstreams[replacedIndex]
@@ -189,6 +204,14 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 reason: "a user name needs a password (--upstream-password-file)")
         }
         if let upstreamInsecureSkipTLSVerify { upstream.insecureSkipTLSVerify = upstreamInsecureSkipTLSVerify }
+        if let upstreamProxy { upstream.proxy = try EgressProxySetting.parse(upstreamProxy, key: "--upstream-proxy") }
+        if let upstreamMaxManifestGetsPerHour {
+            guard upstreamMaxManifestGetsPerHour >= 1 else {
+                throw ConfigurationError.invalidValue(key: "--upstream-max-manifest-gets-per-hour", value: "\(upstreamMaxManifestGetsPerHour)",
+                                                      reason: "must be at least 1 (leave it out for no budget)")
+            }
+            upstream.maxManifestGetsPerHour = upstreamMaxManifestGetsPerHour
+        }
 
         if let replacedIndex {
             configuration.upstreams[replacedIndex] = upstream

@@ -30,6 +30,15 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var insecureSkipTLSVerify: Bool
     /// PEM file of extra CA certificates trusted for this upstream, in addition to the system's.
     public var caFile: String?
+    /// How its requests reach it: the environment's proxy variables (default), direct, or a
+    /// proxy of its own (`proxy:`).
+    public var proxy: EgressProxySetting = .environment
+    /// At most this many manifest GETs per hour (the requests Docker Hub counts as pulls);
+    /// past it, stale answers or 429 without asking. nil = no budget.
+    public var maxManifestGetsPerHour: Int? = nil
+    /// Whether a 429 closes only the repository it was for (`rate_limit_scope: repository`)
+    /// instead of the whole upstream (`upstream`, the default: Docker Hub limits per account).
+    public var rateLimitPerRepository = false
 
     /// Creates an upstream, parsing and validating `url` and `name`.
     ///

@@ -81,7 +81,7 @@ struct YAMLMappingReader {
         guard let text = try string(key) else { return nil }
         guard let value = Duration(configurationText: text) else {
             throw ConfigurationError.invalidValue(
-                key: keyPath(key), value: text, reason: "expected a duration such as 250ms, 30s, 2m, 1h (bare number = seconds)")
+                key: keyPath(key), value: text, reason: "expected a duration such as 250ms, 30s, 2m, 1h, 14d (bare number = seconds)")
         }
         return value
     }

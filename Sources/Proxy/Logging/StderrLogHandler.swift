@@ -22,8 +22,18 @@ import Logging
 public struct StderrLogHandler: LogHandler {
     /// The logger's label, printed after the level (`cistern.server`).
     public let label: String
-    /// Least severe level this handler is asked to print (swift-log filters before calling).
-    public var logLevel: Logger.Level
+    /// Least severe level this handler is asked to print (swift-log filters before calling):
+    /// the shared ``LiveLogLevel``'s when the handler was made with one and no level was set
+    /// on it since, else its own.
+    public var logLevel: Logger.Level {
+        get { liveLevel?.level ?? ownLevel }
+        set {
+            ownLevel = newValue
+            liveLevel = nil
+        }
+    }
+    private var ownLevel: Logger.Level
+    private var liveLevel: LiveLogLevel?
     /// Metadata attached to every line from this handler.
     public var metadata: Logger.Metadata = [:]
     /// Contextual metadata (for example task-locals) merged into every line.
@@ -36,10 +46,17 @@ public struct StderrLogHandler: LogHandler {
         self.init(label: label, logLevel: logLevel, metadataProvider: metadataProvider, fileDescriptor: 2)
     }
 
+    /// A handler writing to fd 2 at the level `liveLevel` holds at each log call (a
+    /// configuration reload changes it), for `LoggingSystem.bootstrap`.
+    public init(label: String, liveLevel: LiveLogLevel, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.init(label: label, logLevel: liveLevel.level, metadataProvider: metadataProvider, fileDescriptor: 2)
+        self.liveLevel = liveLevel
+    }
+
     /// A handler writing to `fileDescriptor`; for tests.
     init(label: String, logLevel: Logger.Level, metadataProvider: Logger.MetadataProvider?, fileDescriptor: Int32) {
         self.label = label
-        self.logLevel = logLevel
+        self.ownLevel = logLevel
         self.metadataProvider = metadataProvider
         self.fileDescriptor = fileDescriptor
     }

@@ -11,17 +11,20 @@ import ProxySystem
 /// - `cistern_cache_evicted_held_bytes`: bytes of evicted files that readers still have open
 ///   (freed on disk when the last one closes);
 /// - `cistern_cache_bypassed_fills_total`: blobs streamed to clients without being cached
-///   because no room could be made for them.
+///   because no room could be made for them;
+/// - `cistern_cache_fills_waiting_for_room`: fills holding their upstream body until an
+///   eviction pass has freed the room they reserved.
 ///
 /// Counters are relaxed atomic adds (any thread); gauges are read from `source` per scrape.
 public final class CacheMetrics: Sendable {
     /// What the gauges show: usage, limit, held bytes and entries.
-    public typealias Reading = @Sendable () -> (usage: Int64, limit: Int64, held: Int64, entries: Int)
+    public typealias Reading = @Sendable () -> (usage: Int64, limit: Int64, held: Int64, entries: Int, waitingFills: Int)
 
     private let usageBytes: Gauge
     private let limitBytes: Gauge
     private let entries: Gauge
     private let heldBytes: Gauge
+    private let waitingFills: Gauge
     private let evictions: Counter
     private let evictedBytes: Counter
     private let bypassedFills: Counter
@@ -36,6 +39,8 @@ public final class CacheMetrics: Sendable {
             "cache_entries", help: "Digests (blobs and manifests) in the cache index."))
         heldBytes = registry.makeGauge(descriptor: Metrics.descriptor(
             "cache_evicted_held_bytes", help: "Bytes of evicted files still open for reading."))
+        waitingFills = registry.makeGauge(descriptor: Metrics.descriptor(
+            "cache_fills_waiting_for_room", help: "Fills holding their upstream body until eviction has freed their room."))
         evictions = registry.makeCounter(descriptor: Metrics.descriptor(
             "cache_evictions_total", help: "Cache entries removed by the size or age limit."))
         evictedBytes = registry.makeCounter(descriptor: Metrics.descriptor(
@@ -57,6 +62,7 @@ public final class CacheMetrics: Sendable {
         limitBytes.set(value.limit)
         heldBytes.set(value.held)
         entries.set(Int64(value.entries))
+        waitingFills.set(Int64(value.waitingFills))
     }
 
     /// `count` entries of `byteCount` bytes in all were evicted.

@@ -25,6 +25,8 @@ import Prometheus
 ///   a hit (size or digest changed since commit) and were moved aside
 /// - `cistern_connections_open`: client connections open now
 /// - `cistern_cache_*`: the bounded disk, see ``CacheMetrics``
+/// - `cistern_upstream_ratelimit_*`, `cistern_upstream_refused_total`, …: the upstreams'
+///   budgets, see ``UpstreamBudgetMetrics``
 /// - `process_open_fds`, `process_resident_memory_bytes`, `cistern_heap_in_use_bytes`:
 ///   what the process holds, read at each scrape (see ``ProcessResourceGauges``)
 public final class Metrics: Sendable {
@@ -59,6 +61,8 @@ public final class Metrics: Sendable {
     private let processResources: ProcessResourceGauges
     /// The bounded-disk series (size, limit, evictions, bypassed fills).
     public let cache: CacheMetrics
+    /// The upstream budget series (rate limits, 429 memory, manifest budget).
+    public let upstreamBudget: UpstreamBudgetMetrics
 
     /// Creates every pre-created series at zero in a new registry.
     public init() {
@@ -115,6 +119,7 @@ public final class Metrics: Sendable {
             descriptor: Self.descriptor("connections_open", help: "Client connections currently open."))
         processResources = ProcessResourceGauges(registry: registry)
         cache = CacheMetrics(registry: registry)
+        upstreamBudget = UpstreamBudgetMetrics(registry: registry)
     }
 
     /// A client response with `status` was sent.
@@ -220,6 +225,7 @@ public final class Metrics: Sendable {
     public func renderPrometheusText() -> [UInt8] {
         processResources.refresh()
         cache.refresh()
+        upstreamBudget.refresh()
         return registry.emitToBuffer()
     }
 

@@ -57,6 +57,15 @@ public struct ManifestAnswer: Sendable {
     public var outcome: CacheOutcome
     /// When the tag was last confirmed (ns since the epoch), for Cache-Control.
     public var confirmedAtNanoseconds: Int64?
+    /// The upstream's `RateLimit-*` fields (lower-case names) from the answer this came from,
+    /// passed on to the client (empty for answers from the cache alone).
+    public var rateLimitFields: [(name: String, value: String)] = []
+
+    public init(manifest: StoredManifest, outcome: CacheOutcome, confirmedAtNanoseconds: Int64?) {
+        self.manifest = manifest
+        self.outcome = outcome
+        self.confirmedAtNanoseconds = confirmedAtNanoseconds
+    }
 }
 
 extension FlightTable where Answer == Result<ManifestAnswer, UpstreamFailure> {

@@ -26,6 +26,8 @@ package final class ManifestLookup {
     private let clientAddress: String
     private var completion: ((Result<ManifestAnswer, UpstreamFailure>) -> Void)?
     private var exchange: UpstreamExchange?
+    /// The upstream's `RateLimit-*` fields of its last answer, passed on to the client.
+    private var rateLimitFields: [(name: String, value: String)] = []
     private var shared: SharedServices { context.shared }
 
     /// - Parameter repository: the name as the upstream knows it (normalised).
@@ -82,9 +84,49 @@ package final class ManifestLookup {
         }
         if let key = tagKey, let record = shared.tags.record(for: key), let stored = shared.manifests.read(record.digest) {
             revalidate(key: key, record: record, stored: stored)
+        } else if let key = tagKey {
+            resolveWithHead(key: key)
         } else {
             fetch(reference: reference)
         }
+    }
+
+    // MARK: A tag not known for this Accept set (HEAD first)
+
+    /// Asks the upstream with a HEAD (free where GETs are counted: Docker Hub) which digest
+    /// the tag names for this client's Accept set; when that manifest is cached already (from
+    /// a client with another Accept set, or another tag) and of a type this client accepts,
+    /// it is the answer, and no GET is sent. Otherwise the GET follows.
+    private func resolveWithHead(key: TagKey) {
+        let buffered = BufferedUpstreamResponse(limit: 0) { [self] result in
+            switch result {
+            case .success(let (head, _)) where head.status == 200:
+                noteRateLimit(head)
+                shared.metrics.upstreamRequest(method: "HEAD", status: 200)
+                if let value = head.field("docker-content-digest"), let digest = try? Digest(parsing: String(Substring(value).trimmingOWS())),
+                   let manifest = shared.manifests.read(digest), accept.accepts(manifest.mediaType) {
+                    linkWithReferences(manifest)
+                    let record = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: shared.clock.nanosecondsSinceEpoch())
+                    shared.tags.update(record, for: key)
+                    finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: record.confirmedAtNanoseconds)))
+                    return
+                }
+                fetch(reference: reference)
+            case .success(let (head, _)) where head.status == 404:
+                noteRateLimit(head)
+                // A HEAD's 404 has no body to say NAME_UNKNOWN or MANIFEST_UNKNOWN: the GET's does.
+                shared.metrics.upstreamRequest(method: "HEAD", status: 404)
+                fetch(reference: reference)
+            case .success(let (head, _)):
+                noteRateLimit(head)
+                if head.field(UpstreamExchange.refusalField) == nil { shared.metrics.upstreamRequest(method: "HEAD", status: head.status) }
+                // A HEAD the upstream refused (401, 403, 429, 5xx…) would be refused as a GET too.
+                fetchFailed(UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference)))
+            case .failure(let error):
+                fetchFailed(UpstreamFailure.transport(error, upstream: upstream.name))
+            }
+        }
+        send(method: .head, reference: reference, handler: buffered)
     }
 
     // MARK: Repository confirmation (HEAD)
@@ -115,6 +157,7 @@ package final class ManifestLookup {
         let buffered = BufferedUpstreamResponse(limit: 0) { [self] result in
             switch result {
             case .success(let (head, _)) where head.status == 200:
+                noteRateLimit(head)
                 shared.metrics.upstreamRequest(method: "HEAD", status: 200)
                 if let value = head.field("docker-content-digest"), let digest = try? Digest(parsing: value) {
                     if digest == record.digest {
@@ -134,6 +177,7 @@ package final class ManifestLookup {
                 }
                 fetch(reference: reference)
             case .success(let (head, _)):
+                noteRateLimit(head)
                 shared.metrics.upstreamRequest(method: "HEAD", status: head.status)
                 let failure = UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference))
                 serveStaleOrFail(failure, stored: stored, record: record)
@@ -159,6 +203,7 @@ package final class ManifestLookup {
         }
         let denied = !failure.allowsStale
         shared.metrics.staleServed(denied: denied)
+        if failure.error.status == 429 { shared.metrics.upstreamBudget.staleOnRateLimit(upstream: upstream.name) }
         shared.logger.warning(denied ? "serving stale tag: upstream denied the mirror's credential" : "serving stale tag: upstream unavailable", metadata: [
             "upstream": "\(upstream.name)", "repository": "\(repository)", "reference": "\(reference)",
             "digest": "\(record.digest)", "reason": "\(failure.error.detail ?? failure.error.message)",
@@ -178,6 +223,7 @@ package final class ManifestLookup {
                     fetchFailed(UpstreamFailure.transport(error, upstream: upstream.name))
                 }
             case .success(let (head, body)):
+                noteRateLimit(head)
                 shared.metrics.upstreamRequest(method: "GET", status: head.status)
                 guard head.status == 200 else {
                     fetchFailed(UpstreamFailure.status(head, body: body, upstream: upstream.name, notFound: .manifestUnknown(reference)))
@@ -330,7 +376,17 @@ package final class ManifestLookup {
         exchange.start()
     }
 
+    private func noteRateLimit(_ head: UpstreamResponseHead) {
+        let fields = head.fields.filter { RateLimitFields.passedOn.contains($0.name) }
+        if !fields.isEmpty { rateLimitFields = fields }
+    }
+
     private func finish(_ result: Result<ManifestAnswer, UpstreamFailure>) {
+        var result = result
+        if !rateLimitFields.isEmpty, case .success(var answer) = result {
+            answer.rateLimitFields = rateLimitFields
+            result = .success(answer)
+        }
         exchange = nil
         let completion = self.completion
         self.completion = nil

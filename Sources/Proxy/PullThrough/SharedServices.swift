@@ -6,11 +6,13 @@ import ProxyRegistry
 import ProxyStore
 import ProxySystem
 import ProxyUpstream
+import Synchronization
 
 /// Everything the loops share: the store, the single-flight tables, the
 /// upstream registries, metrics. Thread-safe piece by piece (each member is
 /// Sendable and documents how).
 public final class SharedServices: Sendable {
+    /// The configuration at start-up; the live settings below may have been reloaded since.
     public let configuration: Configuration
     public let blobs: BlobStore
     public let manifests: ManifestStore
@@ -38,11 +40,15 @@ public final class SharedServices: Sendable {
     let prefetcher: Prefetcher?
     public let logger: Logger
     public let upstreamTimeouts: UpstreamTimeouts
-    /// Tag freshness in nanoseconds (0 = always revalidate).
-    public let tagTTL: Int64
+    /// Tag freshness in nanoseconds (0 = always revalidate). Live: ``applyLiveSettings(_:)``.
+    public var tagTTL: Int64 { tagTTLNanoseconds.load(ordering: .relaxed) }
     /// Whether a known tag is served stale when the upstream answers its revalidation with
-    /// 401/403 (``Configuration/serveStaleOnDenied``).
-    public let serveStaleOnDenied: Bool
+    /// 401/403 (``Configuration/serveStaleOnDenied``). Live: ``applyLiveSettings(_:)``.
+    public var serveStaleOnDenied: Bool { serveStaleOnDeniedSetting.load(ordering: .relaxed) }
+    // Atomics, not a lock: each is one word read per request by every loop, and a request that
+    // reads the old value while a reload stores the new one is as right as one a moment earlier.
+    private let tagTTLNanoseconds: Atomic<Int64>
+    private let serveStaleOnDeniedSetting: Atomic<Bool>
     public static let userAgent = "cistern/\(CisternVersion.string)"
 
     /// - Parameter clock: the wall clock for tag freshness (``SystemWallClock`` outside tests).
@@ -55,7 +61,9 @@ public final class SharedServices: Sendable {
         self.clock = clock
         let layout = CacheLayout(root: configuration.cacheDirectory)
         let opened = CacheIndex.open(layout, clock: clock)
-        logger.info("cache index ready", metadata: [
+        // Rebuilt or reconciled means the last process did not stop cleanly, or the snapshot
+        // was damaged: worth an operator's look.
+        logger.log(level: opened.origin == .loaded ? .info : .warning, "cache index ready", metadata: [
             "origin": "\(opened.origin.rawValue)", "entries": "\(opened.index.count)", "bytes": "\(opened.index.usageByteCount)",
         ])
         blobs = try BlobStore(layout: layout, index: opened.index)
@@ -71,6 +79,9 @@ public final class SharedServices: Sendable {
         links = RepositoryLinks(layout: layout, pool: ioPool, index: blobs.index)
         cache = CacheEviction(index: blobs.index, limits: configuration.cacheLimits, blobs: blobs, links: links, pool: ioPool,
                               metrics: metrics.cache, logger: logger) { [manifests] digest in manifests.forgetFromMemory(digest) }
+        // A clean snapshot was not checked against the files: do that in the background.
+        if opened.origin == .loaded && configuration.cacheLimits.isLimited { cache.scheduleAdoption() }
+        let environment = try EgressEnvironment.read(Self.proxyEnvironment())
         var table: [String: UpstreamRegistry] = [:]
         var tlsSettings: [(host: String, caFile: String?, verify: Bool)] = []
         for upstream in configuration.upstreams {
@@ -81,12 +92,29 @@ public final class SharedServices: Sendable {
                     "upstream": "\(upstream.name)", "url": "\(upstream.url)",
                 ])
             }
+            let egress = Self.egressRoute(upstream.proxy, environment: environment)
             let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
-                                                username: upstream.username, password: upstream.password)
+                                                username: upstream.username, password: upstream.password, egress: egress,
+                                                rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
+                                                                                 perRepository: upstream.rateLimitPerRepository))
+            if let proxy = egress.proxy(for: registry.origin) {
+                logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
+            }
             table[upstream.name] = registry
             tlsSettings.append((registry.origin.host, upstream.caFile, !upstream.insecureSkipTLSVerify))
         }
         upstreams = table
+        let registries = table.values.sorted { $0.name < $1.name }
+        metrics.upstreamBudget.setSource(upstreams: registries.map(\.name)) {
+            let now = MonotonicClock.now()
+            return registries.map { registry in
+                let reading = registry.rateLimiter.reading(now: now)
+                return UpstreamBudgetMetrics.Reading(
+                    upstream: registry.name, limit: reading.limit, remaining: reading.remaining, retryAfterNanoseconds: reading.retryAfter,
+                    sentManifestRequests: reading.sentManifestRequests, refusedRateLimited: reading.refusedRateLimited,
+                    refusedBudget: reading.refusedBudget)
+            }
+        }
         guard let fallback = table[configuration.defaultUpstream] else {
             throw RegistryError(code: .upstreamError, status: 500,
                                 message: "default upstream \(configuration.defaultUpstream) is not among the configured upstreams")
@@ -100,14 +128,21 @@ public final class SharedServices: Sendable {
             readStall: MonotonicClock.nanoseconds(t.upstreamReadStall),
             minimumRate: Int64(t.upstreamMinimumRate),
             rateWindow: MonotonicClock.nanoseconds(t.upstreamMinimumRateWindow))
-        tagTTL = MonotonicClock.nanoseconds(configuration.tagTTL)
-        serveStaleOnDenied = configuration.serveStaleOnDenied
+        tagTTLNanoseconds = Atomic(MonotonicClock.nanoseconds(configuration.tagTTL))
+        serveStaleOnDeniedSetting = Atomic(configuration.serveStaleOnDenied)
         if configuration.prefetch {
             let platform = Platform(parsing: configuration.prefetchPlatform) ?? Platform(os: "linux", architecture: "amd64", variant: nil)
             prefetcher = Prefetcher(concurrency: configuration.prefetchConcurrency, platform: platform)
         } else {
             prefetcher = nil
         }
+    }
+
+    /// Takes the reloaded live settings that pull-through reads (``Configuration/tagTTL``,
+    /// ``Configuration/serveStaleOnDenied``); the next request uses them. Any thread.
+    public func applyLiveSettings(_ configuration: Configuration) {
+        tagTTLNanoseconds.store(MonotonicClock.nanoseconds(configuration.tagTTL), ordering: .relaxed)
+        serveStaleOnDeniedSetting.store(configuration.serveStaleOnDenied, ordering: .relaxed)
     }
 
     /// Reports committed content that failed its check on a hit and was moved aside (a blob

@@ -1,5 +1,5 @@
 /// The endpoint a request target addresses (distribution-spec "Endpoints"), plus the mirror's
-/// own `/healthz` and `/metrics`. The method is not part of the route: callers check it (for
+/// own `/healthz`, `/readyz` and `/metrics`. The method is not part of the route: callers check it (for
 /// example answering 405 `UNSUPPORTED` to anything on ``blobUpload(_:)``).
 public enum RegistryRoute: Hashable, Sendable {
     /// end-1 `/v2/` (also `/v2`): API version check.
@@ -12,8 +12,10 @@ public enum RegistryRoute: Hashable, Sendable {
     case tagsList(RepositoryName)
     /// end-12a/12b `/v2/<name>/referrers/<digest>`.
     case referrers(RepositoryName, Digest)
-    /// `/healthz`: liveness of the mirror itself.
+    /// `/healthz`: liveness of the mirror itself (200 while the process answers at all).
     case health
+    /// `/readyz`: readiness for new clients (200 while serving, 503 while starting or draining).
+    case readiness
     /// `/metrics`: Prometheus exposition.
     case metrics
     /// end-4a…6, 13 `/v2/<name>/blobs/uploads[/…]`: push, which a pull-through mirror refuses.
@@ -61,6 +63,7 @@ public enum RegistryRoute: Hashable, Sendable {
         guard path.first == UInt8(ascii: "/") else { throw .notFound("request target must be an absolute path") }
         if path.elementsEqual("/v2".utf8) || path.elementsEqual("/v2/".utf8) { return .base }
         if path.elementsEqual("/healthz".utf8) { return .health }
+        if path.elementsEqual("/readyz".utf8) { return .readiness }
         if path.elementsEqual("/metrics".utf8) { return .metrics }
         guard path.starts(with: "/v2/".utf8) else { throw .notFound() }
         let rest = path.dropFirst(4)

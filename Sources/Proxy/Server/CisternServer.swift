@@ -13,19 +13,27 @@ import ProxyTransport
 /// The Cistern process: one event loop per worker, each on its own thread,
 /// all watching one listening socket (`ListenSocket`: exclusive to this
 /// process), sharing the store and the single-flight tables; the cache
-/// directory is locked for this process (`CacheDirectoryLock`). `run()` blocks until SIGINT or SIGTERM; tests use
-/// `start()` / `shutdown()` and read the bound port from `port`.
+/// directory is locked for this process (`CacheDirectoryLock`) until `shutdown()` ends.
+/// `run()` blocks until SIGTERM or SIGINT has drained the server (`+Run`), reloading the
+/// configuration on SIGHUP (`+Reload`); tests use `start()` / `shutdown()` and read the
+/// bound port from `port`.
+///
+/// Confinement: `start`, `run`, `reload`, `beginDraining`, `closeListeners` and `shutdown`
+/// run on one thread (the one that created the server); the running configuration is read
+/// from any thread under its lock.
 public final class CisternServer {
+    /// The configuration at start-up. Restart-only settings keep these values for the life of
+    /// the process; live ones may have been reloaded since (``currentConfiguration``).
     public let configuration: Configuration
     public let shared: SharedServices
-    private let logger: Logger
-    private var contexts: [LoopContext] = []
-    private var connectionContexts: [ConnectionContext] = []
-    private var listeners: [LoopBound<Listener>] = []
+    let logger: Logger
+    var contexts: [LoopContext] = []
+    var connectionContexts: [ConnectionContext] = []
+    var listeners: [LoopBound<Listener>] = []
     private var threads: [pthread_t] = []
     private let cacheLock: CacheDirectoryLock
-    /// The shared listening socket; -1 before `start()` and after `shutdown()`.
-    private var listenFD: Int32 = -1
+    /// The shared listening socket; -1 before `start()`, after `closeListeners()` and after `shutdown()`.
+    var listenFD: Int32 = -1
     /// The TCP port the listeners are bound to (useful with port 0).
     public private(set) var port: UInt16 = 0
     /// How often the cache's limits are applied and its index written when changed.
@@ -35,6 +43,15 @@ public final class CisternServer {
     /// The certificate served when the listen address speaks TLS (``Configuration/tls``);
     /// nil on plain HTTP. ``reloadTLSCertificate()`` replaces it for new connections.
     package let tlsContext: TLSServerContext?
+    /// What `/readyz` answers.
+    let readiness = Readiness()
+    /// Client connections open across the loops, for the drain.
+    let census = ConnectionCensus()
+    /// The configuration running now (start-up settings with the live ones reloaded).
+    private let running: PThreadLock
+    private var runningConfiguration: Configuration
+    /// Registered with ``addReloadable(_:)`` before `run()`; called on reload.
+    var reloadables: [any Reloadable] = []
 
     /// Locks the cache directory, then prepares it (removing leftovers of
     /// interrupted fills) and the upstreams.
@@ -48,6 +65,8 @@ public final class CisternServer {
     public init(configuration: Configuration, logger: Logger, clock: any WallClock = SystemWallClock(),
                 cacheMaintenanceInterval: Duration = .seconds(5)) throws {
         self.configuration = configuration
+        running = PThreadLock()
+        runningConfiguration = configuration
         self.cacheMaintenanceInterval = cacheMaintenanceInterval
         self.logger = logger
         tlsContext = try configuration.tls.map { try TLSServerContext(certificatePath: $0.certificate, keyPath: $0.key) }
@@ -64,6 +83,7 @@ public final class CisternServer {
     public func start() throws {
         cep_ignore_sigpipe()
         let workers = configuration.workers > 0 ? configuration.workers : Int(cep_cpu_count())
+        let current = currentConfiguration
         let (fd, port) = try ListenSocket.open(configuration.listen)
         listenFD = fd
         self.port = port
@@ -71,8 +91,9 @@ public final class CisternServer {
             let loop = try EventLoop(index: index)
             let context = LoopContext(loop: loop, shared: shared)
             let connections = ConnectionContext(
-                loop: loop, timeouts: configuration.timeouts, accessLog: configuration.accessLog,
-                metrics: shared.metrics, logger: logger, tls: tlsContext, makeHandler: { RequestDispatcher(context: context) })
+                loop: loop, timeouts: current.timeouts, accessLog: current.accessLog, metrics: shared.metrics,
+                logger: logger, census: census, tls: tlsContext,
+                makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
             let listener = Listener(fd: fd, context: connections)
             try listener.start()
             contexts.append(context)
@@ -86,6 +107,7 @@ public final class CisternServer {
             }
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
+        readiness.set(true)
         logger.info("cistern listening", metadata: [
             "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
             "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
@@ -118,32 +140,24 @@ public final class CisternServer {
         return true
     }
 
-    /// Runs until SIGINT or SIGTERM, then shuts down cleanly.
-    public func run() throws {
-        // Block the signals before any loop thread exists, so that every
-        // thread inherits the mask and only the signalfd sees them.
-        let signalFD = try SystemError.check(cep_signalfd_create(), "signalfd")
-        defer { _ = cep_close(signalFD) }
-        try start()
-        var entry = pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)
-        while true {
-            let rc = poll(&entry, 1, -1)
-            if rc > 0 {
-                let signal = cep_signalfd_read(signalFD)
-                if signal == SIGINT || signal == SIGTERM {
-                    logger.info("shutting down", metadata: ["signal": "\(signal)"])
-                    break
-                }
-            }
-        }
-        shutdown()
+    /// The configuration running now: the start-up one with the live settings of every
+    /// accepted reload. Any thread.
+    public var currentConfiguration: Configuration {
+        running.withLock { runningConfiguration }
+    }
+
+    /// Replaces the running configuration (after a reload). Any thread; the lock is held
+    /// only for the copy.
+    func setCurrentConfiguration(_ configuration: Configuration) {
+        running.withLock { runningConfiguration = configuration }
     }
 
     /// Closes the listeners and every connection, stops the loops and waits
     /// for their threads, then lets the I/O pool finish the commits and records
     /// already queued. Fills in progress are abandoned (their temporary
-    /// files are removed at the next start-up).
+    /// files are removed at the next start-up). The cache directory lock is released last.
     public func shutdown() {
+        readiness.set(false)
         for ((context, connections), listener) in zip(zip(contexts, connectionContexts), listeners) {
             context.loop.execute {
                 listener.value.close()

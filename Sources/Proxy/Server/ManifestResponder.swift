@@ -83,12 +83,19 @@ enum ManifestResponder {
             ("Docker-Distribution-API-Version", "registry/2.0"),
             ("Cache-Control", cacheControl),
         ], contentDigest: manifest.digest.halves)
+        for field in answer.rateLimitFields { head.add(Self.canonicalRateLimitName(field.name), field.value) }
         if let ifNoneMatch = request.ifNoneMatch, matches(ifNoneMatch, digest: manifest.digest) {
             head.status = 304
             connection.respond(id, head: head, body: .empty, headOnly: true, outcome: answer.outcome)
             return
         }
         connection.respond(id, head: head, body: .bytes(manifest.bytes), headOnly: request.headOnly, outcome: answer.outcome)
+    }
+
+    /// `ratelimit-remaining` → `RateLimit-Remaining`.
+    static func canonicalRateLimitName(_ name: String) -> String {
+        "RateLimit" + name.dropFirst("ratelimit".count).split(separator: "-", omittingEmptySubsequences: false)
+            .map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: "-")
     }
 
     /// Whether an `If-None-Match` list names `digest` (quoted or bare, weak

@@ -6,14 +6,16 @@ import ProxyUpstream
 
 /// Routes a client request to the registry endpoint that answers it (OCI
 /// distribution spec, pull side: "Endpoints" table end-1, end-2, end-3,
-/// end-8a, end-12a) or to the operational endpoints `/healthz` and
-/// `/metrics`. Push methods are refused with 405 UNSUPPORTED: Cistern is a
-/// pull-through mirror.
+/// end-8a, end-12a) or to the operational endpoints `/healthz` (liveness),
+/// `/readyz` (readiness) and `/metrics`, which never require client authentication:
+/// probes and scrapers hold no credentials. Push methods are refused with 405
+/// UNSUPPORTED: Cistern is a pull-through mirror.
 ///
-/// The `RequestHandler` of every client connection of one loop: a one-word value, so a
-/// connection holds it without an allocation.
+/// The `RequestHandler` of every client connection of one loop: a two-word value, so a
+/// connection holds it in an existential's inline buffer, without an allocation.
 struct RequestDispatcher: RequestHandler {
     let context: LoopContext
+    let readiness: Readiness
 
     func handle(_ head: RequestHead, responder connection: any ClientResponder) {
         let id = connection.requestID
@@ -42,6 +44,10 @@ struct RequestDispatcher: RequestHandler {
         case .health:
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; charset=utf-8")]),
                                body: .bytes(Array("ok\n".utf8)), headOnly: headOnly, outcome: nil)
+        case .readiness:
+            let ready = readiness.isReady
+            connection.respond(id, head: ResponseHead(status: ready ? 200 : 503, fields: [("Content-Type", "text/plain; charset=utf-8")]),
+                               body: .bytes(Array((ready ? "ready\n" : "not ready\n").utf8)), headOnly: headOnly, outcome: nil)
         case .metrics:
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
                                body: .bytes(shared.metrics.renderPrometheusText()), headOnly: headOnly, outcome: nil)

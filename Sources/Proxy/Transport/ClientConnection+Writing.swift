@@ -35,7 +35,9 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
         pendingAnswer = nil
         logStatus = head.status
         logOutcome = outcome
-        if peerHalfClosed { keepAlive = false }
+        // While draining, the response says `Connection: close` (RFC 9112 section 9.6) and the
+        // connection ends after it, so the client opens its next one elsewhere.
+        if peerHalfClosed || context.isDraining { keepAlive = false }
         let declared: Int64? = head.status == 304 ? nil : body.length
         // The head goes into the loop's reusable buffer (see `releasePending`),
         // so a small response allocates nothing.
@@ -191,7 +193,8 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
         if case .streamed(let stream, _) = body { stream.detach() }
         body = .empty
         releasePending()
-        if !keepAlive || peerHalfClosed {
+        // Draining: also a response whose head went out (keep-alive) before the drain began.
+        if !keepAlive || peerHalfClosed || context.isDraining {
             close()
             return
         }

@@ -114,6 +114,7 @@ final class ClientConnection: EventHandler {
         interest = [.readable, .readHangup]
         registration = try loop.register(fd: fd, events: interest, handler: self)
         context.metrics.connectionsOpened()
+        context.census.opened()
         setDeadline(MonotonicClock.now() + context.requestHeadTimeoutNanoseconds)
     }
 
@@ -185,7 +186,13 @@ final class ClientConnection: EventHandler {
         }
         if reset { _ = cep_close_reset(fd) } else { _ = cep_close(fd) }
         context.metrics.connectionsClosed()
+        context.census.closed()
         context.openConnections[ObjectIdentifier(self)] = nil
+    }
+
+    /// Waiting for a request with none of it read: closing it now loses nothing.
+    var isIdleBetweenRequests: Bool {
+        state == .readingHead && buffer.isEmpty && parser.scanned == 0 && parser.state == 0
     }
 
     func closeWithReset() {

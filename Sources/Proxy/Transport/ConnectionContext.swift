@@ -5,20 +5,26 @@ import ProxyMetrics
 import ProxySystem
 
 /// What one loop's client connections share: the loop, the client timeouts, reusable
-/// buffers, the open connections (for shutdown) and where requests are reported.
+/// buffers, the open connections (for shutdown and drain) and where requests are reported.
 /// Transport state only: registry policy reaches a connection through the
 /// `RequestHandler` that `makeHandler` creates for it.
 ///
-/// `@unchecked Sendable`: `openConnections`, `accessLogBuffer`, `responseBuffer` and `tlsFileChunk` are
-/// loop-confined (touched only on `loop`'s thread, by connections of that loop and by
-/// tasks other threads send through `loop.execute`); everything else is immutable and
-/// Sendable.
+/// `@unchecked Sendable`: `openConnections`, `accessLogBuffer`, `responseBuffer`,
+/// `tlsFileChunk`, `accessLog`, the timeouts and `isDraining` are loop-confined (touched
+/// only on `loop`'s thread, by connections of that loop and by tasks other threads send
+/// through `loop.execute`, which is how a reload (``apply(timeouts:accessLog:)``) and a drain
+/// (``beginDraining()``) reach them); everything else is immutable and Sendable.
 package final class ConnectionContext: @unchecked Sendable {
     package let loop: EventLoop
     let metrics: Metrics
     let logger: Logger
-    /// Whether each response gets an access-log line on standard error.
-    let accessLog: Bool
+    /// Whether each response gets an access-log line on standard error (live: a reload sets it).
+    var accessLog: Bool
+    /// Every loop's open client connections, counted for the drain.
+    let census: ConnectionCensus
+    /// True once the server drains: every response says `Connection: close` and the
+    /// connection closes after it; idle keep-alive connections were closed.
+    private(set) var isDraining = false
     /// Creates the registry policy for a newly accepted connection.
     let makeHandler: () -> any RequestHandler
     /// Client connections open on this loop (for shutdown).
@@ -28,11 +34,11 @@ package final class ConnectionContext: @unchecked Sendable {
     /// A response buffer (head and small body) handed from one finished response to the
     /// next, so small responses allocate nothing; see `ClientConnection.releasePending`.
     var responseBuffer: [UInt8] = []
-    /// The client timeouts in nanoseconds, converted once: every request reads them
-    /// several times.
-    let requestHeadTimeoutNanoseconds: Int64
-    let idleKeepAliveTimeoutNanoseconds: Int64
-    let clientWriteStallTimeoutNanoseconds: Int64
+    /// The client timeouts in nanoseconds, converted once (and at each reload): every
+    /// request reads them several times.
+    var requestHeadTimeoutNanoseconds: Int64 = 0
+    var idleKeepAliveTimeoutNanoseconds: Int64 = 0
+    var clientWriteStallTimeoutNanoseconds: Int64 = 0
     /// The certificate clients are served when the listen address speaks TLS; nil = plain HTTP.
     let tls: TLSServerContext?
     /// Where file bodies are read to be encrypted (TLS without kTLS): one buffer per loop,
@@ -50,16 +56,26 @@ package final class ConnectionContext: @unchecked Sendable {
 
     /// - Parameters:
     ///   - timeouts: the client-side timeouts (request head, idle keep-alive, write stall).
+    ///   - census: the process's connection count (shared by every loop's context).
     ///   - tls: the certificate when the listen address speaks TLS only.
     ///   - makeHandler: called on `loop` once per accepted connection.
     package init(loop: EventLoop, timeouts: Timeouts, accessLog: Bool, metrics: Metrics, logger: Logger,
-                 tls: TLSServerContext? = nil, makeHandler: @escaping () -> any RequestHandler) {
+                 census: ConnectionCensus = ConnectionCensus(), tls: TLSServerContext? = nil,
+                 makeHandler: @escaping () -> any RequestHandler) {
         self.loop = loop
         self.tls = tls
         self.metrics = metrics
         self.logger = logger
         self.accessLog = accessLog
+        self.census = census
         self.makeHandler = makeHandler
+        apply(timeouts: timeouts, accessLog: accessLog)
+    }
+
+    /// Takes reloaded client settings: the next deadline set and the next access-log line
+    /// use them (a deadline already armed keeps its time). Call on `loop`.
+    package func apply(timeouts: Timeouts, accessLog: Bool) {
+        self.accessLog = accessLog
         requestHeadTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.requestHead)
         idleKeepAliveTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.idleKeepAlive)
         clientWriteStallTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.clientWriteStall)
@@ -72,5 +88,15 @@ package final class ConnectionContext: @unchecked Sendable {
     /// Closes every client connection of this loop. Call on `loop`.
     package func closeAll() {
         for connection in openConnections.values { connection.close() }
+    }
+
+    /// Starts (or continues) draining this loop's connections: from now on each response
+    /// says `Connection: close` and its connection closes after it, and every connection
+    /// idle between requests (no byte of a next request read) is closed now. Called when the
+    /// drain starts and again when the listener closes (connections accepted meanwhile).
+    /// Call on `loop`.
+    package func beginDraining() {
+        isDraining = true
+        for connection in openConnections.values where connection.isIdleBetweenRequests { connection.close() }
     }
 }

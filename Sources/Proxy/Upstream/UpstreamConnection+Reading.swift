@@ -16,7 +16,7 @@ extension UpstreamConnection {
         // triggered); TLS may hold decrypted bytes epoll cannot see, so it
         // resumes at the end of this loop turn.
         var budget = UpstreamConnection.readBudget
-        while state == .awaitingHead || state == .readingBody {
+        while (state == .awaitingHead || state == .readingBody) && !bodyPaused {
             if budget <= 0 {
                 if tls != nil {
                     loop.deferToEndOfTurn { [weak self] in self?.readAvailable() }
@@ -109,7 +109,7 @@ extension UpstreamConnection {
             finish()
             return
         }
-        if buffered > 0 { deliverBody() }
+        if buffered > 0 && !bodyPaused { deliverBody() }
     }
 
     func shiftBuffer(consumed: Int) {

@@ -30,6 +30,9 @@ extension UpstreamConnection: TimerTarget {
                 closeForGood()
                 return
             }
+        case .readingBody where bodyPaused:
+            // Our wait, not the upstream's stall: the clocks restart at `resumeBody`.
+            deadline = now + pool.timeouts.readStall
         case .readingBody:
             if now >= deadline {
                 fail(.timedOut("reading the body from \(origin) (no bytes for \(pool.timeouts.readStall / 1_000_000) ms)"))
@@ -44,7 +47,7 @@ extension UpstreamConnection: TimerTarget {
                 rateWindowStart = now
                 rateWindowBytes = 0
             }
-        case .resolving, .connecting, .handshaking:
+        case .resolving, .connecting, .tunnelling, .handshaking:
             if now >= deadline {
                 fail(.timedOut("connecting to \(origin)"))
                 return

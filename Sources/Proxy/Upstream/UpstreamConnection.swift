@@ -36,7 +36,7 @@ final class UpstreamConnection: EventHandler {
     // Members are internal (not private) for the UpstreamConnection+*.swift extensions
     // (+Reading, +Completion, +Transport, +Timeouts); nothing else touches them.
     enum State {
-        case fresh, resolving, connecting, handshaking, sending, awaitingHead, readingBody, idle, closed
+        case fresh, resolving, connecting, tunnelling, handshaking, sending, awaitingHead, readingBody, idle, closed
     }
 
     enum BodyFraming {
@@ -47,7 +47,10 @@ final class UpstreamConnection: EventHandler {
     }
 
     let origin: Origin
+    /// The HTTP proxy this connection goes through (`+Tunnel`); nil = straight to `origin`.
+    let proxy: EgressProxy?
     unowned let pool: UpstreamPool
+    var route: UpstreamPool.Route { UpstreamPool.Route(origin: origin, proxy: proxy) }
     var loop: EventLoop { pool.loop }
 
     var state = State.fresh
@@ -57,6 +60,11 @@ final class UpstreamConnection: EventHandler {
     /// A TLS read reported WANT_WRITE and write interest was added for it; dropped again
     /// by the next read that gets further (see `transportRead`).
     var tlsReadWantsWrite = false
+    /// The `CONNECT` request to the proxy and how much of it is written (`+Tunnel`).
+    var tunnelBytes: [UInt8] = []
+    var tunnelOffset = 0
+    /// The handler asked for no more body bytes for now (`+Pause`).
+    var bodyPaused = false
     var handler: UpstreamResponseHandler?
     var request: UpstreamRequest?
     var requestBytes: [UInt8] = []
@@ -86,8 +94,9 @@ final class UpstreamConnection: EventHandler {
     var rateWindowStart: Int64 = 0
     var rateWindowBytes: Int64 = 0
 
-    init(origin: Origin, pool: UpstreamPool) {
+    init(origin: Origin, proxy: EgressProxy? = nil, pool: UpstreamPool) {
         self.origin = origin
+        self.proxy = proxy
         self.pool = pool
         head.fields = fieldStorage
         head.fields_cap = UInt32(CEP_HTTP_MAX_HEADERS)
@@ -117,11 +126,14 @@ final class UpstreamConnection: EventHandler {
     func start(_ request: UpstreamRequest, handler: UpstreamResponseHandler) {
         self.request = request
         self.handler = handler
-        requestBytes = request.serialize(userAgent: pool.userAgent)
+        // Through a proxy, a plain request names its origin (absolute form); a TLS one is
+        // inside the tunnel and is sent as to the origin itself.
+        requestBytes = request.serialize(userAgent: pool.userAgent, proxy: origin.useTLS ? nil : proxy)
         requestOffset = 0
         receivedAnything = false
         receivedBodyBytes = 0
         buffered = 0
+        bodyPaused = false
         cep_http_reset(&head)
         switch state {
         case .idle:
@@ -135,7 +147,7 @@ final class UpstreamConnection: EventHandler {
             state = .resolving
             setDeadline(MonotonicClock.now() + pool.timeouts.connect)
             let bound = LoopBound(self, loop: loop)
-            pool.resolver.resolve(origin.host, on: loop) { result in
+            pool.resolver.resolve(proxy?.host ?? origin.host, on: loop) { result in
                 bound.value.resolved(result)
             }
         default:
@@ -158,12 +170,12 @@ final class UpstreamConnection: EventHandler {
     func connectNext(lastError: String) {
         closeSocket()
         guard addressIndex < addresses.count else {
-            fail(.connect("\(origin): \(lastError)"))
+            fail(.connect(proxy.map { "\(origin) through proxy \($0): \(lastError)" } ?? "\(origin): \(lastError)"))
             return
         }
         let address = addresses[addressIndex]
         addressIndex += 1
-        let rc = address.bytes.withUnsafeBufferPointer { cep_tcp_connect(address.family, $0.baseAddress, origin.port) }
+        let rc = address.bytes.withUnsafeBufferPointer { cep_tcp_connect(address.family, $0.baseAddress, proxy?.port ?? origin.port) }
         guard rc >= 0 else {
             connectNext(lastError: SystemError(code: -rc, operation: "connect").description)
             return
@@ -187,19 +199,17 @@ final class UpstreamConnection: EventHandler {
                 connectNext(lastError: SystemError(code: -rc, operation: "connect").description)
                 return
             }
-            if origin.useTLS {
-                guard let session = cep_tls_new(pool.tlsContext(for: origin).pointer, fd, origin.host) else {
-                    fail(.tls("cannot create a TLS session for \(origin.host)"))
-                    return
-                }
-                tls = session
-                state = .handshaking
-                handshake()
+            if proxy != nil && origin.useTLS {
+                startTunnel()
+            } else if origin.useTLS {
+                startTLS()
             } else {
                 state = .sending
                 touch()
                 sendRequest()
             }
+        case .tunnelling:
+            continueTunnel(events)
         case .handshaking:
             handshake()
         case .sending:
@@ -209,6 +219,11 @@ final class UpstreamConnection: EventHandler {
             }
             sendRequest()
         case .awaitingHead, .readingBody:
+            if bodyPaused {
+                // Only errors and hang-ups are reported without interest.
+                if events.contains(.error) || events.contains(.hangup) { fail(.closedEarly(receivedBytes: receivedBodyBytes)) }
+                return
+            }
             readAvailable()
         case .idle:
             // The origin closed the idle connection, or sent bytes it should not have.
@@ -216,6 +231,17 @@ final class UpstreamConnection: EventHandler {
         case .fresh, .resolving, .closed:
             break
         }
+    }
+
+    /// Starts the TLS session with the origin (directly, or inside a proxy's tunnel).
+    func startTLS() {
+        guard let session = cep_tls_new(pool.tlsContext(for: origin).pointer, fd, origin.host) else {
+            fail(.tls("cannot create a TLS session for \(origin.host)"))
+            return
+        }
+        tls = session
+        state = .handshaking
+        handshake()
     }
 
     func handshake() {

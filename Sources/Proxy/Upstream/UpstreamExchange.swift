@@ -1,3 +1,5 @@
+import Glibc
+import ProxySystem
 /// One logical request to an upstream registry: sent with the upstream's
 /// credentials, answering a bearer or basic challenge once, and following
 /// redirects (301/302/303/307/308, at most five) as Docker Hub and S3/CDN
@@ -41,8 +43,16 @@ package final class UpstreamExchange: UpstreamResponseHandler {
         self.handler = handler
     }
 
-    /// Sends the request (with a cached token or basic credentials if any).
+    /// Sends the request (with a cached token or basic credentials if any), unless the
+    /// upstream's rate limit or manifest budget forbids it now (``UpstreamRateLimiter``):
+    /// then the handler gets, at the end of this loop turn, a 429 with the seconds still to
+    /// wait in `Retry-After`, and nothing is sent.
     package func start() {
+        let manifest = UpstreamRateLimiter.ManifestRequestKind(method: request.method.token, pathAndQuery: request.pathAndQuery)
+        if let refusal = registry.rateLimiter.admission(manifest: manifest, repository: repository, now: MonotonicClock.now()) {
+            refuse(refusal)
+            return
+        }
         if let token = registry.token(for: scope) {
             setAuthorization(token.authorizationValue)
         } else if let basic = registry.basicAuthorization, registry.prefersBasic {
@@ -60,8 +70,45 @@ package final class UpstreamExchange: UpstreamResponseHandler {
         tokenFetch = nil
     }
 
+    /// Stops taking the response body from the upstream until ``resumeBody()`` (TCP flow
+    /// control holds the sender); the stall timeouts do not run meanwhile. Loop thread.
+    package func pauseBody() {
+        connection?.pauseBody()
+    }
+
+    /// Takes the body again, starting with what was read before the pause.
+    package func resumeBody() {
+        connection?.resumeBody()
+    }
+
+    /// The repository named by the token scope (`repository:<name>:pull`).
+    private var repository: String? {
+        let parts = scope.split(separator: ":")
+        return parts.count == 3 ? String(parts[1]) : nil
+    }
+
+    private func refuse(_ refusal: UpstreamRateLimiter.Refusal) {
+        let seconds = (refusal.retryAfter + 999_999_999) / 1_000_000_000
+        let reason: String
+        switch refusal {
+        case .rateLimited: reason = "rate-limited"
+        case .budgetSpent: reason = "manifest-budget"
+        }
+        let head = UpstreamResponseHead(status: 429, fields: [("retry-after", "\(seconds)"), (Self.refusalField, reason)], contentLength: 0)
+        pool.loop.deferToEndOfTurn { [self] in
+            guard let handler else { return }
+            self.handler = nil
+            handler.upstreamReceivedHead(head)
+            handler.upstreamFinished()
+        }
+    }
+
+    /// Marks a 429 that Cistern answered for the upstream without asking it: its value says
+    /// why (`rate-limited`: a remembered 429; `manifest-budget`: the hourly budget is spent).
+    package static let refusalField = "x-cistern-refused"
+
     private func send() {
-        let connection = pool.connection(to: request.origin)
+        let connection = pool.connection(to: request.origin, via: registry.egress.proxy(for: request.origin))
         self.connection = connection
         pending = .deliver
         connection.start(request, handler: self)
@@ -75,6 +122,14 @@ package final class UpstreamExchange: UpstreamResponseHandler {
     // MARK: UpstreamResponseHandler
 
     package func upstreamReceivedHead(_ head: UpstreamResponseHead) {
+        if request.origin == registry.origin {
+            registry.rateLimiter.observe(
+                status: head.status,
+                retryAfter: RateLimitFields.retryAfter(head.field("retry-after"), nowUnixSeconds: Int64(time(nil))),
+                limit: RateLimitFields.count(head.field("ratelimit-limit")),
+                remaining: RateLimitFields.count(head.field("ratelimit-remaining")),
+                repository: repository, now: MonotonicClock.now())
+        }
         if head.status == 401, sentFreshToken, request.origin == registry.origin {
             registry.rememberDenied(scope)
         }
@@ -178,7 +233,7 @@ package final class UpstreamExchange: UpstreamResponseHandler {
             tokenFetched(result)
         }
         tokenFetch = fetch
-        pool.connection(to: origin).start(
+        pool.connection(to: origin, via: registry.egress.proxy(for: origin)).start(
             UpstreamRequest(method: .get, origin: origin, pathAndQuery: tokenRequest.target, fields: fields),
             handler: fetch)
     }

@@ -11,7 +11,13 @@ package final class UpstreamPool {
     let timeouts: UpstreamTimeouts
     let userAgent: String
     private let tlsContexts: TLSContextTable
-    private var idle: [Origin: [UpstreamConnection]] = [:]
+    /// Idle connections by where they lead: the origin, and the proxy they go through.
+    struct Route: Hashable {
+        var origin: Origin
+        var proxy: EgressProxy?
+    }
+
+    private var idle: [Route: [UpstreamConnection]] = [:]
     /// Connections in use, kept alive until they finish or fail.
     private var active: [ObjectIdentifier: UpstreamConnection] = [:]
     /// At most this many idle connections are kept per origin.
@@ -25,10 +31,11 @@ package final class UpstreamPool {
         self.tlsContexts = tlsContexts
     }
 
-    /// An idle connection to `origin`, or a new one.
-    func connection(to origin: Origin) -> UpstreamConnection {
-        while var list = idle[origin], let reused = list.popLast() {
-            idle[origin] = list.isEmpty ? nil : list
+    /// An idle connection to `origin` (through `proxy`, nil = direct), or a new one.
+    func connection(to origin: Origin, via proxy: EgressProxy? = nil) -> UpstreamConnection {
+        let route = Route(origin: origin, proxy: proxy)
+        while var list = idle[route], let reused = list.popLast() {
+            idle[route] = list.isEmpty ? nil : list
             guard reused.isCleanForReuse else {
                 reused.cancel()
                 continue
@@ -36,11 +43,11 @@ package final class UpstreamPool {
             active[ObjectIdentifier(reused)] = reused
             return reused
         }
-        return makeConnection(origin: origin)
+        return makeConnection(origin: origin, via: proxy)
     }
 
-    func makeConnection(origin: Origin) -> UpstreamConnection {
-        let connection = UpstreamConnection(origin: origin, pool: self)
+    func makeConnection(origin: Origin, via proxy: EgressProxy? = nil) -> UpstreamConnection {
+        let connection = UpstreamConnection(origin: origin, proxy: proxy, pool: self)
         active[ObjectIdentifier(connection)] = connection
         return connection
     }
@@ -48,21 +55,21 @@ package final class UpstreamPool {
     /// Takes back a connection whose exchange ended with clean framing.
     func release(_ connection: UpstreamConnection) {
         active[ObjectIdentifier(connection)] = nil
-        var list = idle[connection.origin] ?? []
+        var list = idle[connection.route] ?? []
         if list.count >= maximumIdlePerOrigin {
             connection.cancel()
             return
         }
         list.append(connection)
-        idle[connection.origin] = list
+        idle[connection.route] = list
     }
 
     /// Forgets a connection that closed (idle or active).
     func remove(_ connection: UpstreamConnection) {
         active[ObjectIdentifier(connection)] = nil
-        if var list = idle[connection.origin], let index = list.firstIndex(where: { $0 === connection }) {
+        if var list = idle[connection.route], let index = list.firstIndex(where: { $0 === connection }) {
             list.remove(at: index)
-            idle[connection.origin] = list.isEmpty ? nil : list
+            idle[connection.route] = list.isEmpty ? nil : list
         }
     }
 

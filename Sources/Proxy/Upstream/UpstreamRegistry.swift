@@ -20,6 +20,10 @@ public final class UpstreamRegistry: Sendable {
     public let isDockerHub: Bool
     /// `Basic <base64(user:password)>` when credentials are configured.
     let basicAuthorization: String?
+    /// Which proxy its requests (registry, token service, redirects) go through.
+    public let egress: EgressRoute
+    /// Its 429 memory, manifest GET budget and last `RateLimit-*` values.
+    public let rateLimiter: UpstreamRateLimiter
     private let tokens = Locked<[String: BearerToken]>([:])
     private let deniedScopes = Locked(DeniedScopes())
     private let basicPreferred = Atomic<Bool>(false)
@@ -32,11 +36,14 @@ public final class UpstreamRegistry: Sendable {
     }
 
     /// - Throws: `RegistryError` when the URL is not an absolute http(s) URL.
-    public init(name: String, url: String, username: String?, password: String?) throws(RegistryError) {
+    public init(name: String, url: String, username: String?, password: String?, egress: EgressRoute = .direct,
+                rateLimiter: UpstreamRateLimiter = UpstreamRateLimiter()) throws(RegistryError) {
         guard let parsed = Origin.parse(absoluteURL: url) else {
             throw RegistryError(code: .upstreamError, status: 500, message: "upstream \(name): unusable URL \(url)")
         }
         self.name = name
+        self.egress = egress
+        self.rateLimiter = rateLimiter
         origin = parsed.origin
         basePath = parsed.pathAndQuery == "/" ? "" : String(parsed.pathAndQuery.trimmingSuffix("/"))
         let host = parsed.origin.host

@@ -23,8 +23,12 @@ public struct UpstreamRequest: Sendable {
     }
 
     /// The request head as bytes, with `Host` and `User-Agent`.
-    func serialize(userAgent: String) -> [UInt8] {
-        var text = "\(method.token) \(pathAndQuery) HTTP/1.1\r\nHost: \(origin.hostField)\r\nUser-Agent: \(userAgent)\r\n"
+    /// - Parameter proxy: for a plain request through an HTTP proxy: the target is sent in
+    ///   absolute form (RFC 9112 section 3.2.2) with the proxy's `Proxy-Authorization`.
+    func serialize(userAgent: String, proxy: EgressProxy? = nil) -> [UInt8] {
+        let target = proxy == nil ? pathAndQuery : origin.description + pathAndQuery
+        var text = "\(method.token) \(target) HTTP/1.1\r\nHost: \(origin.hostField)\r\nUser-Agent: \(userAgent)\r\n"
+        if let authorization = proxy?.authorization { text += "Proxy-Authorization: \(authorization)\r\n" }
         for field in fields {
             text += "\(field.name): \(field.value)\r\n"
         }

@@ -37,7 +37,7 @@ struct CacheLimitConfigurationTests {
         #expect(Configuration.embeddedDefault.cacheLimits == .unlimited)
     }
 
-    @Test func badValuesNameTheirKey() {
+    @Test func badValuesNameTheirKey() throws {
         #expect(throws: ConfigurationError.self) { try Configuration.load(yaml: "cache_max_size: lots\n") }
         do {
             _ = try Configuration.load(yaml: "cache_low_watermark: 0%\n")
@@ -45,6 +45,14 @@ struct CacheLimitConfigurationTests {
         } catch {
             #expect("\(error)".contains("cache_low_watermark"))
         }
+        // A limit smaller than the cache's own empty directory tree is a typo (1 for 1GiB).
+        do {
+            _ = try Configuration.load(yaml: "cache_max_size: 1\n")
+            Issue.record("a 1-byte cache limit was accepted")
+        } catch {
+            #expect("\(error)".contains("cache_max_size") && "\(error)".contains("at least 64KiB"))
+        }
+        #expect(try Configuration.load(yaml: "cache_max_size: 64KiB\n").cacheMaxSize == 64 << 10)
     }
 
     @Test func aFlagValueOutOfRangeIsReportedUnderTheFlag() {

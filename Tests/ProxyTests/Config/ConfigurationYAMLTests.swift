@@ -109,7 +109,7 @@ private func writeTemporaryFile(_ contents: String, name: String = "file") throw
     @Test func malformedDurationNamesItsKeyPath() {
         #expect(throws: ConfigurationError.invalidValue(
             key: "timeouts.upstream_connect", value: "10 sec",
-            reason: "expected a duration such as 250ms, 30s, 2m, 1h (bare number = seconds)")
+            reason: "expected a duration such as 250ms, 30s, 2m, 1h, 14d (bare number = seconds)")
         ) {
             try Configuration.load(yaml: "timeouts:\n  upstream_connect: 10 sec\n")
         }

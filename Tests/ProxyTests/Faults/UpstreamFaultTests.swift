@@ -56,6 +56,16 @@ import Testing
         Self.expectNoTemporaryFiles(cistern)
 
         try fault.remove(from: upstream, origin: origin)
+        if fault == .tooManyRequestsWithRetryAfter {
+            // The 429 is remembered for its 17 s: the next request is refused without asking,
+            // with the seconds still to wait (RateLimitTests follows such a window to its end).
+            let before = upstream.requestCount(method: "GET", path: path)
+            let refused = try TestHTTPClient.fetch(port: cistern.port, path, options: .init(timeout: .seconds(10)))
+            #expect(refused.statusCode == 429)
+            #expect((1...17).contains(Int(refused.header("Retry-After") ?? "") ?? 0))
+            #expect(upstream.requestCount(method: "GET", path: path) == before)
+            return
+        }
         let recovered = try TestHTTPClient.fetch(port: cistern.port, path, options: .init(timeout: .seconds(10)))
         #expect(recovered.statusCode == 200)
         #expect(recovered.isComplete)

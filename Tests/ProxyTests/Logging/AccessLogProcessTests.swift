@@ -13,7 +13,7 @@ import Testing
         let port = try FreePort.loopback()
         let child = try ChildProcess(executablePath: CisternProcess.executablePath, arguments: [
             "serve", "--listen", "[::]:\(port)", "--cache-dir", cache.url.path, "--upstream", "http://127.0.0.1:9",
-            "--workers", "2",
+            "--workers", "2", "--drain-delay", "0s",
         ])
         defer { child.stop() }
         var answer = ""

@@ -47,8 +47,10 @@ import Testing
                 }
             }
         }
-        // The conditional requests were answered from the cache.
-        #expect(upstream.requestCount(path: "\(base)/v1") == 1)
+        // The conditional requests were answered from the cache: the first request's HEAD and
+        // GET were all the upstream saw.
+        #expect(upstream.requestCount(method: "GET", path: "\(base)/v1") == 1)
+        #expect(upstream.requestCount(method: "HEAD", path: "\(base)/v1") == 1)
         #expect(upstream.requestCount(path: "\(base)/\(digest)") == 0)
     }
 

@@ -60,12 +60,17 @@ import Testing
         let (upstream, cistern, digest) = try await Self.start(bytes)
         defer { upstream.stop() }
         upstream.setBehaviour(behaviour)
-        // By digest first, so both requests are fetched from the odd upstream (a tag
-        // without a record always is; a digest is not once the tag brought it in).
-        try await Self.expectIdentity(cistern, "/v2/\(Self.repository)/manifests/\(digest)", bytes: bytes, digest: digest, "\(label), by digest")
+        // By tag: the HEAD names a digest not cached yet, so the GET goes to the odd upstream.
         try await Self.expectIdentity(cistern, Self.tagPath, bytes: bytes, digest: digest, "\(label), by tag")
         #expect(upstream.requestCount(method: "GET", path: Self.tagPath) == 1)
         #expect(Self.isCached(digest, in: cistern))
+        // By digest, through an empty cache (the first one holds it now): fetched from it too.
+        let digestPath = "/v2/\(Self.repository)/manifests/\(digest)"
+        let second = try CisternInstance(upstream: URL(string: upstream.baseURL)!)
+        defer { second.stop() }
+        try await Self.expectIdentity(second, digestPath, bytes: bytes, digest: digest, "\(label), by digest")
+        #expect(upstream.requestCount(method: "GET", path: digestPath) == 1)
+        #expect(Self.isCached(digest, in: second))
     }
 
     @Test func aGzipEncodedManifestReachesTheClientAsItsIdentityBytes() async throws {

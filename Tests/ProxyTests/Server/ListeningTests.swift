@@ -35,6 +35,7 @@ import Testing
         let child = try ChildProcess(executablePath: "/usr/bin/prlimit", arguments: [
             "--nofile=40", CisternProcess.executablePath, "serve", "--listen", "127.0.0.1:\(port)",
             "--cache-dir", cache.url.path, "--upstream", "http://127.0.0.1:9", "--workers", "1", "--no-access-log",
+            "--drain-delay", "0s", "--drain-timeout", "1s",
         ])
         defer { child.stop() }
         var started = false

@@ -62,16 +62,19 @@ final class CisternProcess: Sendable {
     ///   - upstream: the upstream URL (`--upstream`).
     ///   - cache: the cache directory (`--cache-dir`).
     ///   - port: the port to listen on; a free one when nil.
-    ///   - extraArguments: more flags, e.g. `["--upstream-read-timeout", "200ms"]`.
+    ///   - extraArguments: more flags, e.g. `["--upstream-read-timeout", "200ms"]`. They come
+    ///     after `--drain-delay 0s --drain-timeout 1500ms` (so `stop()`'s SIGTERM ends the process
+    ///     within its grace period) and override them: the last value of a flag wins.
+    ///   - environment: the child's whole environment; nil inherits this process's.
     /// - Throws: `Failure.didNotStart` after `startTimeout`, or a spawn error.
     init(upstream: String, cache: URL, port: UInt16? = nil, extraArguments: [String] = [],
-         startTimeout: Duration = .seconds(20)) throws {
+         environment: [String: String]? = nil, startTimeout: Duration = .seconds(20)) throws {
         let port = try port ?? FreePort.loopback()
         self.port = port
         child = try ChildProcess(executablePath: Self.executablePath, arguments: [
             "serve", "--listen", "127.0.0.1:\(port)", "--upstream", upstream, "--cache-dir", cache.path,
-            "--workers", "2", "--no-access-log",
-        ] + extraArguments)
+            "--workers", "2", "--no-access-log", "--drain-delay", "0s", "--drain-timeout", "1500ms",
+        ] + extraArguments, environment: environment)
         let deadline = ContinuousClock.now + startTimeout
         while ContinuousClock.now < deadline, child.isRunning {
             if let response = try? TestHTTPClient.fetch(port: port, "/healthz", options: .init(timeout: .seconds(1))),

@@ -1,7 +1,7 @@
 import Foundation
 
-/// containerd's `ctr images pull --hosts-dir` as a `ContainerClient`, with the README's
-/// `hosts.toml` in `<hosts dir>/docker.io/`:
+/// containerd's `ctr images pull --hosts-dir` as a `ContainerClient`, with the shipped
+/// `deploy/clients/containerd/hosts.toml` in `<hosts dir>/docker.io/`, addresses replaced:
 /// ```toml
 /// server = "http://127.0.0.1:<closed port>"
 ///
@@ -30,13 +30,8 @@ struct ContainerdClient: ContainerClient {
         hostsDirectory = try daemon.workDirectory.makeSubdirectory("hosts-\(UUID().uuidString.prefix(8))")
         let dockerHub = hostsDirectory.appendingPathComponent("docker.io", isDirectory: true)
         try FileManager.default.createDirectory(at: dockerHub, withIntermediateDirectories: true)
-        try Data("""
-            server = "http://\(unreachableHostAndPort)"
-
-            [host."http://\(mirrorHostAndPort)"]
-              capabilities = ["pull", "resolve"]
-
-            """.utf8).write(to: dockerHub.appendingPathComponent("hosts.toml"))
+        try Data(DeployedClientConfiguration.containerdHostsTOML(mirror: mirrorHostAndPort, dockerHub: unreachableHostAndPort).utf8)
+            .write(to: dockerHub.appendingPathComponent("hosts.toml"))
     }
 
     func pull(_ reference: ImageReference) async throws -> PulledImage {

@@ -2,8 +2,8 @@ import Foundation
 
 /// A Docker engine (Debian's docker.io, dockerd 20.10) of the test's own, started by hand as
 /// `dockerd --config-file F --iptables=false --ip-forward=false --ip-masq=false --bridge=none
-/// --storage-driver=vfs --data-root D --exec-root E -H unix://S` with, in F (the README's
-/// daemon.json):
+/// --storage-driver=vfs --data-root D --exec-root E -H unix://S` with, in F, the shipped
+/// `deploy/clients/docker/daemon.json` for the mirror (`DeployedClientConfiguration`):
 /// ```json
 /// { "registry-mirrors": ["http://127.0.0.1:<cistern port>"],
 ///   "insecure-registries": ["127.0.0.1:<cistern port>"] }
@@ -58,13 +58,7 @@ final class DockerDaemon: Sendable {
                 """.utf8).write(to: configuration)
         } else {
             trustedCADirectory = nil
-            try Data("""
-                {
-                  "registry-mirrors": ["http://\(mirrorHostAndPort)"],
-                  "insecure-registries": ["\(mirrorHostAndPort)"]
-                }
-
-                """.utf8).write(to: configuration)
+            try Data(DeployedClientConfiguration.dockerDaemonJSON(mirror: mirrorHostAndPort).utf8).write(to: configuration)
         }
         let log = workDirectory.appending("dockerd.log")
         child = try ChildProcess(

@@ -2,7 +2,7 @@ import Foundation
 
 /// podman (Debian's podman 4.3) as a `ContainerClient`, pulling `docker.io/…` with a
 /// `registries.conf` that sends `docker.io` to a closed loopback port and lists Cistern as its
-/// plain-HTTP mirror (the README's snippet):
+/// plain-HTTP mirror (the shipped `deploy/clients/podman/registries.conf`, addresses replaced):
 /// ```toml
 /// [[registry]]
 /// prefix = "docker.io"
@@ -37,18 +37,12 @@ struct PodmanClient: ContainerClient {
     init(mirrorHostAndPort: String, unreachableHostAndPort: String, certificateDirectory: URL? = nil) throws {
         configurationDirectory = try TemporaryDirectory(prefix: "cistern-podman")
         self.certificateDirectory = certificateDirectory
-        try Data("""
-            unqualified-search-registries = []
-
-            [[registry]]
-            prefix = "docker.io"
-            location = "\(unreachableHostAndPort)"
-
-            [[registry.mirror]]
-            location = "\(mirrorHostAndPort)"
-            insecure = \(certificateDirectory == nil)
-
-            """.utf8).write(to: configurationDirectory.appending("registries.conf"))
+        var registries = try DeployedClientConfiguration.podmanRegistriesConf(mirror: mirrorHostAndPort, dockerHub: unreachableHostAndPort)
+        if certificateDirectory != nil {
+            // A verified TLS mirror: no plain-HTTP fallback.
+            registries = registries.replacingOccurrences(of: "insecure = true", with: "insecure = false")
+        }
+        try Data(registries.utf8).write(to: configurationDirectory.appending("registries.conf"))
         // Our own files, so a host's /etc/containers settings (overlay options, a different
         // store, events to journald) cannot change what the test does.
         try Data("""

@@ -40,6 +40,9 @@ final class RegistryProcess: @unchecked Sendable {
     struct Options: Sendable {
         /// Plain HTTP or TLS.
         var transport: Transport = .plainHTTP
+        /// The TLS certificate's subjectAltName (openssl syntax); 127.0.0.1 and localhost
+        /// must stay in it for the readiness probe.
+        var certificateNames = "IP:127.0.0.1, DNS:localhost"
         /// Anonymous or htpasswd.
         var authentication: Authentication = .none
         /// Storage root to use instead of a fresh one (shared with another registry process).
@@ -130,7 +133,7 @@ final class RegistryProcess: @unchecked Sendable {
         let workDirectory = try TemporaryDirectory(prefix: "cistern-registry")
         let storageDirectory = try options.storageDirectory ?? workDirectory.makeSubdirectory("storage")
         let certificateAuthority = options.transport == .tls
-            ? try await TestCertificateAuthority.generate(in: workDirectory.makeSubdirectory("tls")) : nil
+            ? try await TestCertificateAuthority.generate(in: workDirectory.makeSubdirectory("tls"), subjectAltName: options.certificateNames) : nil
         if case .htpasswd(let username, let password) = options.authentication {
             try HtpasswdFile.write(username: username, password: password, to: workDirectory.appending("htpasswd"))
         }

@@ -33,6 +33,8 @@ final class FillDriver: UpstreamResponseHandler {
     private var piece = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Room reserved under `--cache-max-size` for this fill's file (bytes), given back at the end.
     private var reservedByteCount: Int64 = 0
+    /// The cache is making room for this fill: the upstream body is paused, nothing is written.
+    private var waitingForRoom = false
     /// Runs once when the fill committed or failed (the prefetcher's slot).
     var onFinish: (() -> Void)?
     private var shared: SharedServices { context.shared }
@@ -74,6 +76,8 @@ final class FillDriver: UpstreamResponseHandler {
     func upstreamReceivedHead(_ head: UpstreamResponseHead) {
         shared.metrics.upstreamRequest(method: "GET", status: head.status)
         handle(.receivedHead(Self.fillHead(head, upstream: upstream.name, digest: fill.digest)))
+        // Also a resumed response's body waits while room is still being made.
+        if waitingForRoom { exchange?.pauseBody() }
     }
 
     /// The upstream head as the fill's state machine reads it.
@@ -216,19 +220,34 @@ final class FillDriver: UpstreamResponseHandler {
         hasher.update(bytes)
     }
 
-    /// Reserves room for the blob's `size` bytes under the size limit. When none can be made
-    /// (the cache is full of files being read), the blob streams from memory, uncached, as
-    /// when the disk is full; `cistern_cache_bypassed_fills_total` counts it.
+    /// Reserves room for the blob's `size` bytes under the size limit. When the cache must
+    /// evict first, the upstream body is paused until the pass has unlinked its victims (the
+    /// waiters have their head and wait for bytes). When no room can be made (the cache is
+    /// full of files being read), the blob streams from memory, uncached, as when the disk is
+    /// full; `cistern_cache_bypassed_fills_total` counts it.
     private func reserveRoom(_ size: Int64) {
         guard state.cachesToDisk else { return }
-        guard let reserved = shared.cache.reserveFill(size) else {
+        let bound = LoopBound(self, loop: context.loop)
+        switch shared.cache.reserveFill(size, whenRoomIsMade: { bound.loop.execute { bound.value.roomMade() } }) {
+        case .granted(let reserved):
+            reservedByteCount = reserved
+        case .afterPass(let reserved):
+            reservedByteCount = reserved
+            waitingForRoom = true
+            shared.logger.debug("fill waits for eviction to make room", metadata: ["digest": "\(fill.digest)", "bytes": "\(size)"])
+        case .refused:
             shared.logger.warning("no room in the cache (the blob is larger than the limit allows, or the cache is full of files being read); blob served but not cached", metadata: [
                 "digest": "\(fill.digest)", "bytes": "\(size)",
             ])
             handle(.diskRefused(offset: 0))
-            return
         }
-        reservedByteCount = reserved
+    }
+
+    /// The eviction pass this fill waited for has removed its victims: take the body again.
+    private func roomMade() {
+        guard waitingForRoom else { return }
+        waitingForRoom = false
+        exchange?.resumeBody()
     }
 
     /// The cache cannot take the blob and the memory windows are all in use.

@@ -40,6 +40,9 @@ public struct CacheEntry: Sendable {
         self.links = links
     }
 
+    /// Whether a blob or a manifest is stored (an entry may hold links alone).
+    public var hasContent: Bool { blobByteCount != nil || manifestByteCount != nil }
+
     /// Bytes the entry's files take (see the type's documentation).
     public var byteCount: Int64 {
         var total: Int64 = manifestByteCount ?? 0

@@ -41,6 +41,9 @@ public final class CacheEviction: Sendable {
     private let metrics: CacheMetrics?
     private let logger: Logger?
     private let passPending = Atomic<Bool>(false)
+    /// Fills waiting for the next pass to start, then end (see ``reserveFill(_:whenRoomIsMade:)``).
+    private let roomWaiters = Locked<[@Sendable () -> Void]>([])
+    private let fillsWaitingForRoom = Atomic<Int>(0)
     /// Monotonic ns of the last index write.
     private let lastFlush = Atomic<Int64>(0)
     /// Shortest time between two periodic index writes (ns).
@@ -66,26 +69,54 @@ public final class CacheEviction: Sendable {
         self.forgetManifest = forgetManifest
         flushIntervalNanoseconds = MonotonicClock.nanoseconds(flushInterval)
         lastFlush.store(cep_monotonic_ns(), ordering: .relaxed)
-        metrics?.setSource { [index, limits] in
-            (index.usageByteCount, limits.maximumByteCount ?? 0, index.held.byteCount, index.count)
+        metrics?.setSource { [weak self, index, limits] in
+            (index.usageByteCount, limits.maximumByteCount ?? 0, index.held.byteCount, index.contentEntryCount, self?.waitingFillCount ?? 0)
         }
     }
 
     // MARK: Fills
 
+    /// Room for a fill, as ``reserveFill(_:whenRoomIsMade:)`` grants it.
+    public enum FillRoom: Sendable, Equatable {
+        /// Reserved (bytes; 0 without a size limit): write at once.
+        case granted(Int64)
+        /// Reserved (bytes), but the cache is over its limit until a pass frees files: write
+        /// nothing before the callback runs.
+        case afterPass(Int64)
+        /// No room can be made: stream the blob uncached.
+        case refused
+    }
+
     /// Reserves room for a fill of `byteCount` bytes (any thread; in-memory only).
-    /// - Returns: the bytes reserved (0 without a size limit), to hand back to
-    ///   ``release(_:)`` when the fill ends; nil when no room can be made: the blob is
-    ///   streamed uncached and counted in `cistern_cache_bypassed_fills_total`.
-    public func reserveFill(_ byteCount: Int64) -> Int64? {
-        guard let maximum = limits.maximumByteCount else { return 0 }
+    ///
+    /// With the reservation usage may go over the limit; then a pass is queued and the fill
+    /// must hold its bytes (``FillRoom/afterPass(_:)``) until `whenRoomIsMade` runs (on the
+    /// pool's thread, once the pass has unlinked its victims), so the disk never holds the
+    /// new blob and the files it displaces at once.
+    /// - Returns: the reservation, to hand back to ``release(_:)`` when the fill ends;
+    ///   `.refused` (counted in `cistern_cache_bypassed_fills_total`) when even evicting
+    ///   every cached entry would not make room.
+    public func reserveFill(_ byteCount: Int64, whenRoomIsMade: @escaping @Sendable () -> Void) -> FillRoom {
+        guard let maximum = limits.maximumByteCount else { return .granted(0) }
         let room = byteCount + CacheEntry.decimalDigitCount(byteCount)
         guard index.reserve(room, maximumByteCount: maximum) else {
             metrics?.fillBypassed()
-            return nil
+            return .refused
         }
-        if index.usageByteCount > maximum { schedulePass() }
-        return room
+        guard index.usageByteCount > maximum, pool != nil else { return .granted(room) }
+        roomWaiters.withLock { $0.append(whenRoomIsMade) }
+        fillsWaitingForRoom.add(1, ordering: .relaxed)
+        if !schedulePass() { wakeRoomWaiters(roomWaiters.withLock { waiters in defer { waiters = [] }; return waiters }) }
+        return .afterPass(room)
+    }
+
+    /// Fills holding their bytes until a pass makes room (the `cistern_cache_fills_waiting_for_room` gauge).
+    public var waitingFillCount: Int { fillsWaitingForRoom.load(ordering: .relaxed) }
+
+    private func wakeRoomWaiters(_ waiters: [@Sendable () -> Void]) {
+        guard !waiters.isEmpty else { return }
+        fillsWaitingForRoom.subtract(waiters.count, ordering: .relaxed)
+        for wake in waiters { wake() }
     }
 
     /// Gives back a reservation (the fill committed, and its entry now counts, or failed).
@@ -103,14 +134,17 @@ public final class CacheEviction: Sendable {
     // MARK: Passes
 
     /// Queues a pass on the pool unless one is queued already. Any thread.
-    public func schedulePass() {
-        guard let pool else { return }
-        guard !passPending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    /// - Returns: false when no pass is queued (no pool, or the pool refused the job).
+    @discardableResult
+    public func schedulePass() -> Bool {
+        guard let pool else { return false }
+        guard !passPending.exchange(true, ordering: .acquiringAndReleasing) else { return true }
         let accepted = pool.submit(key: Self.maintenanceKey) { [self] in
             passPending.store(false, ordering: .releasing)
             runPass()
         }
         if !accepted { passPending.store(false, ordering: .releasing) }
+        return accepted
     }
 
     /// The periodic work: a pass when usage is over the size limit or `checkAge` (an age
@@ -139,25 +173,38 @@ public final class CacheEviction: Sendable {
     @discardableResult
     public func runPass() -> Report {
         var report = Report()
+        // Fills that reserved before this point are in the usage this pass plans from; they
+        // may write once its victims are unlinked. Later ones wait for the next pass.
+        let waiters = roomWaiters.withLock { waiters in defer { waiters = [] }; return waiters }
+        // Quarantined files (damaged content kept for inspection) are the first to go.
+        QuarantineSweep.sweep(layout, limits: limits, usage: index.usageByteCount, nowSeconds: index.nowSeconds, logger: logger)
         if limits.maximumByteCount != nil { index.setMeasuredOverhead(CacheFootprint.overheadByteCount(layout)) }
         report.usageBefore = index.usageByteCount
         let candidates = index.candidates()
         let plan = policy.plan(candidates, usage: report.usageBefore, nowSeconds: index.nowSeconds)
         guard !plan.victims.isEmpty else {
             report.usageAfter = report.usageBefore
+            wakeRoomWaiters(waiters)
             return report
         }
         let victims = Set(plan.victims)
         var planned: [Digest: Int64] = [:]
         for candidate in candidates where victims.contains(candidate.digest) { planned[candidate.digest] = candidate.lastAccessSeconds }
         let removed = index.remove(plan.victims, planned: planned)
+        // The waiters run when the last victim's files are gone (their removals run on the
+        // digests' lanes); the extra count is this loop's own, dropped after it.
+        let removals = CountdownLatch(count: removed.count + 1) { [self] in wakeRoomWaiters(waiters) }
         for (digest, entry) in removed {
             report.evictedCount += 1
             report.evictedByteCount += entry.byteCount
-            let job: @Sendable () -> Void = { [self] in removeFiles(digest, entry: entry) }
+            let job: @Sendable () -> Void = { [self] in
+                removeFiles(digest, entry: entry)
+                removals.countDown()
+            }
             if let pool, pool.submit(key: digest.hashValue, job) { continue }
             job()
         }
+        removals.countDown()
         report.expiredCount = min(plan.expiredCount, report.evictedCount)
         report.usageAfter = index.usageByteCount
         metrics?.evicted(count: report.evictedCount, byteCount: report.evictedByteCount)
@@ -183,6 +230,29 @@ public final class CacheEviction: Sendable {
             guard let repository = try? RepositoryName(parsing: link.repository) else { continue }
             links.forget(upstream: link.upstream, repository: repository, digest: digest)
         }
+    }
+
+    /// Walks the files and counts those the index lacks (after a start from a clean
+    /// snapshot: content copied in by hand, or a snapshot older than its files), then
+    /// applies the limits. On the pool's maintenance lane, so no pass runs meanwhile.
+    /// - Returns: how many digests gained an entry or a file.
+    @discardableResult
+    public func adoptUnindexedFiles() -> Int {
+        var adopted = 0
+        for (digest, found) in CacheIndexRebuild.rebuild(layout) where index.adopt(digest, found: found) { adopted += 1 }
+        if adopted > 0 {
+            logger?.warning("cache files missing from the index were counted", metadata: [
+                "digests": "\(adopted)", "usage": "\(index.usageByteCount)",
+            ])
+            checkLimit()
+        }
+        return adopted
+    }
+
+    /// Queues ``adoptUnindexedFiles()`` on the maintenance lane (server start-up).
+    public func scheduleAdoption() {
+        guard let pool else { return }
+        pool.submit(key: Self.maintenanceKey) { [self] in adoptUnindexedFiles() }
     }
 
     // MARK: Index persistence

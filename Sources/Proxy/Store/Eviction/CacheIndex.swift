@@ -21,6 +21,8 @@ public final class CacheIndex: Sendable {
         /// Bytes of `.primary` entries (not counted against the limit).
         var primaryByteCount: Int64 = 0
         var reservedByteCount: Int64 = 0
+        /// Entries with a blob or a manifest (not links alone): what `cache stats` counts.
+        var contentEntryCount = 0
         /// Overhead as last measured.
         var measuredOverheadByteCount: Int64 = 0
         /// Directories commits may have created since the measurement (an upper bound).
@@ -51,10 +53,12 @@ public final class CacheIndex: Sendable {
     var nowSeconds: Int64 { clock.nanosecondsSinceEpoch() / 1_000_000_000 }
 
     private static func add(_ entry: CacheEntry, to state: inout State) {
+        if entry.hasContent { state.contentEntryCount += 1 }
         if entry.retention == .cached { state.cachedByteCount += entry.byteCount } else { state.primaryByteCount += entry.byteCount }
     }
 
     private static func subtract(_ entry: CacheEntry, from state: inout State) {
+        if entry.hasContent { state.contentEntryCount -= 1 }
         if entry.retention == .cached { state.cachedByteCount -= entry.byteCount } else { state.primaryByteCount -= entry.byteCount }
     }
 
@@ -133,6 +137,28 @@ public final class CacheIndex: Sendable {
         }
     }
 
+    /// Counts files found on disk that the index lacks: `found` is the entry a walk built for
+    /// `digest`; whatever of it (blob, manifest, links) is not recorded yet is added, with the
+    /// walk's access time for a new entry. One short lock per call: a walk adopts a million
+    /// entries without stalling a hit for long.
+    /// - Returns: whether anything was added.
+    @discardableResult
+    public func adopt(_ digest: Digest, found: CacheEntry) -> Bool {
+        state.withLock { state in
+            var entry = state.entries[digest] ?? CacheEntry(lastAccessSeconds: found.lastAccessSeconds)
+            var changed = state.entries[digest] == nil && (found.blobByteCount != nil || found.manifestByteCount != nil)
+            Self.subtract(entry, from: &state)
+            if entry.blobByteCount == nil, let blob = found.blobByteCount { entry.blobByteCount = blob; changed = true }
+            if entry.manifestByteCount == nil, let manifest = found.manifestByteCount { entry.manifestByteCount = manifest; changed = true }
+            for link in found.links where !entry.links.contains(link) { entry.links.append(link); changed = true }
+            Self.add(entry, to: &state)
+            guard changed else { return false }
+            state.entries[digest] = entry
+            state.generation &+= 1
+            return true
+        }
+    }
+
     /// Whether a blob or manifest of `digest` is recorded.
     public func containsContent(_ digest: Digest) -> Bool {
         state.withLock { state in
@@ -157,8 +183,11 @@ public final class CacheIndex: Sendable {
     /// Bytes of `.cached` entries (files only).
     public var cachedByteCount: Int64 { state.withLock { $0.cachedByteCount } }
 
-    /// Number of entries.
+    /// Number of entries (links alone included).
     public var count: Int { state.withLock { $0.entries.count } }
+
+    /// Number of digests with a blob or manifest stored (`cistern_cache_entries`, `cache stats`).
+    public var contentEntryCount: Int { state.withLock { $0.contentEntryCount } }
 
     /// Reserves room for a fill of `byteCount` bytes under `maximumByteCount`.
     /// - Returns: false when even evicting every cached entry would not make room (the

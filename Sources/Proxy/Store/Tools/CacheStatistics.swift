@@ -40,7 +40,7 @@ public struct CacheStatistics: Sendable, Equatable {
         oldestAccessSeconds = nil
         var repositories: [RepositoryLink: Repository] = [:]
         for entry in entries.values {
-            if entry.blobByteCount != nil || entry.manifestByteCount != nil { entryCount += 1 }
+            if entry.hasContent { entryCount += 1 }
             if entry.blobByteCount != nil { blobCount += 1 }
             if entry.manifestByteCount != nil { manifestCount += 1 }
             if entry.retention == .primary {
@@ -48,7 +48,7 @@ public struct CacheStatistics: Sendable, Equatable {
             } else {
                 contentByteCount += entry.byteCount
             }
-            if entry.blobByteCount != nil || entry.manifestByteCount != nil {
+            if entry.hasContent {
                 oldestAccessSeconds = min(oldestAccessSeconds ?? entry.lastAccessSeconds, entry.lastAccessSeconds)
             }
             for link in entry.links {
