@@ -74,6 +74,7 @@ public final class CisternServer {
         // remove the first one's fills in progress.
         cacheLock = try CacheDirectoryLock(directory: configuration.cacheDirectory)
         shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics(), clock: clock)
+        if let tlsContext { reloadables.append(TLSCertificateReload(context: tlsContext, logger: logger)) }
     }
 
     /// Binds the listening socket and starts the loop threads.
@@ -122,8 +123,9 @@ public final class CisternServer {
     }
 
     /// Loads the TLS certificate chain and key again from their files and serves them to
-    /// connections accepted from now on (open connections keep theirs). Any thread; the
-    /// SIGHUP handler's hook. Logs the outcome.
+    /// connections accepted from now on (open connections keep theirs). Any thread. Logs the
+    /// outcome. (SIGHUP does the same as part of the configuration reload, through
+    /// `TLSCertificateReload`.)
     /// - Returns: false when the listen address is plain HTTP (nothing to reload).
     /// - Throws: `TLSServerContextError` when the files are unusable; the certificate in use
     ///   is kept.

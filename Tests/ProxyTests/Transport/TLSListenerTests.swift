@@ -159,3 +159,34 @@ import Testing
         #expect(still.peerCertificateSHA256 == after.peerCertificateSHA256)
     }
 }
+
+/// The certificate reload as part of the configuration reload (SIGHUP's path,
+/// `CisternServer.reload(to:)`).
+@Suite struct TLSConfigurationReloadTests {
+    @Test func aConfigurationReloadServesTheRenewedCertificateAndUnusableFilesRefuseTheWholeReload() async throws {
+        let setup = try await TLSListenerTests.Setup(blobByteCount: 16, seed: 1406)
+        defer { setup.stop() }
+        let renewed = try await TestCertificateAuthority.generateWithIntermediate(in: setup.directory.url.appendingPathComponent("renewed"))
+        let before = try TestTLSClient(port: setup.cistern.port, caFile: setup.caFile)
+        let oldFingerprint = before.peerCertificateSHA256
+        before.close()
+
+        try Data(contentsOf: renewed.serverCertificateURL).write(to: setup.authority.serverCertificateURL)
+        try Data(contentsOf: renewed.serverKeyURL).write(to: setup.authority.serverKeyURL)
+        var configuration = setup.cistern.server.currentConfiguration
+        configuration.tagTTL = .seconds(7)
+        #expect(setup.cistern.server.reload(to: configuration))
+        let after = try TestTLSClient(port: setup.cistern.port, caFile: renewed.caCertificateURL.path)
+        defer { after.close() }
+        #expect(after.peerCertificateSHA256 != oldFingerprint)
+        #expect(setup.cistern.server.currentConfiguration.tagTTL == .seconds(7))
+
+        // A half-renewed pair (the certificate with another key): nothing changes.
+        try Data(contentsOf: setup.directory.url.appendingPathComponent("intermediate.key")).write(to: setup.authority.serverKeyURL)
+        configuration.tagTTL = .seconds(9)
+        #expect(!setup.cistern.server.reload(to: configuration))
+        #expect(setup.cistern.server.currentConfiguration.tagTTL == .seconds(7))
+        let still = try TestTLSClient(port: setup.cistern.port, caFile: renewed.caCertificateURL.path)
+        #expect(still.peerCertificateSHA256 == after.peerCertificateSHA256)
+    }
+}

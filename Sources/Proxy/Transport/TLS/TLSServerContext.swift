@@ -41,9 +41,19 @@ package final class TLSServerContext: @unchecked Sendable {
     /// - Throws: ``TLSServerContextError`` when the files are unusable; the context in use
     ///   is then kept, so a half-written certificate never takes the listener down.
     package func reload() throws(TLSServerContextError) {
+        try prepareReload()()
+    }
+
+    /// The first half of ``reload()``, for a reload that must be all or nothing (SIGHUP:
+    /// `Reloadable`): loads the files into a fresh context without serving it.
+    /// - Returns: the swap, to run once the whole reload is accepted (any thread).
+    /// - Throws: ``TLSServerContextError`` when the files are unusable; nothing changed.
+    package func prepareReload() throws(TLSServerContextError) -> @Sendable () -> Void {
         let fresh = try TLSServerCertificate(certificatePath: certificatePath, keyPath: keyPath, enableKTLS: kernelOffersKTLS)
-        lock.withLock { current = fresh }
-        // The replaced context is freed when its last session ends (OpenSSL counts them).
+        return { [self] in
+            lock.withLock { current = fresh }
+            // The replaced context is freed when its last session ends (OpenSSL counts them).
+        }
     }
 
     /// A server session (accept state) on accepted socket `fd` with the current context,
