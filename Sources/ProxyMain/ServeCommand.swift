@@ -101,6 +101,11 @@ struct ServeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Slowest upstream body rate tolerated, bytes/s over \(defaults.timeouts.upstreamMinimumRateWindow.configurationText); 0 = no limit (default: \(defaults.timeouts.upstreamMinimumRate)).", valueName: "bytes-per-sec"))
     var upstreamMinimumRate: Int?
 
+    @Option(help: ArgumentHelp("Serve TLS only on the listen address with this PEM certificate chain (leaf first, then intermediates); needs --tls-key (default: plain HTTP).", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --tls-certificate (default: none).", valueName: "file"))
+    var tlsKey: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("After SIGTERM, how long new connections are still accepted while /readyz answers 503 (default: \(defaults.drainDelay.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var drainDelay: Duration?
@@ -141,6 +146,7 @@ struct ServeCommand: ParsableCommand {
             "upstreams": "\(configuration.upstreams.map { "\($0.name)=\($0.url)" }.joined(separator: ","))",
             "default_upstream": "\(configuration.defaultUpstream)",
             "cache_dir": "\(configuration.cacheDirectory)",
+            "tls": "\(configuration.tls == nil ? "off" : "on")",
         ])
         let server = try CisternServer(configuration: configuration, logger: logger)
         server.addReloadable(LogLevelReload(level: logLevel))
@@ -181,6 +187,8 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamConnectTimeout = upstreamConnectTimeout
         overrides.upstreamReadStallTimeout = upstreamReadTimeout
         overrides.upstreamMinimumRate = upstreamMinimumRate
+        overrides.tlsCertificate = tlsCertificate
+        overrides.tlsKey = tlsKey
         overrides.drainDelay = drainDelay
         overrides.drainTimeout = drainTimeout
         cacheLimits.apply(to: &overrides)

@@ -40,6 +40,10 @@ extension Configuration {
         ("cache_max_age", .restartOnly, { $0.cacheMaxAge != $1.cacheMaxAge }),
         ("drain_delay", .live, { $0.drainDelay != $1.drainDelay }),
         ("drain_timeout", .live, { $0.drainTimeout != $1.drainTimeout }),
+        // The paths: the listen address's TLS is set up once. The files they name are read
+        // again at every reload (a renewed certificate is served to new connections).
+        ("tls.certificate", .restartOnly, { $0.tls?.certificate != $1.tls?.certificate }),
+        ("tls.key", .restartOnly, { $0.tls?.key != $1.tls?.key }),
     ]
 
     /// The keys (``reloadTable`` order) whose value in `new` differs from this running

@@ -34,6 +34,9 @@ extension Configuration {
     /// cache_max_size: 200GiB        # 0 = no limit; KiB/MiB/GiB/TiB, KB/MB/GB/TB, bytes
     /// cache_low_watermark: 90%      # eviction stops at this share of cache_max_size
     /// cache_max_age: 0s             # content not read for this long is removed; 0 = never
+    /// tls:                          # the listen address speaks only TLS; both keys required
+    ///   certificate: /etc/cistern/tls/chain.pem   # leaf first, then intermediates
+    ///   key: /etc/cistern/tls/key.pem
     /// drain_delay: 5s               # after SIGTERM: keep accepting (readyz 503) this long
     /// drain_timeout: 30s            # then: longest wait for responses in flight
     /// ```
@@ -86,6 +89,7 @@ extension Configuration {
         if let size = try reader.byteCount("cache_max_size") { configuration.cacheMaxSize = size }
         if let watermark = try reader.percentage("cache_low_watermark") { configuration.cacheLowWatermark = watermark }
         if let age = try reader.duration("cache_max_age") { configuration.cacheMaxAge = age }
+        if let tlsNode = reader.node("tls") { configuration.tls = try readTLS(tlsNode) }
         if let delay = try reader.duration("drain_delay") { configuration.drainDelay = delay }
         if let timeout = try reader.duration("drain_timeout") { configuration.drainTimeout = timeout }
         try reader.rejectUnknownKeys()
@@ -148,6 +152,16 @@ extension Configuration {
         } catch let error as ConfigurationError {
             throw error.renamingKey { "\(path).\($0)" }
         }
+    }
+
+    private static func readTLS(_ node: Node) throws -> TLSListenerConfiguration {
+        var reader = try YAMLMappingReader(node, path: "tls")
+        let certificate = try reader.string("certificate")
+        let key = try reader.string("key")
+        try reader.rejectUnknownKeys()
+        guard let certificate else { throw ConfigurationError.missingKey(key: "tls.certificate") }
+        guard let key else { throw ConfigurationError.missingKey(key: "tls.key") }
+        return TLSListenerConfiguration(certificate: certificate, key: key)
     }
 
     private static func readTimeouts(_ node: Node, over base: Timeouts) throws -> Timeouts {

@@ -55,6 +55,9 @@ extension Configuration {
         ]
         // null (no admin address) is written too, so every key appears.
         lines.append("admin_listen: " + (adminListen.map { Self.quoted($0.description) } ?? "null"))
+        if let tls {
+            lines += ["tls:", "  certificate: \(Self.quoted(tls.certificate))", "  key: \(Self.quoted(tls.key))"]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -56,6 +56,9 @@ public struct Configuration: Sendable, Equatable {
     public var cacheLowWatermark: Int
     /// Content not read for this long is removed in the background; `.zero` = never (default).
     public var cacheMaxAge: Duration
+    /// When set, ``listen`` speaks only TLS with this certificate chain and key. Default nil
+    /// (plain HTTP).
+    public var tls: TLSListenerConfiguration?
     /// After SIGTERM, how long Cistern keeps accepting (answering `/readyz` 503) before it
     /// closes its listening socket, so a load balancer's health check sees the 503 first.
     /// YAML `drain_delay`, `--drain-delay`. Default 5 s; `.zero` closes at once.
@@ -86,6 +89,7 @@ public struct Configuration: Sendable, Equatable {
         cacheMaxSize: Int64 = 0,
         cacheLowWatermark: Int = 90,
         cacheMaxAge: Duration = .zero,
+        tls: TLSListenerConfiguration? = nil,
         drainDelay: Duration = .seconds(5),
         drainTimeout: Duration = .seconds(30)
     ) {
@@ -107,6 +111,7 @@ public struct Configuration: Sendable, Equatable {
         self.cacheMaxSize = cacheMaxSize
         self.cacheLowWatermark = cacheLowWatermark
         self.cacheMaxAge = cacheMaxAge
+        self.tls = tls
         self.drainDelay = drainDelay
         self.drainTimeout = drainTimeout
     }

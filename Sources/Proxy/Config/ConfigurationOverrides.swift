@@ -61,6 +61,11 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var cacheLowWatermark: Int?
     /// `--cache-max-age`.
     public var cacheMaxAge: Duration?
+    /// `--tls-certificate`: the listen address's certificate chain (PEM); needs a key
+    /// (`--tls-key`, or the file's `tls.key`).
+    public var tlsCertificate: String?
+    /// `--tls-key`: the certificate's private key (PEM); needs a certificate.
+    public var tlsKey: String?
     /// `--drain-delay`.
     public var drainDelay: Duration?
     /// `--drain-timeout`.
@@ -106,6 +111,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let drainDelay { configuration.drainDelay = drainDelay }
         if let drainTimeout { configuration.drainTimeout = drainTimeout }
         try applyUpstreamOverrides(to: &configuration)
+        try applyTLSOverrides(to: &configuration)
         do {
             try configuration.validate()
         } catch let error as ConfigurationError {
@@ -132,11 +138,30 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "cache_max_size": ("--cache-max-size", cacheMaxSize != nil),
             "cache_low_watermark": ("--cache-low-watermark", cacheLowWatermark != nil),
             "cache_max_age": ("--cache-max-age", cacheMaxAge != nil),
+            "tls.certificate": ("--tls-certificate", tlsCertificate != nil),
+            "tls.key": ("--tls-key", tlsKey != nil),
             "drain_delay": ("--drain-delay", drainDelay != nil),
             "drain_timeout": ("--drain-timeout", drainTimeout != nil),
         ]
         guard let entry = flags[key], entry.given else { return nil }
         return entry.flag
+    }
+
+    /// `--tls-certificate` and `--tls-key` replace the file's `tls` keys one by one; the
+    /// pair must end up complete. Throws naming the flag given and the one missing.
+    private func applyTLSOverrides(to configuration: inout Configuration) throws {
+        guard tlsCertificate != nil || tlsKey != nil else { return }
+        let certificate = tlsCertificate ?? configuration.tls?.certificate
+        let key = tlsKey ?? configuration.tls?.key
+        guard let certificate else {
+            throw ConfigurationError.invalidValue(
+                key: "--tls-key", value: tlsKey ?? "", reason: "needs a certificate chain (--tls-certificate)")
+        }
+        guard let key else {
+            throw ConfigurationError.invalidValue(
+                key: "--tls-certificate", value: certificate, reason: "needs the certificate's private key (--tls-key)")
+        }
+        configuration.tls = TLSListenerConfiguration(certificate: certificate, key: key)
     }
 
     private func applyUpstreamOverrides(to configuration: inout Configuration) throws {

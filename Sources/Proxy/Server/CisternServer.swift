@@ -40,6 +40,9 @@ public final class CisternServer {
     private let cacheMaintenanceInterval: Duration
     /// Held here: a loop's timer heap keeps its targets weakly.
     private var maintenanceTimer: LoopBound<CacheMaintenanceTimer>?
+    /// The certificate served when the listen address speaks TLS (``Configuration/tls``);
+    /// nil on plain HTTP. ``reloadTLSCertificate()`` replaces it for new connections.
+    package let tlsContext: TLSServerContext?
     /// What `/readyz` answers.
     let readiness = Readiness()
     /// Client connections open across the loops, for the drain.
@@ -56,7 +59,8 @@ public final class CisternServer {
     /// interrupted fills) and the upstreams.
     /// - Throws: `CacheDirectoryLock.Failure` when another process uses the
     ///   cache directory; `SystemError`, `RegistryError` or `UpstreamError` for
-    ///   an unusable cache directory, upstream URL or TLS trust store.
+    ///   an unusable cache directory, upstream URL or TLS trust store; `TLSServerContextError`
+    ///   for an unusable TLS certificate or key.
     /// - Parameter clock: the wall clock for tag freshness (tests pass one they can move).
     /// - Parameter cacheMaintenanceInterval: how often the size and age limits are applied
     ///   (tests shorten it).
@@ -67,10 +71,12 @@ public final class CisternServer {
         runningConfiguration = configuration
         self.cacheMaintenanceInterval = cacheMaintenanceInterval
         self.logger = logger
+        tlsContext = try configuration.tls.map { try TLSServerContext(certificatePath: $0.certificate, keyPath: $0.key) }
         // Before anything touches the directory: a second process must not
         // remove the first one's fills in progress.
         cacheLock = try CacheDirectoryLock(directory: configuration.cacheDirectory)
         shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics(), clock: clock)
+        if let tlsContext { reloadables.append(TLSCertificateReload(context: tlsContext, logger: logger)) }
     }
 
     /// Binds the listening socket and starts the loop threads.
@@ -91,7 +97,8 @@ public final class CisternServer {
             let context = LoopContext(loop: loop, shared: shared)
             let connections = ConnectionContext(
                 loop: loop, timeouts: current.timeouts, accessLog: current.accessLog, metrics: shared.metrics,
-                logger: logger, census: census, makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
+                logger: logger, census: census, tls: tlsContext,
+                makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
             connections.accessLogFormat = current.accessLogFormat
             let listener = Listener(fd: fd, context: connections)
             try listener.start()
@@ -111,7 +118,34 @@ public final class CisternServer {
         logger.info("cistern listening", metadata: [
             "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
             "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
+            "tls": "\(tlsContext == nil ? "off" : "on")",
         ])
+        if let tlsContext {
+            logger.info(tlsContext.kernelOffersKTLS
+                ? "TLS: the kernel offers kTLS; file bodies go out with SSL_sendfile where OpenSSL enables it"
+                : "TLS: the kernel offers no kTLS (no tls module); file bodies are read and encrypted with SSL_write",
+                metadata: ["certificate": "\(tlsContext.certificatePath)", "key": "\(tlsContext.keyPath)"])
+        }
+    }
+
+    /// Loads the TLS certificate chain and key again from their files and serves them to
+    /// connections accepted from now on (open connections keep theirs). Any thread. Logs the
+    /// outcome. (SIGHUP does the same as part of the configuration reload, through
+    /// `TLSCertificateReload`.)
+    /// - Returns: false when the listen address is plain HTTP (nothing to reload).
+    /// - Throws: `TLSServerContextError` when the files are unusable; the certificate in use
+    ///   is kept.
+    @discardableResult
+    package func reloadTLSCertificate() throws(TLSServerContextError) -> Bool {
+        guard let tlsContext else { return false }
+        do throws(TLSServerContextError) {
+            try tlsContext.reload()
+        } catch {
+            logger.error("TLS certificate not reloaded; still serving the previous one", metadata: ["error": "\(error)"])
+            throw error
+        }
+        logger.info("TLS certificate reloaded", metadata: ["certificate": "\(tlsContext.certificatePath)"])
+        return true
     }
 
     /// The configuration running now: the start-up one with the live settings of every

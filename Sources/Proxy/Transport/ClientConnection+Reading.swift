@@ -11,9 +11,12 @@ extension ClientConnection {
     /// request costs no second `read` that would only say EAGAIN.
     func readRequests() {
         guard state == .readingHead else { return }
-        let n = buffer.read(from: fd)
+        let n: Int
+        if let tls { n = readTLS(tls) } else { n = buffer.read(from: fd) }
         if n > 0 {
-            processBufferedRequests()
+            // OpenSSL returns one record at most per read and may hold more decrypted
+            // bytes than the buffer took: the socket will not say so again.
+            if processBufferedRequests() && state == .readingHead && tlsHasBufferedBytes { deferRead() }
             return
         }
         if n == 0 {
@@ -23,6 +26,14 @@ extension ClientConnection {
         }
         if n == -Int(EAGAIN) { return }
         close()
+    }
+
+    /// Reads again at the end of this loop turn (bytes OpenSSL holds, or pipelined requests).
+    func deferRead() {
+        loop.deferToEndOfTurn { [weak self] in
+            guard let self, self.state == .readingHead else { return }
+            if self.processBufferedRequests() { self.readRequests() }
+        }
     }
 
     /// Parses and dispatches buffered requests while reading heads. Returns

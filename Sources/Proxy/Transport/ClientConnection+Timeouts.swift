@@ -29,6 +29,8 @@ extension ClientConnection: TimerTarget {
             } else {
                 rejectHead(status: 408)
             }
+        case .handshaking:
+            close()  // connected and never finished a TLS handshake
         case .writing:
             context.logger.info("client stopped reading; closing", metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
             closeWithReset()

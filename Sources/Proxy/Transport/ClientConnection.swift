@@ -11,7 +11,8 @@ import ProxySystem
 /// `ClientResponder` side — head and small bodies with `write`, files with
 /// `sendfile`, streamed bodies (fills) as the body says bytes may go — before
 /// reading the next request. Concerns by file: `+Reading`, `+Writing`,
-/// `+Timeouts`, `+AccessLog`.
+/// `+Timeouts`, `+AccessLog`, `+TLS` (on a TLS listen address: handshake, plain-HTTP
+/// refusal, the OpenSSL byte paths).
 ///
 /// Timeouts (RFC 9112 section 9.8 leaves them to us): a request head must
 /// arrive within `requestHead`; an idle keep-alive connection is closed after
@@ -23,6 +24,8 @@ final class ClientConnection: EventHandler {
     // The extensions in the other ClientConnection+*.swift files use these members,
     // which are therefore internal; nothing outside the connection touches them.
     enum State {
+        /// On a TLS listen address, until the handshake is done (under the request-head deadline).
+        case handshaking
         case readingHead
         /// A request is being answered (waiting for the upstream or a fill).
         case awaitingResponse
@@ -60,6 +63,8 @@ final class ClientConnection: EventHandler {
     let fieldStorage = UnsafeMutablePointer<cep_http_field>.allocate(capacity: Int(CEP_HTTP_MAX_HEADERS))
     var interest: EventLoop.Events = []
     var peerHalfClosed = false
+    /// The TLS session on a TLS listen address (from the first byte on); nil on plain HTTP.
+    var tls: ClientTLSSession?
 
     /// Identifies the request being answered; asynchronous answers for an
     /// older request (or a closed connection) are dropped.
@@ -112,6 +117,7 @@ final class ClientConnection: EventHandler {
 
     /// Registers with the loop and starts reading.
     func start() throws(SystemError) {
+        if context.tls != nil { state = .handshaking }
         interest = [.readable, .readHangup]
         registration = try loop.register(fd: fd, events: interest, handler: self)
         context.metrics.connectionsOpened()
@@ -127,9 +133,13 @@ final class ClientConnection: EventHandler {
             close()
             return
         }
+        if state == .handshaking { return continueHandshake() }
         if events.contains(.writable) && state == .writing {
             flush()
             if state == .closed { return }
+        }
+        if events.contains(.writable) && state == .readingHead && tls?.readWantsWrite == true {
+            return readRequests()
         }
         if events.contains(.readable) && state == .readingHead {
             readRequests()
@@ -145,7 +155,7 @@ final class ClientConnection: EventHandler {
 
     func updateInterest() {
         switch state {
-        case .readingHead: setInterest([.readable, .readHangup])
+        case .handshaking, .readingHead: setInterest([.readable, .readHangup])
         case .awaitingResponse: setInterest(peerHalfClosed ? [] : [.readHangup])
         case .writing:
             // Level-triggered: a half-close must stop being watched, or it
@@ -176,6 +186,10 @@ final class ClientConnection: EventHandler {
         if let registration {
             loop.deregister(fd: fd, registration: registration)
             self.registration = nil
+        }
+        if let tls {
+            if !reset && tls.established { cep_tls_close_notify(tls.pointer) }
+            self.tls = nil
         }
         if reset { _ = cep_close_reset(fd) } else { _ = cep_close(fd) }
         context.metrics.connectionsClosed()

@@ -39,7 +39,21 @@ struct ReadBuffer {
         return n
     }
 
-    /// Appends bytes (used by tests and TLS).
+    /// Reads once from a TLS session into free space: `read(from:)`'s contract, with
+    /// OpenSSL's answers passed through (`CEP_TLS_WANT_READ`/`WANT_WRITE`, `CEP_TLS_ERROR`).
+    mutating func read(tls session: OpaquePointer) -> Int {
+        if isFull { return Int(CEP_TLS_WANT_READ) }
+        makeRoom()
+        let room = storage.count - end
+        if room == 0 { return Int(CEP_TLS_WANT_READ) }
+        let n = storage.withUnsafeMutableBytes { raw in
+            cep_tls_read(session, raw.baseAddress! + end, room)
+        }
+        if n > 0 { end += n }
+        return n
+    }
+
+    /// Appends bytes (used by tests).
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         makeRoom(atLeast: bytes.count)
         storage.withUnsafeMutableBytes { raw in
