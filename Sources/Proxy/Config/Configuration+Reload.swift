@@ -38,6 +38,12 @@ extension Configuration {
         ("cache_max_age", .restartOnly, { $0.cacheMaxAge != $1.cacheMaxAge }),
         ("drain_delay", .live, { $0.drainDelay != $1.drainDelay }),
         ("drain_timeout", .live, { $0.drainTimeout != $1.drainTimeout }),
+        // The route table and the storage are built once with the shared services.
+        ("registries", .restartOnly, { $0.storageRegistry != $1.storageRegistry }),
+        ("routes", .restartOnly, { $0.routes != $1.routes }),
+        ("storage_dir", .restartOnly, { $0.storageDirectory != $1.storageDirectory }),
+        ("upload_timeout", .restartOnly, { $0.uploadTimeout != $1.uploadTimeout }),
+        ("max_upload_size", .restartOnly, { $0.maxUploadSize != $1.maxUploadSize }),
     ]
 
     /// The keys (``reloadTable`` order) whose value in `new` differs from this running

@@ -52,7 +52,25 @@ extension Configuration {
             "drain_delay: \(drainDelay.configurationText)",
             "drain_timeout: \(drainTimeout.configurationText)",
         ]
+        lines += routesYAMLLines
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `registries:` (the storage registry; remotes are under `upstreams:`), `routes:` and the
+    /// upload settings.
+    private var routesYAMLLines: [String] {
+        var lines: [String] = []
+        if let storageRegistry { lines += ["registries:", "  - name: \(Self.quoted(storageRegistry))", "    type: storage"] }
+        if !routes.isEmpty {
+            lines.append("routes:")
+            for route in routes {
+                lines += ["  - match: \(Self.quoted(route.match))", "    registry: \(Self.quoted(route.registry))",
+                          "    pull: \(route.pull)", "    push: \(route.push)"]
+            }
+        }
+        if let storageDirectory { lines.append("storage_dir: \(Self.quoted(storageDirectory))") }
+        lines += ["upload_timeout: \(uploadTimeout.configurationText)", "max_upload_size: \(ByteCountText.text(maxUploadSize))"]
+        return lines
     }
 
     /// `text` as a YAML double-quoted scalar (YAML 1.2 section 7.3.1): `"` and `\` escaped,

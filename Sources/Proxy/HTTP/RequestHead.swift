@@ -37,6 +37,12 @@ public struct RequestHead: Sendable {
     /// (bytes other than an authority's, RFC 3986 section 3.2: unreserved, percent-encoded,
     /// sub-delims, ":" and the brackets of an IPv6 literal).
     public var hasValidHost: Bool
+    /// The `Content-Type` field value of a request with a body (a pushed manifest's media
+    /// type); only read for methods other than GET and HEAD, so pulls pay nothing for it.
+    public var contentType: String?
+    /// The `Content-Range` field value (a chunked upload's `<start>-<end>`, distribution-spec
+    /// "Pushing a blob in chunks"); only read for methods other than GET and HEAD.
+    public var contentRange: String?
 
     /// Whether a request body follows the head.
     public var hasBody: Bool { chunked || contentLength > 0 }
@@ -59,6 +65,9 @@ public struct RequestHead: Sendable {
         ifNoneMatch = nil
         ifRange = nil
         forwardedFor = nil
+        contentType = nil
+        contentRange = nil
+        let readsUploadFields = method != .get && method != .head
         var hostFieldCount = 0
         var hostValuesAreValid = true
         guard let fields = head.fields else {
@@ -79,6 +88,10 @@ public struct RequestHead: Sendable {
                 ifRange = Self.joined(ifRange, value)
             } else if HeaderName.equals(name, "x-forwarded-for") {
                 forwardedFor = Self.joined(forwardedFor, value)
+            } else if readsUploadFields && HeaderName.equals(name, "content-type") {
+                contentType = String(decoding: value, as: UTF8.self)
+            } else if readsUploadFields && HeaderName.equals(name, "content-range") {
+                contentRange = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "host") {
                 hostFieldCount += 1
                 if !value.allSatisfy(RequestHead.isAuthorityByte) { hostValuesAreValid = false }

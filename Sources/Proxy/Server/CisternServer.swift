@@ -40,6 +40,7 @@ public final class CisternServer {
     private let cacheMaintenanceInterval: Duration
     /// Held here: a loop's timer heap keeps its targets weakly.
     private var maintenanceTimer: LoopBound<CacheMaintenanceTimer>?
+    private var uploadSweepTimer: LoopBound<UploadSweepTimer>?
     /// What `/readyz` answers.
     let readiness = Readiness()
     /// Client connections open across the loops, for the drain.
@@ -98,6 +99,11 @@ public final class CisternServer {
                 let timer = CacheMaintenanceTimer(loop: loop, cache: shared.cache, interval: cacheMaintenanceInterval)
                 timer.start()
                 maintenanceTimer = LoopBound(timer, loop: loop)
+                if let storage = shared.storage {
+                    let sweep = UploadSweepTimer(loop: loop, uploads: storage.uploads, pool: shared.ioPool, uploadTimeout: configuration.uploadTimeout)
+                    sweep.start()
+                    uploadSweepTimer = LoopBound(sweep, loop: loop)
+                }
             }
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
@@ -138,6 +144,7 @@ public final class CisternServer {
         threads.removeAll()
         listeners.removeAll()
         maintenanceTimer = nil
+        uploadSweepTimer = nil
         contexts.removeAll()
         connectionContexts.removeAll()
         if listenFD >= 0 {
