@@ -67,7 +67,7 @@ public final class LocalStorage: Sendable {
 
     /// Whether any manifest or tag was ever pushed to `name`.
     public func repositoryExists(_ name: RepositoryName) -> Bool {
-        cep_stat_size(repository(name)) >= 0
+        access(repository(name), F_OK) == 0
     }
 
     /// Records that `name` holds the committed blob `digest`. Blocking.

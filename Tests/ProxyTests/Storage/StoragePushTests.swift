@@ -63,7 +63,8 @@ import Testing
         #expect(byDigest.body == Array(image.rootBytes))
         #expect(try await registry.requests().isEmpty)
         let tags = try await OffPool.fetch(port: cistern.port, "/v2/mycorp/app/tags/list")
-        #expect(tags.bodyText == "{\"name\":\"mycorp\\/app\",\"tags\":[\"\(kind)\"]}" || tags.bodyText.contains("\"\(kind)\""))
+        #expect(tags.statusCode == 200)
+        #expect(tags.bodyText == "{\"name\":\"mycorp\\/app\",\"tags\":[\"\(kind)\"]}", "\(tags.bodyText)")
     }
 
     @Test func chunkedUploadTakesChunksInOrderAndAnswers416ToAnOutOfOrderChunk() async throws {
@@ -98,7 +99,9 @@ import Testing
                 chunked += Array("\(String(part.count, radix: 16))\r\n".utf8) + part + Array("\r\n".utf8)
             }
             chunked += Array("0\r\n\r\n".utf8)
-            let closed = try again.request("PUT", "\(location)?digest=\(digest)", headers: [("Transfer-Encoding", "chunked")], body: chunked)
+            // Raw: `send` would add a Content-Length beside Transfer-Encoding.
+            try again.sendRaw(Array("PUT \(location)?digest=\(digest) HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n".utf8) + chunked)
+            let closed = again.readResponse(method: "PUT", options: TestHTTPClient.Options())
             #expect(closed.statusCode == 201, "\(closed.bodyText)")
             #expect(closed.header("Docker-Content-Digest") == digest)
             let wrong = try again.request("POST", "/v2/mycorp/chunks/blobs/uploads/?digest=\(TestSHA256.digest([1, 2, 3]))", body: [9, 9, 9])
