@@ -60,15 +60,21 @@ extension Configuration {
     /// upload settings.
     private var routesYAMLLines: [String] {
         var lines: [String] = []
-        if let storageRegistry { lines += ["registries:", "  - name: \(Self.quoted(storageRegistry))", "    type: storage"] }
-        if !routes.isEmpty {
+        if let storageRegistry {
+            lines += ["registries:", "  - name: \(Self.quoted(storageRegistry))", "    type: storage"]
+        } else {
+            lines.append("registries: []")
+        }
+        if routes.isEmpty {
+            lines.append("routes: []")
+        } else {
             lines.append("routes:")
             for route in routes {
                 lines += ["  - match: \(Self.quoted(route.match))", "    registry: \(Self.quoted(route.registry))",
                           "    pull: \(route.pull)", "    push: \(route.push)"]
             }
         }
-        if let storageDirectory { lines.append("storage_dir: \(Self.quoted(storageDirectory))") }
+        lines.append("storage_dir: \(storageDirectory.map(Self.quoted) ?? "~")  # ~ = <cache_dir>/storage")
         lines += ["upload_timeout: \(uploadTimeout.configurationText)", "max_upload_size: \(ByteCountText.text(maxUploadSize))"]
         return lines
     }
