@@ -88,7 +88,7 @@ let package = Package(
         // Upstream registries: connections, pool, auth tokens, DNS.
         .target(
             name: "ProxyUpstream",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "CEpoll"],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyMetrics", "CEpoll"],
             path: "Sources/Proxy/Upstream"
         ),
         // Client connections: bytes, keep-alive, timeouts, behind RequestHandler.
@@ -109,10 +109,17 @@ let package = Package(
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "ProxyPullThrough", "CEpoll", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Proxy/Server"
         ),
+        // `cistern warm`: pulls images through a running mirror with a small blocking HTTP/1.1
+        // client (off the hot path), verifying every digest.
+        .target(
+            name: "ProxyWarm",
+            dependencies: ["ProxySystem", "ProxyRegistry", "ProxyPullThrough", "CEpoll"],
+            path: "Sources/Proxy/Warm"
+        ),
         .executableTarget(
             name: "ProxyMain",
             dependencies: [
-                "Proxy", "ProxyConfig", "ProxyLogging", "ProxySystem", "ProxyStore", "ProxyRegistry",
+                "Proxy", "ProxyConfig", "ProxyPullThrough", "ProxyWarm", "ProxyLogging", "ProxySystem", "ProxyStore", "ProxyRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -121,7 +128,7 @@ let package = Package(
             name: "ProxyTests",
             dependencies: [
                 "ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream",
-                "ProxyTransport", "ProxyPullThrough", "Proxy", "CEpoll",
+                "ProxyTransport", "ProxyPullThrough", "Proxy", "ProxyWarm", "CEpoll",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

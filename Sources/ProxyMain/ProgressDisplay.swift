@@ -8,6 +8,8 @@ final class ProgressDisplay {
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var lastTenth = -1
     private var lastDrawNanoseconds: Int64 = 0
+    /// Whether a bar is on the terminal's current line (drawn, not yet ended by a newline).
+    private var barIsOpen = false
 
     init(label: String) {
         self.label = label
@@ -25,6 +27,7 @@ final class ProgressDisplay {
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
             write("\r\(label) [\(bar)] \(Int(fraction * 100))% \(done)/\(total) \(detail)")
+            barIsOpen = done != total
             if done == total { write("\n") }
         } else {
             let tenth = Int(fraction * 10)
@@ -32,6 +35,13 @@ final class ProgressDisplay {
             lastTenth = tenth
             write("\(label): \(tenth * 10)% (\(done)/\(total)) \(detail)\n")
         }
+    }
+
+    /// Ends a bar left short of 100% (work that failed part-way) with a newline, so that what
+    /// is printed next starts on its own line.
+    func finish() {
+        if barIsOpen { write("\n") }
+        barIsOpen = false
     }
 
     private func write(_ text: String) {

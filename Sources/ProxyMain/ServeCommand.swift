@@ -70,6 +70,14 @@ struct ServeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Log one line per client request (default: on).")
     var accessLog: Bool?
 
+    @Option(help: ArgumentHelp("Access-log line format: text, json or logfmt (default: \(defaults.accessLogFormat.rawValue)).", valueName: "format"),
+            transform: FlagValue.accessLogFormat)
+    var accessLogFormat: AccessLogFormat?
+
+    @Option(help: ArgumentHelp("Serve /metrics, /healthz and /readyz on this second address; /metrics then leaves the client address (default: none).", valueName: "host:port"),
+            transform: FlagValue.listenAddress)
+    var adminListen: ListenAddress?
+
     @Option(parsing: .unconditional, help: ArgumentHelp("Longest wait for a client's complete request head (default: \(defaults.timeouts.requestHead.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var requestHeadTimeout: Duration?
@@ -172,6 +180,8 @@ struct ServeCommand: ParsableCommand {
         overrides.prefetchConcurrency = prefetchConcurrency
         overrides.logLevel = logLevel
         overrides.accessLog = accessLog
+        overrides.accessLogFormat = accessLogFormat
+        overrides.adminListen = adminListen
         overrides.requestHeadTimeout = requestHeadTimeout
         overrides.idleKeepAliveTimeout = idleTimeout
         overrides.clientWriteStallTimeout = clientWriteTimeout

@@ -33,6 +33,8 @@ extension Configuration {
         ("prefetch_concurrency", .restartOnly, { $0.prefetchConcurrency != $1.prefetchConcurrency }),
         ("log_level", .live, { $0.logLevel != $1.logLevel }),
         ("access_log", .live, { $0.accessLog != $1.accessLog }),
+        ("access_log_format", .restartOnly, { $0.accessLogFormat != $1.accessLogFormat }),
+        ("admin_listen", .restartOnly, { $0.adminListen != $1.adminListen }),
         ("cache_max_size", .restartOnly, { $0.cacheMaxSize != $1.cacheMaxSize }),
         ("cache_low_watermark", .restartOnly, { $0.cacheLowWatermark != $1.cacheLowWatermark }),
         ("cache_max_age", .restartOnly, { $0.cacheMaxAge != $1.cacheMaxAge }),

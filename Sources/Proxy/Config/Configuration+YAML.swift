@@ -29,6 +29,8 @@ extension Configuration {
     /// prefetch_concurrency: 4
     /// log_level: info
     /// access_log: true
+    /// access_log_format: text      # text, json or logfmt
+    /// admin_listen: 127.0.0.1:9090  # optional: /metrics, /healthz, /readyz on their own port
     /// cache_max_size: 200GiB        # 0 = no limit; KiB/MiB/GiB/TiB, KB/MB/GB/TB, bytes
     /// cache_low_watermark: 90%      # eviction stops at this share of cache_max_size
     /// cache_max_age: 0s             # content not read for this long is removed; 0 = never
@@ -87,6 +89,8 @@ extension Configuration {
         if let concurrency = try reader.int("prefetch_concurrency") { configuration.prefetchConcurrency = concurrency }
         if let logLevel = try reader.logLevel("log_level") { configuration.logLevel = logLevel }
         if let accessLog = try reader.bool("access_log") { configuration.accessLog = accessLog }
+        if let format = try reader.accessLogFormat("access_log_format") { configuration.accessLogFormat = format }
+        if let adminListen = try reader.listenAddress("admin_listen") { configuration.adminListen = adminListen }
         if let size = try reader.byteCount("cache_max_size") { configuration.cacheMaxSize = size }
         if let watermark = try reader.percentage("cache_low_watermark") { configuration.cacheLowWatermark = watermark }
         if let age = try reader.duration("cache_max_age") { configuration.cacheMaxAge = age }

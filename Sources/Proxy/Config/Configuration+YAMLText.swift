@@ -46,12 +46,15 @@ extension Configuration {
             "prefetch_concurrency: \(prefetchConcurrency)",
             "log_level: \(logLevel.rawValue)",
             "access_log: \(accessLog)",
+            "access_log_format: \(accessLogFormat.rawValue)",
             "cache_max_size: \(ByteCountText.text(cacheMaxSize))",
             "cache_low_watermark: \(cacheLowWatermark)%",
             "cache_max_age: \(cacheMaxAge.configurationText)",
             "drain_delay: \(drainDelay.configurationText)",
             "drain_timeout: \(drainTimeout.configurationText)",
         ]
+        // null (no admin address) is written too, so every key appears.
+        lines.append("admin_listen: " + (adminListen.map { Self.quoted($0.description) } ?? "null"))
         lines += routesYAMLLines
         return lines.joined(separator: "\n") + "\n"
     }

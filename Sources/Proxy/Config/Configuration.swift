@@ -1,4 +1,5 @@
 import Logging
+import ProxyLogging
 import ProxyStore
 import ProxySystem
 
@@ -40,6 +41,14 @@ public struct Configuration: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// Whether one access-log line is logged per client request. Default true.
     public var accessLog: Bool
+    /// How access-log lines are written: `text` (default), `json` or `logfmt`.
+    /// YAML `access_log_format`, `--access-log-format`.
+    public var accessLogFormat: AccessLogFormat
+    /// A second address serving only `/metrics`, `/healthz` and `/readyz`; when set, the
+    /// client address no longer serves `/metrics` (404) but keeps the probes (load balancers
+    /// check it). nil (default) = the operational paths are served on ``listen`` only.
+    /// YAML `admin_listen`, `--admin-listen`.
+    public var adminListen: ListenAddress?
     /// Most bytes everything under ``cacheDirectory`` except `storage/` may take (as `du -sb`
     /// counts them); 0 = no limit (the default). YAML `cache_max_size`, e.g. `200GiB`.
     public var cacheMaxSize: Int64
@@ -87,6 +96,8 @@ public struct Configuration: Sendable, Equatable {
         prefetchConcurrency: Int = 4,
         logLevel: Logger.Level = .info,
         accessLog: Bool = true,
+        accessLogFormat: AccessLogFormat = .text,
+        adminListen: ListenAddress? = nil,
         cacheMaxSize: Int64 = 0,
         cacheLowWatermark: Int = 90,
         cacheMaxAge: Duration = .zero,
@@ -106,6 +117,8 @@ public struct Configuration: Sendable, Equatable {
         self.prefetchConcurrency = prefetchConcurrency
         self.logLevel = logLevel
         self.accessLog = accessLog
+        self.accessLogFormat = accessLogFormat
+        self.adminListen = adminListen
         self.cacheMaxSize = cacheMaxSize
         self.cacheLowWatermark = cacheLowWatermark
         self.cacheMaxAge = cacheMaxAge

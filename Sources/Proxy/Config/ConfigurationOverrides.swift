@@ -1,4 +1,5 @@
 import Logging
+import ProxyLogging
 
 /// Values given on the command line, each nil when its flag was absent; laid over a
 /// ``Configuration`` (embedded default or YAML file) by ``applied(to:)``, so flags win.
@@ -38,6 +39,10 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var logLevel: Logger.Level?
     /// `--access-log` / `--no-access-log`.
     public var accessLog: Bool?
+    /// `--access-log-format`.
+    public var accessLogFormat: AccessLogFormat?
+    /// `--admin-listen`.
+    public var adminListen: ListenAddress?
     /// `--request-head-timeout`.
     public var requestHeadTimeout: Duration?
     /// `--idle-timeout`.
@@ -91,6 +96,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let prefetchConcurrency { configuration.prefetchConcurrency = prefetchConcurrency }
         if let logLevel { configuration.logLevel = logLevel }
         if let accessLog { configuration.accessLog = accessLog }
+        if let accessLogFormat { configuration.accessLogFormat = accessLogFormat }
+        if let adminListen { configuration.adminListen = adminListen }
         if let requestHeadTimeout { configuration.timeouts.requestHead = requestHeadTimeout }
         if let idleKeepAliveTimeout { configuration.timeouts.idleKeepAlive = idleKeepAliveTimeout }
         if let clientWriteStallTimeout { configuration.timeouts.clientWriteStall = clientWriteStallTimeout }

@@ -29,6 +29,9 @@ public struct RequestHead: Sendable {
     /// The `X-Forwarded-For` field values joined, if any (Cistern appends
     /// the client's address when it asks the upstream).
     public var forwardedFor: String?
+    /// The `X-Request-ID` field value when it is a sane id (``RequestID/init(received:)``);
+    /// nil when absent, repeated or not sane (Cistern then makes one).
+    public var requestID: RequestID?
     /// Declared body framing: `Content-Length` (or -1) and chunked.
     public var contentLength: Int64
     public var chunked: Bool
@@ -68,6 +71,8 @@ public struct RequestHead: Sendable {
         contentType = nil
         contentRange = nil
         let readsUploadFields = method != .get && method != .head
+        requestID = nil
+        var requestIDFieldCount = 0
         var hostFieldCount = 0
         var hostValuesAreValid = true
         guard let fields = head.fields else {
@@ -92,6 +97,9 @@ public struct RequestHead: Sendable {
                 contentType = String(decoding: value, as: UTF8.self)
             } else if readsUploadFields && HeaderName.equals(name, "content-range") {
                 contentRange = String(decoding: value, as: UTF8.self)
+            } else if HeaderName.equals(name, "x-request-id") {
+                requestIDFieldCount += 1
+                requestID = requestIDFieldCount == 1 ? RequestID(received: String(decoding: value, as: UTF8.self)) : nil
             } else if HeaderName.equals(name, "host") {
                 hostFieldCount += 1
                 if !value.allSatisfy(RequestHead.isAuthorityByte) { hostValuesAreValid = false }

@@ -16,29 +16,33 @@ import ProxyUpstream
 ///   overloaded or rate limiting.
 ///
 /// The leader of a manifest flight runs this; its answer goes to every waiter.
+/// Concerns by file: this one runs the lookup and the GET; `+Head` asks with HEAD (tags
+/// unknown for an Accept set, revalidation, confirmation for another repository). Members
+/// are internal, not private, for that extension; nothing else touches them.
+///
 /// Confinement: loop-confined.
 package final class ManifestLookup {
-    private let context: LoopContext
-    private let upstream: UpstreamRegistry
-    private let repository: RepositoryName
-    private let reference: Reference
-    private let accept: AcceptedMediaTypes
-    private let clientAddress: String
+    let context: LoopContext
+    let upstream: UpstreamRegistry
+    let repository: RepositoryName
+    let reference: Reference
+    let accept: AcceptedMediaTypes
+    let client: ClientTrace
     private var completion: ((Result<ManifestAnswer, UpstreamFailure>) -> Void)?
-    private var exchange: UpstreamExchange?
+    var exchange: UpstreamExchange?
     /// The upstream's `RateLimit-*` fields of its last answer, passed on to the client.
-    private var rateLimitFields: [(name: String, value: String)] = []
-    private var shared: SharedServices { context.shared }
+    var rateLimitFields: [(name: String, value: String)] = []
+    var shared: SharedServices { context.shared }
 
     /// - Parameter repository: the name as the upstream knows it (normalised).
     package init(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, reference: Reference,
-         accept: AcceptedMediaTypes, clientAddress: String) {
+         accept: AcceptedMediaTypes, client: ClientTrace) {
         self.context = context
         self.upstream = upstream
         self.repository = repository
         self.reference = reference
         self.accept = accept
-        self.clientAddress = clientAddress
+        self.client = client
     }
 
     var tagKey: TagKey? {
@@ -91,129 +95,9 @@ package final class ManifestLookup {
         }
     }
 
-    // MARK: A tag not known for this Accept set (HEAD first)
-
-    /// Asks the upstream with a HEAD (free where GETs are counted: Docker Hub) which digest
-    /// the tag names for this client's Accept set; when that manifest is cached already (from
-    /// a client with another Accept set, or another tag) and of a type this client accepts,
-    /// it is the answer, and no GET is sent. Otherwise the GET follows.
-    private func resolveWithHead(key: TagKey) {
-        let buffered = BufferedUpstreamResponse(limit: 0) { [self] result in
-            switch result {
-            case .success(let (head, _)) where head.status == 200:
-                noteRateLimit(head)
-                shared.metrics.upstreamRequest(method: "HEAD", status: 200)
-                if let value = head.field("docker-content-digest"), let digest = try? Digest(parsing: String(Substring(value).trimmingOWS())),
-                   let manifest = shared.manifests.read(digest), accept.accepts(manifest.mediaType) {
-                    linkWithReferences(manifest)
-                    let record = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: shared.clock.nanosecondsSinceEpoch())
-                    shared.tags.update(record, for: key)
-                    finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: record.confirmedAtNanoseconds)))
-                    return
-                }
-                fetch(reference: reference)
-            case .success(let (head, _)) where head.status == 404:
-                noteRateLimit(head)
-                // A HEAD's 404 has no body to say NAME_UNKNOWN or MANIFEST_UNKNOWN: the GET's does.
-                shared.metrics.upstreamRequest(method: "HEAD", status: 404)
-                fetch(reference: reference)
-            case .success(let (head, _)):
-                noteRateLimit(head)
-                if head.field(UpstreamExchange.refusalField) == nil { shared.metrics.upstreamRequest(method: "HEAD", status: head.status) }
-                // A HEAD the upstream refused (401, 403, 429, 5xx…) would be refused as a GET too.
-                fetchFailed(UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference)))
-            case .failure(let error):
-                fetchFailed(UpstreamFailure.transport(error, upstream: upstream.name))
-            }
-        }
-        send(method: .head, reference: reference, handler: buffered)
-    }
-
-    // MARK: Repository confirmation (HEAD)
-
-    /// The manifest is cached through another repository: serve it here only
-    /// once the upstream confirms this repository holds it.
-    private func confirmRepositoryHolds(_ stored: StoredManifest) {
-        let bound = LoopBound(self, loop: context.loop)
-        let (upstream, repository, reference) = (upstream, repository, reference)
-        UpstreamHead.request(context: context, upstream: upstream, repository: repository, kind: .manifests,
-                             digest: stored.digest, mediaType: stored.mediaType, clientAddress: clientAddress) { answer in
-            let lookup = bound.value
-            switch answer {
-            case .success(let head) where head.status == 200:
-                lookup.linkWithReferences(stored)
-                lookup.finish(.success(ManifestAnswer(manifest: stored, outcome: .hit, confirmedAtNanoseconds: nil)))
-            case .success(let head):
-                lookup.finish(.failure(UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference))))
-            case .failure(let error):
-                lookup.finish(.failure(UpstreamFailure.transport(error, upstream: upstream.name)))
-            }
-        }
-    }
-
-    // MARK: Revalidation (HEAD)
-
-    private func revalidate(key: TagKey, record: TagRecord, stored: StoredManifest) {
-        let buffered = BufferedUpstreamResponse(limit: 0) { [self] result in
-            switch result {
-            case .success(let (head, _)) where head.status == 200:
-                noteRateLimit(head)
-                shared.metrics.upstreamRequest(method: "HEAD", status: 200)
-                if let value = head.field("docker-content-digest"), let digest = try? Digest(parsing: value) {
-                    if digest == record.digest {
-                        var confirmed = record
-                        confirmed.confirmedAtNanoseconds = shared.clock.nanosecondsSinceEpoch()
-                        shared.tags.update(confirmed, for: key)
-                        finish(.success(ManifestAnswer(manifest: stored, outcome: .hit, confirmedAtNanoseconds: confirmed.confirmedAtNanoseconds)))
-                        return
-                    }
-                    if let manifest = shared.manifests.read(digest) {
-                        linkWithReferences(manifest)
-                        let updated = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: shared.clock.nanosecondsSinceEpoch())
-                        shared.tags.update(updated, for: key)
-                        finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: updated.confirmedAtNanoseconds)))
-                        return
-                    }
-                }
-                fetch(reference: reference)
-            case .success(let (head, _)):
-                noteRateLimit(head)
-                shared.metrics.upstreamRequest(method: "HEAD", status: head.status)
-                let failure = UpstreamFailure.status(head, upstream: upstream.name, notFound: .manifestUnknown(reference))
-                serveStaleOrFail(failure, stored: stored, record: record)
-            case .failure(let error):
-                serveStaleOrFail(UpstreamFailure.transport(error, upstream: upstream.name), stored: stored, record: record)
-            }
-        }
-        send(method: .head, reference: reference, handler: buffered)
-    }
-
-    /// Whether a known tag is served stale after `failure`: the upstream is down, slow,
-    /// overloaded or rate limiting, or (unless `serve_stale_on_denied` is off) it refused the
-    /// mirror's own credential with 401/403 — clients never send upstream credentials, so to
-    /// them that denial is an outage too.
-    private func servesStale(after failure: UpstreamFailure) -> Bool {
-        failure.allowsStale || (shared.serveStaleOnDenied && (failure.error.status == 401 || failure.error.status == 403))
-    }
-
-    private func serveStaleOrFail(_ failure: UpstreamFailure, stored: StoredManifest, record: TagRecord) {
-        guard servesStale(after: failure) else {
-            finish(.failure(failure))
-            return
-        }
-        let denied = !failure.allowsStale
-        shared.metrics.staleServed(denied: denied)
-        if failure.error.status == 429 { shared.metrics.upstreamBudget.staleOnRateLimit(upstream: upstream.name) }
-        shared.logger.warning(denied ? "serving stale tag: upstream denied the mirror's credential" : "serving stale tag: upstream unavailable", metadata: [
-            "upstream": "\(upstream.name)", "repository": "\(repository)", "reference": "\(reference)",
-            "digest": "\(record.digest)", "reason": "\(failure.error.detail ?? failure.error.message)",
-        ])
-        finish(.success(ManifestAnswer(manifest: stored, outcome: .stale, confirmedAtNanoseconds: record.confirmedAtNanoseconds)))
-    }
-
     // MARK: Fetch (GET)
 
-    private func fetch(reference: Reference) {
+    func fetch(reference: Reference) {
         let buffered = BufferedUpstreamResponse(limit: ManifestStore.maximumByteCount) { [self] result in
             switch result {
             case .failure(let error):
@@ -235,7 +119,7 @@ package final class ManifestLookup {
         send(method: .get, reference: reference, handler: buffered)
     }
 
-    private func fetchFailed(_ failure: UpstreamFailure) {
+    func fetchFailed(_ failure: UpstreamFailure) {
         // A tag we know but could not refresh is served stale rather than failed.
         if servesStale(after: failure), let key = tagKey, let record = shared.tags.record(for: key),
            let stored = shared.manifests.read(record.digest) {
@@ -364,8 +248,8 @@ package final class ManifestLookup {
         return nil
     }
 
-    private func send(method: HTTPMethod, reference: Reference, handler: UpstreamResponseHandler) {
-        var fields = UpstreamRequest.forwardedFor(clientAddress)
+    func send(method: HTTPMethod, reference: Reference, handler: UpstreamResponseHandler) {
+        var fields = client.upstreamFields
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: method, origin: upstream.origin,
                                       pathAndQuery: "\(upstream.basePath)/v2/\(repository.string)/manifests/\(reference.string)",
@@ -376,12 +260,12 @@ package final class ManifestLookup {
         exchange.start()
     }
 
-    private func noteRateLimit(_ head: UpstreamResponseHead) {
+    func noteRateLimit(_ head: UpstreamResponseHead) {
         let fields = head.fields.filter { RateLimitFields.passedOn.contains($0.name) }
         if !fields.isEmpty { rateLimitFields = fields }
     }
 
-    private func finish(_ result: Result<ManifestAnswer, UpstreamFailure>) {
+    func finish(_ result: Result<ManifestAnswer, UpstreamFailure>) {
         var result = result
         if !rateLimitFields.isEmpty, case .success(var answer) = result {
             answer.rateLimitFields = rateLimitFields

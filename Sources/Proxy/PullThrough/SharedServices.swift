@@ -103,7 +103,8 @@ public final class SharedServices: Sendable {
             let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
                                                 username: upstream.username, password: upstream.password, egress: egress,
                                                 rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
-                                                                                 perRepository: upstream.rateLimitPerRepository))
+                                                                                 perRepository: upstream.rateLimitPerRepository),
+                                                traffic: metrics.upstreamTraffic(named: upstream.name))
             if let proxy = egress.proxy(for: registry.origin) {
                 logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
             }

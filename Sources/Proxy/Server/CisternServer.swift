@@ -50,6 +50,8 @@ public final class CisternServer {
     private var runningConfiguration: Configuration
     /// Registered with ``addReloadable(_:)`` before `run()`; called on reload.
     var reloadables: [any Reloadable] = []
+    /// The admin address (`--admin-listen`), when configured and started.
+    var admin: AdminListener?
 
     /// Locks the cache directory, then prepares it (removing leftovers of
     /// interrupted fills) and the upstreams.
@@ -83,12 +85,15 @@ public final class CisternServer {
         let (fd, port) = try ListenSocket.open(configuration.listen)
         listenFD = fd
         self.port = port
+        try openAdminListener()
         for index in 0..<workers {
             let loop = try EventLoop(index: index)
+            try startLagProbe(on: loop)
             let context = LoopContext(loop: loop, shared: shared)
             let connections = ConnectionContext(
                 loop: loop, timeouts: current.timeouts, accessLog: current.accessLog, metrics: shared.metrics,
                 logger: logger, census: census, makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
+            connections.accessLogFormat = current.accessLogFormat
             let listener = Listener(fd: fd, context: connections)
             try listener.start()
             contexts.append(context)
@@ -104,6 +109,7 @@ public final class CisternServer {
                     sweep.start()
                     uploadSweepTimer = LoopBound(sweep, loop: loop)
                 }
+                try admin?.start(context: context, configuration: current, readiness: readiness, logger: logger)
             }
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
@@ -132,6 +138,7 @@ public final class CisternServer {
     /// files are removed at the next start-up). The cache directory lock is released last.
     public func shutdown() {
         readiness.set(false)
+        stopAdminListener()
         for ((context, connections), listener) in zip(zip(contexts, connectionContexts), listeners) {
             context.loop.execute {
                 listener.value.close()

@@ -26,7 +26,7 @@ final class PassThroughResponder {
         let path = "\(upstream.basePath)/v2/\(repository.string)/\(endpoint)" + (forwardedQuery.isEmpty ? "" : "?" + forwardedQuery)
         let localPath = "/v2/\(name.string)/\(endpoint)"
         let namespaceParameter = query.ns.map { "ns=" + TokenRequest.percentEncoded($0) }
-        var fields = UpstreamRequest.forwardedFor(connection.forwardedFor)
+        var fields = connection.trace.upstreamFields
         let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: .get, origin: upstream.origin, pathAndQuery: path, fields: fields)

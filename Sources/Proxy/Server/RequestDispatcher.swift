@@ -1,4 +1,5 @@
 import ProxyHTTP
+import ProxyMetrics
 import ProxyPullThrough
 import ProxyRegistry
 import ProxyTransport
@@ -13,11 +14,14 @@ import ProxyUpstream
 /// UNSUPPORTED with `Allow`), or Cistern's own storage, which also takes pushes (end-4a…11,
 /// end-13) when the route allows them. Without storage routes every write gets 405.
 ///
-/// The `RequestHandler` of every client connection of one loop: a two-word value, so a
-/// connection holds it in an existential's inline buffer, without an allocation.
+/// The `RequestHandler` of every client connection of one loop: two words and a flag, so a
+/// connection holds it in an existential's inline buffer (three words), without an allocation.
 struct RequestDispatcher: RequestHandler {
     let context: LoopContext
     let readiness: Readiness
+    /// Whether this dispatcher answers the admin address (``AdminDispatcher``): `/metrics` is
+    /// served there, and on the client address only when no admin address is configured.
+    var onAdminPort = false
 
     func handle(_ head: RequestHead, responder connection: any ClientResponder) {
         let id = connection.requestID
@@ -28,9 +32,11 @@ struct RequestDispatcher: RequestHandler {
         do {
             parsed = try Self.parseRoute(head.target)
         } catch {
+            connection.requestKind = EndpointKind(unroutedTarget: head.target)
             connection.respond(id, error: error, headOnly: headOnly)
             return
         }
+        connection.requestKind = EndpointKind(parsed.route)
         let isRead = head.method == .get || head.method == .head
         guard isRead || shared.routes.hasStorageRoutes else {
             // Without storage routes every write is refused before routing, as on a pull-only
@@ -102,6 +108,10 @@ struct RequestDispatcher: RequestHandler {
             connection.respond(id, head: ResponseHead(status: ready ? 200 : 503, fields: [("Content-Type", "text/plain; charset=utf-8")]),
                                body: .bytes(Array((ready ? "ready\n" : "not ready\n").utf8)), headOnly: headOnly, outcome: nil)
         case .metrics:
+            guard onAdminPort || context.shared.configuration.adminListen == nil else {
+                connection.respond(id, error: .notFound("/metrics is served on the admin address"), headOnly: headOnly)
+                return
+            }
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
                                body: .bytes(context.shared.metrics.renderPrometheusText()), headOnly: headOnly, outcome: nil)
         default:

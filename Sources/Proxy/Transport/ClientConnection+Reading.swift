@@ -73,6 +73,7 @@ extension ClientConnection {
 
     func rejectHead(status: Int) {
         requestID &+= 1
+        assignRequestID(received: nil)
         logMethod = .other
         logTarget = "-"
         keepAlive = false
@@ -88,6 +89,7 @@ extension ClientConnection {
             return
         }
         requestID &+= 1
+        assignRequestID(received: head.requestID)
         if requestStart == 0 { requestStart = MonotonicClock.now() }
         logMethod = head.method
         logTarget = head.target

@@ -45,6 +45,8 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
         pending.removeAll(keepingCapacity: true)
         pending.reserveCapacity(512)
         head.serialize(contentLength: declared, keepAlive: keepAlive, appendingTo: &pending)
+        appendRequestIDField(toHead: &pending)
+        responseHeadByteCount = Int64(pending.count)
         pendingOffset = 0
         self.body = headOnly || head.status == 304 ? .empty : body
         switch self.body {
@@ -174,7 +176,6 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
     }
 
     private func finishResponse() {
-        context.metrics.bytesSentToClients(Int(bytesSent))
         logRequest()
         if case .streamed(let stream, _) = body { stream.detach() }
         body = .empty

@@ -84,9 +84,16 @@ final class ClientConnection: EventHandler {
     var logTarget = ""
     var logStatus = 0
     var logOutcome: CacheOutcome?
+    /// Bytes of the response written so far, head included (see `bodyBytesSent`).
     var bytesSent: Int64 = 0
+    /// Length of the response head in `pending`, set when the response starts.
+    var responseHeadByteCount: Int64 = 0
     /// The upstream the request went to, for the access log.
     var logUpstream: String?
+    /// The endpoint the request addressed (set by the handler), for the request metrics.
+    var requestKind = EndpointKind.other
+    /// The request's id (`+RequestID`), for the access log and `X-Request-ID`.
+    var logRequestID = RequestID.generated(0)
 
     // Timeouts.
     var deadline: Int64 = 0

@@ -12,8 +12,13 @@ package protocol ClientResponder: AnyObject {
     /// The `X-Forwarded-For` value for upstream requests made for this request: the
     /// client's own list (if any) with its address appended.
     var forwardedFor: String { get }
+    /// The request's id as text (`X-Request-ID`), for upstream requests made for it.
+    var requestIDText: String { get }
     /// The upstream the request went to, for the access log.
     var logUpstream: String? { get set }
+    /// Which endpoint the request addressed, for `cistern_requests_total{kind}`; `.other`
+    /// until the handler sets it.
+    var requestKind: EndpointKind { get set }
     /// Sends the response to request `id`.
     /// - Parameters:
     ///   - headOnly: a HEAD request: the GET's head, no body.

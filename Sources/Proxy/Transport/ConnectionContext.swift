@@ -1,5 +1,7 @@
 import Logging
 import ProxyConfig
+import ProxyHTTP
+import ProxyLogging
 import ProxyLoop
 import ProxyMetrics
 import ProxySystem
@@ -31,6 +33,10 @@ package final class ConnectionContext: @unchecked Sendable {
     var openConnections: [ObjectIdentifier: ClientConnection] = [:]
     /// Reused for every access-log line of this loop (no allocation per request).
     var accessLogBuffer: [UInt8] = []
+    /// How access-log lines are written; set before the loop runs, then only read (on `loop`).
+    package var accessLogFormat = AccessLogFormat.text
+    /// Makes the ids of requests that bring none. Loop-confined, like the buffers.
+    var requestIDs = RequestID.Generator()
     /// A response buffer (head and small body) handed from one finished response to the
     /// next, so small responses allocate nothing; see `ClientConnection.releasePending`.
     var responseBuffer: [UInt8] = []

@@ -17,7 +17,8 @@ import Testing
                                upstreamConnect: .seconds(4), upstreamReadStall: .seconds(5), upstreamMinimumRate: 6,
                                upstreamMinimumRateWindow: .seconds(7)),
             tagTTL: .seconds(8), serveStaleOnDenied: false, prefetch: true, prefetchPlatform: "linux/arm64",
-            prefetchConcurrency: 9, logLevel: .debug, accessLog: false, cacheMaxSize: 10, cacheLowWatermark: 11,
+            prefetchConcurrency: 9, logLevel: .debug, accessLog: false,
+            accessLogFormat: .json, adminListen: ListenAddress(host: "127.0.0.1", port: 6001), cacheMaxSize: 10, cacheLowWatermark: 11,
             cacheMaxAge: .seconds(12), drainDelay: .seconds(13), drainTimeout: .seconds(14))
         configuration.storageRegistry = "local"
         configuration.routes = [RouteConfiguration(match: "mycorp/*", registry: "local", push: .anyone)]

@@ -48,6 +48,12 @@ import Testing
         #expect(RegularFiles.under(cache.url.appendingPathComponent("tmp")).isEmpty, "a temporary file was left")
 
         try fault.remove(from: upstream, origin: origin)
+        if fault == .tooManyRequestsWithRetryAfter {
+            // The 429 is remembered for its Retry-After (17 s): still refused, without asking
+            // (UpstreamBudgetTests follows such a window to its end).
+            #expect(try TestHTTPClient.fetch(port: cistern.port, path, options: .init(timeout: .seconds(10))).statusCode == 429)
+            return
+        }
         let recovered = try TestHTTPClient.fetch(port: cistern.port, path, options: .init(timeout: .seconds(10)))
         #expect(recovered.statusCode == 200 && recovered.isComplete)
         #expect(ContentDigest.of(recovered.body) == digest)
@@ -151,6 +157,10 @@ import Testing
         #expect(RegularFiles.under(cache.url.appendingPathComponent("manifests")).isEmpty, "a manifest was committed")
 
         try fault.remove(from: upstream, origin: origin)
+        if fault == .tooManyRequestsWithRetryAfter {
+            #expect(try TestHTTPClient.fetch(port: cistern.port, path, headers: accept, options: .init(timeout: .seconds(10))).statusCode == 429)
+            return
+        }
         let recovered = try TestHTTPClient.fetch(port: cistern.port, path, headers: accept, options: .init(timeout: .seconds(10)))
         #expect(recovered.statusCode == 200 && recovered.body == bytes)
         #expect(recovered.header("Docker-Content-Digest") == digest)

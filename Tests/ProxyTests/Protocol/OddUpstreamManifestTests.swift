@@ -63,6 +63,7 @@ import Testing
         // By tag: the HEAD names a digest not cached yet, so the GET goes to the odd upstream.
         try await Self.expectIdentity(cistern, Self.tagPath, bytes: bytes, digest: digest, "\(label), by tag")
         #expect(upstream.requestCount(method: "GET", path: Self.tagPath) == 1)
+        cistern.server.shared.ioPool.waitUntilIdle()  // the manifest's commit, after its answer
         #expect(Self.isCached(digest, in: cistern))
         // By digest, through an empty cache (the first one holds it now): fetched from it too.
         let digestPath = "/v2/\(Self.repository)/manifests/\(digest)"
@@ -70,6 +71,7 @@ import Testing
         defer { second.stop() }
         try await Self.expectIdentity(second, digestPath, bytes: bytes, digest: digest, "\(label), by digest")
         #expect(upstream.requestCount(method: "GET", path: digestPath) == 1)
+        second.server.shared.ioPool.waitUntilIdle()
         #expect(Self.isCached(digest, in: second))
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import ProxyRegistry
 import ProxySystem
 /// Everything the cache holds, by digest, with sizes, last access times and links: what
@@ -9,13 +10,20 @@ import ProxySystem
 /// by fills in progress + bytes of evicted files still open (``HeldByteCount``).
 ///
 /// Recording a read (``touch(_:)``) is the hit path: a clock read outside the lock (vDSO, no
-/// syscall), then one dictionary lookup and a store under it. Nothing here touches the disk;
-/// ``CacheIndexFile`` persists snapshots on the I/O pool.
+/// syscall), then one dictionary lookup and a store under one shard's lock. Nothing here
+/// touches the disk; ``CacheIndexFile`` persists snapshots on the I/O pool.
 ///
-/// Thread-safe: the table is behind a pthread lock, held for in-memory work only.
+/// Thread-safe: the table is split into ``shardCount`` shards by digest, each behind its own
+/// pthread lock, so that walking it (an eviction pass, an index write: a million entries)
+/// holds one shard at a time and a hit waits at most for one shard's share of the walk. The
+/// totals sit behind their own lock, taken after a shard's (never the other way round), and
+/// the change generation is an atomic. Every lock is held for in-memory work only.
 public final class CacheIndex: Sendable {
-    struct State {
+    struct Shard {
         var entries: [Digest: CacheEntry] = [:]
+    }
+
+    struct Totals {
         /// Bytes of `.cached` entries.
         var cachedByteCount: Int64 = 0
         /// Bytes of `.primary` entries (not counted against the limit).
@@ -23,14 +31,15 @@ public final class CacheIndex: Sendable {
         var reservedByteCount: Int64 = 0
         /// Entries with a blob or a manifest (not links alone): what `cache stats` counts.
         var contentEntryCount = 0
+        var entryCount = 0
         /// Overhead as last measured.
         var measuredOverheadByteCount: Int64 = 0
         /// Directories commits may have created since the measurement (an upper bound).
         var overheadAllowanceByteCount: Int64 = 0
-        /// Bumped by every change worth persisting.
-        var generation: UInt64 = 0
-        var persistedGeneration: UInt64 = 0
     }
+
+    /// Shards of the table (a power of two).
+    static let shardCount = 64
 
     /// Directory bytes a commit may add before the next measurement (a new `<2 hex>`
     /// directory under `blobs/` and one under `sizes/`, 4 KiB each on common file systems).
@@ -39,39 +48,71 @@ public final class CacheIndex: Sendable {
     let clock: any WallClock
     /// Bytes of evicted files still open for reading.
     public let held = HeldByteCount()
-    private let state: Locked<State>
+    private let shards: [Locked<Shard>]
+    private let totals: Locked<Totals>
+    /// Bumped by every change worth persisting.
+    private let generation = Atomic<UInt64>(0)
+    private let persistedGeneration = Atomic<UInt64>(0)
 
     /// - Parameter entries: a loaded or rebuilt table (``CacheIndexFile``, ``CacheIndexRebuild``).
     public init(clock: any WallClock = SystemWallClock(), entries: [Digest: CacheEntry] = [:]) {
         self.clock = clock
-        var initial = State()
-        for (_, entry) in entries { Self.add(entry, to: &initial) }
-        initial.entries = entries
-        state = Locked(initial)
+        var initialShards = [Shard](repeating: Shard(), count: Self.shardCount)
+        var initialTotals = Totals()
+        for (digest, entry) in entries {
+            Self.add(entry, to: &initialTotals)
+            initialShards[Self.shardIndex(digest)].entries[digest] = entry
+        }
+        shards = initialShards.map { Locked($0) }
+        totals = Locked(initialTotals)
     }
 
     var nowSeconds: Int64 { clock.nanosecondsSinceEpoch() / 1_000_000_000 }
 
-    private static func add(_ entry: CacheEntry, to state: inout State) {
-        if entry.hasContent { state.contentEntryCount += 1 }
-        if entry.retention == .cached { state.cachedByteCount += entry.byteCount } else { state.primaryByteCount += entry.byteCount }
+    /// The shard of `digest`: from its first two hex digits, which are uniform for any hash.
+    static func shardIndex(_ digest: Digest) -> Int {
+        var iterator = digest.hex.utf8.makeIterator()
+        let first = Int(iterator.next() ?? 0), second = Int(iterator.next() ?? 0)
+        return (first &* 31 &+ second) & (shardCount - 1)
     }
 
-    private static func subtract(_ entry: CacheEntry, from state: inout State) {
-        if entry.hasContent { state.contentEntryCount -= 1 }
-        if entry.retention == .cached { state.cachedByteCount -= entry.byteCount } else { state.primaryByteCount -= entry.byteCount }
+    private func shard(_ digest: Digest) -> Locked<Shard> { shards[Self.shardIndex(digest)] }
+
+    private static func add(_ entry: CacheEntry, to totals: inout Totals) {
+        totals.entryCount += 1
+        if entry.hasContent { totals.contentEntryCount += 1 }
+        if entry.retention == .cached { totals.cachedByteCount += entry.byteCount } else { totals.primaryByteCount += entry.byteCount }
+    }
+
+    private static func subtract(_ entry: CacheEntry, from totals: inout Totals) {
+        totals.entryCount -= 1
+        if entry.hasContent { totals.contentEntryCount -= 1 }
+        if entry.retention == .cached { totals.cachedByteCount -= entry.byteCount } else { totals.primaryByteCount -= entry.byteCount }
+    }
+
+    /// Replaces `old` (nil: none) by `new` (nil: removed) in the totals. Called with a shard's
+    /// lock held: the totals lock is always taken after a shard's.
+    private func account(replacing old: CacheEntry?, with new: CacheEntry?) {
+        totals.withLock { totals in
+            if let old { Self.subtract(old, from: &totals) }
+            if let new { Self.add(new, to: &totals) }
+        }
+    }
+
+    private func changed() {
+        generation.add(1, ordering: .relaxed)
     }
 
     /// Changes the entry of `digest` (creating it), keeping the totals right.
     private func update(_ digest: Digest, now: Int64, _ change: (inout CacheEntry) -> Void) {
-        state.withLock { state in
-            var entry = state.entries[digest] ?? CacheEntry(lastAccessSeconds: now)
-            Self.subtract(entry, from: &state)
+        shard(digest).withLock { shard in
+            let old = shard.entries[digest]
+            var entry = old ?? CacheEntry(lastAccessSeconds: now)
             change(&entry)
-            Self.add(entry, to: &state)
-            state.entries[digest] = entry
-            state.generation &+= 1
+            account(replacing: old, with: entry)
+            shard.entries[digest] = entry
         }
+        changed()
     }
 
     // MARK: Hit path
@@ -79,21 +120,22 @@ public final class CacheIndex: Sendable {
     /// Records a read of `digest` now. Any thread; no syscall, no allocation.
     public func touch(_ digest: Digest) {
         let now = nowSeconds
-        state.withLock { state in
-            guard let index = state.entries.index(forKey: digest), state.entries.values[index].lastAccessSeconds != now else { return }
-            state.entries.values[index].lastAccessSeconds = now
-            state.generation &+= 1
+        let touched = shard(digest).withLock { shard -> Bool in
+            guard let index = shard.entries.index(forKey: digest), shard.entries.values[index].lastAccessSeconds != now else { return false }
+            shard.entries.values[index].lastAccessSeconds = now
+            return true
         }
+        if touched { changed() }
     }
 
     /// The hold shared by the descriptors open on the committed blob `digest` (created on
     /// first use); nil when the index does not know the blob.
     func hold(for digest: Digest) -> FileHold? {
-        state.withLock { state -> FileHold? in
-            guard let index = state.entries.index(forKey: digest), state.entries.values[index].blobByteCount != nil else { return nil }
-            if let hold = state.entries.values[index].hold { return hold }
-            let hold = FileHold(byteCount: state.entries.values[index].byteCount, held: held)
-            state.entries.values[index].hold = hold
+        shard(digest).withLock { shard -> FileHold? in
+            guard let index = shard.entries.index(forKey: digest), shard.entries.values[index].blobByteCount != nil else { return nil }
+            if let hold = shard.entries.values[index].hold { return hold }
+            let hold = FileHold(byteCount: shard.entries.values[index].byteCount, held: held)
+            shard.entries.values[index].hold = hold
             return hold
         }
     }
@@ -116,7 +158,7 @@ public final class CacheIndex: Sendable {
                 entry.hold = hold
             }
         }
-        state.withLock { $0.overheadAllowanceByteCount += Self.overheadAllowancePerCommit }
+        totals.withLock { $0.overheadAllowanceByteCount += Self.overheadAllowancePerCommit }
     }
 
     /// The manifest `digest` was committed in a file of `byteCount` bytes.
@@ -126,7 +168,7 @@ public final class CacheIndex: Sendable {
             entry.manifestByteCount = byteCount
             entry.lastAccessSeconds = now
         }
-        state.withLock { $0.overheadAllowanceByteCount += Self.overheadAllowancePerCommit / 2 }
+        totals.withLock { $0.overheadAllowanceByteCount += Self.overheadAllowancePerCommit / 2 }
     }
 
     /// `repository` of `upstream` holds `digest` (its marker file is being written).
@@ -144,50 +186,48 @@ public final class CacheIndex: Sendable {
     /// - Returns: whether anything was added.
     @discardableResult
     public func adopt(_ digest: Digest, found: CacheEntry) -> Bool {
-        state.withLock { state in
-            var entry = state.entries[digest] ?? CacheEntry(lastAccessSeconds: found.lastAccessSeconds)
-            var changed = state.entries[digest] == nil && (found.blobByteCount != nil || found.manifestByteCount != nil)
-            Self.subtract(entry, from: &state)
+        let adopted = shard(digest).withLock { shard -> Bool in
+            let old = shard.entries[digest]
+            var entry = old ?? CacheEntry(lastAccessSeconds: found.lastAccessSeconds)
+            var changed = old == nil && found.hasContent
             if entry.blobByteCount == nil, let blob = found.blobByteCount { entry.blobByteCount = blob; changed = true }
             if entry.manifestByteCount == nil, let manifest = found.manifestByteCount { entry.manifestByteCount = manifest; changed = true }
             for link in found.links where !entry.links.contains(link) { entry.links.append(link); changed = true }
-            Self.add(entry, to: &state)
             guard changed else { return false }
-            state.entries[digest] = entry
-            state.generation &+= 1
+            account(replacing: old, with: entry)
+            shard.entries[digest] = entry
             return true
         }
+        if adopted { changed() }
+        return adopted
     }
 
     /// Whether a blob or manifest of `digest` is recorded.
     public func containsContent(_ digest: Digest) -> Bool {
-        state.withLock { state in
-            guard let entry = state.entries[digest] else { return false }
-            return entry.blobByteCount != nil || entry.manifestByteCount != nil
-        }
+        shard(digest).withLock { $0.entries[digest]?.hasContent ?? false }
     }
 
     /// The entry of `digest`, if any.
     public func entry(_ digest: Digest) -> CacheEntry? {
-        state.withLock { $0.entries[digest] }
+        shard(digest).withLock { $0.entries[digest] }
     }
 
     // MARK: Space
 
     /// Bytes counted against the limit now (see the type's documentation).
     public var usageByteCount: Int64 {
-        let counted = state.withLock { s in s.cachedByteCount + s.measuredOverheadByteCount + s.overheadAllowanceByteCount + s.reservedByteCount }
+        let counted = totals.withLock { t in t.cachedByteCount + t.measuredOverheadByteCount + t.overheadAllowanceByteCount + t.reservedByteCount }
         return counted + held.byteCount
     }
 
     /// Bytes of `.cached` entries (files only).
-    public var cachedByteCount: Int64 { state.withLock { $0.cachedByteCount } }
+    public var cachedByteCount: Int64 { totals.withLock { $0.cachedByteCount } }
 
     /// Number of entries (links alone included).
-    public var count: Int { state.withLock { $0.entries.count } }
+    public var count: Int { totals.withLock { $0.entryCount } }
 
     /// Number of digests with a blob or manifest stored (`cistern_cache_entries`, `cache stats`).
-    public var contentEntryCount: Int { state.withLock { $0.contentEntryCount } }
+    public var contentEntryCount: Int { totals.withLock { $0.contentEntryCount } }
 
     /// Reserves room for a fill of `byteCount` bytes under `maximumByteCount`.
     /// - Returns: false when even evicting every cached entry would not make room (the
@@ -195,77 +235,99 @@ public final class CacheIndex: Sendable {
     ///   True reserves the bytes; the caller starts an eviction pass when usage is over.
     public func reserve(_ byteCount: Int64, maximumByteCount: Int64) -> Bool {
         let held = held.byteCount
-        return state.withLock { s in
-            let fixed = s.measuredOverheadByteCount + s.overheadAllowanceByteCount + s.reservedByteCount + held
+        return totals.withLock { t in
+            let fixed = t.measuredOverheadByteCount + t.overheadAllowanceByteCount + t.reservedByteCount + held
             guard fixed + byteCount <= maximumByteCount else { return false }
-            s.reservedByteCount += byteCount
+            t.reservedByteCount += byteCount
             return true
         }
     }
 
     /// Returns room taken by ``reserve(_:maximumByteCount:)``.
     public func release(_ byteCount: Int64) {
-        state.withLock { $0.reservedByteCount -= byteCount }
+        totals.withLock { $0.reservedByteCount -= byteCount }
     }
 
     /// Replaces the overhead estimate with a measurement (bytes).
     public func setMeasuredOverhead(_ byteCount: Int64) {
-        state.withLock { state in
-            state.measuredOverheadByteCount = byteCount
-            state.overheadAllowanceByteCount = 0
+        totals.withLock { t in
+            t.measuredOverheadByteCount = byteCount
+            t.overheadAllowanceByteCount = 0
         }
     }
 
     // MARK: Eviction
 
-    /// Every entry as the eviction policy sees it.
+    /// Every entry as the eviction policy sees it (one shard locked at a time).
     public func candidates() -> [EvictionPolicy.Candidate] {
-        state.withLock { state in
-            state.entries.map { EvictionPolicy.Candidate(digest: $0.key, byteCount: $0.value.byteCount,
-                                                         lastAccessSeconds: $0.value.lastAccessSeconds, retention: $0.value.retention) }
+        var candidates: [EvictionPolicy.Candidate] = []
+        candidates.reserveCapacity(count)
+        for shard in shards {
+            shard.withLock { shard in
+                for (digest, entry) in shard.entries {
+                    candidates.append(EvictionPolicy.Candidate(digest: digest, byteCount: entry.byteCount,
+                                                               lastAccessSeconds: entry.lastAccessSeconds, retention: entry.retention))
+                }
+            }
         }
+        return candidates
     }
 
     /// Removes the entries of `victims` not read since `planned` (their last access when the
     /// plan was made), marks their open files as held, and returns what was removed.
     public func remove(_ victims: [Digest], planned: [Digest: Int64]) -> [(digest: Digest, entry: CacheEntry)] {
-        state.withLock { state in
-            var removed: [(digest: Digest, entry: CacheEntry)] = []
-            for digest in victims {
-                guard let entry = state.entries[digest], entry.retention == .cached else { continue }
-                if let seen = planned[digest], entry.lastAccessSeconds > seen { continue }
-                state.entries[digest] = nil
-                Self.subtract(entry, from: &state)
-                entry.hold?.markEvicted()
-                removed.append((digest, entry))
+        var removed: [(digest: Digest, entry: CacheEntry)] = []
+        for digest in victims {
+            let taken = shard(digest).withLock { shard -> CacheEntry? in
+                guard let entry = shard.entries[digest], entry.retention == .cached else { return nil }
+                if let seen = planned[digest], entry.lastAccessSeconds > seen { return nil }
+                shard.entries[digest] = nil
+                account(replacing: entry, with: nil)
+                return entry
             }
-            if !removed.isEmpty { state.generation &+= 1 }
-            return removed
+            guard let taken else { continue }
+            taken.hold?.markEvicted()
+            removed.append((digest, taken))
         }
+        if !removed.isEmpty { changed() }
+        return removed
     }
 
     // MARK: Persistence
 
     /// The entries to persist and their generation, or nil when nothing changed since the
-    /// last ``markPersisted(_:)``.
+    /// last ``markPersisted(_:)``. Copies one shard at a time (each copy under its own lock,
+    /// so the hit path never pays for copying a table a snapshot still shares).
     func snapshotIfChanged() -> (entries: [Digest: CacheEntry], generation: UInt64)? {
-        state.withLock { state in
-            state.generation == state.persistedGeneration ? nil : (state.entries, state.generation)
-        }
+        let current = generation.load(ordering: .acquiring)
+        guard current != persistedGeneration.load(ordering: .acquiring) else { return nil }
+        return (snapshot(), current)
     }
 
-    /// Every entry (for statistics and shutdown).
+    /// Every entry (for statistics and shutdown), one shard locked at a time.
     public func snapshot() -> [Digest: CacheEntry] {
-        state.withLock { $0.entries }
+        var all: [Digest: CacheEntry] = [:]
+        all.reserveCapacity(count)
+        for shard in shards {
+            shard.withLock { shard in
+                for (digest, entry) in shard.entries { all[digest] = entry }
+            }
+        }
+        return all
     }
 
     /// Marks the table as changed, so the next flush writes it (after a rebuild).
     func markChanged() {
-        state.withLock { $0.generation &+= 1 }
+        changed()
     }
 
     /// The snapshot of `generation` is on disk.
     func markPersisted(_ generation: UInt64) {
-        state.withLock { state in state.persistedGeneration = max(state.persistedGeneration, generation) }
+        var seen = persistedGeneration.load(ordering: .relaxed)
+        while seen < generation {
+            let (exchanged, original) = persistedGeneration.compareExchange(expected: seen, desired: generation, ordering: .acquiringAndReleasing)
+            if exchanged { return }
+            seen = original
+        }
     }
 }
