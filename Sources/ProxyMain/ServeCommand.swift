@@ -114,6 +114,13 @@ struct ServeCommand: ParsableCommand {
             transform: FlagValue.duration)
     var drainTimeout: Duration?
 
+    @Option(help: ArgumentHelp("Directory of pushed images (storage registries); never evicted (default: <cache-dir>/storage).", valueName: "path"))
+    var storageDir: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Remove an upload session untouched this long, with its data (default: \(defaults.uploadTimeout.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var uploadTimeout: Duration?
+
     @Flag(help: "Print the effective configuration (defaults, --config file and flags merged) as YAML and exit; passwords are shown only as the file they are read from.")
     var printConfig = false
 
@@ -191,6 +198,8 @@ struct ServeCommand: ParsableCommand {
         overrides.tlsKey = tlsKey
         overrides.drainDelay = drainDelay
         overrides.drainTimeout = drainTimeout
+        overrides.storageDirectory = storageDir
+        overrides.uploadTimeout = uploadTimeout
         cacheLimits.apply(to: &overrides)
         return overrides
     }

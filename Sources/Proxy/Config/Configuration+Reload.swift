@@ -44,6 +44,12 @@ extension Configuration {
         // again at every reload (a renewed certificate is served to new connections).
         ("tls.certificate", .restartOnly, { $0.tls?.certificate != $1.tls?.certificate }),
         ("tls.key", .restartOnly, { $0.tls?.key != $1.tls?.key }),
+        // The route table and the storage are built once with the shared services.
+        ("registries", .restartOnly, { $0.storageRegistry != $1.storageRegistry }),
+        ("routes", .restartOnly, { $0.routes != $1.routes }),
+        ("storage_dir", .restartOnly, { $0.storageDirectory != $1.storageDirectory }),
+        ("upload_timeout", .restartOnly, { $0.uploadTimeout != $1.uploadTimeout }),
+        ("max_upload_size", .restartOnly, { $0.maxUploadSize != $1.maxUploadSize }),
     ]
 
     /// The keys (``reloadTable`` order) whose value in `new` differs from this running

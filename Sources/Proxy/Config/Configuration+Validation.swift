@@ -74,6 +74,7 @@ extension Configuration {
             throw ConfigurationError.invalidValue(
                 key: "drain_timeout", value: drainTimeout.configurationText, reason: "must be greater than zero")
         }
+        try validateRoutes()
         if prefetchConcurrency < 1 {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_concurrency", value: "\(prefetchConcurrency)", reason: "must be at least 1")

@@ -39,6 +39,11 @@ extension Configuration {
     ///   key: /etc/cistern/tls/key.pem
     /// drain_delay: 5s               # after SIGTERM: keep accepting (readyz 503) this long
     /// drain_timeout: 30s            # then: longest wait for responses in flight
+    /// registries: [...]             # remote and storage registries; see readRegistriesAndRoutes
+    /// routes: [...]                 # repository patterns → registries, pull/push principals
+    /// storage_dir: ./cistern-data/storage
+    /// upload_timeout: 1h
+    /// max_upload_size: 0
     /// ```
     /// Durations are `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number of **seconds**.
     /// When `upstreams` is given without `default_upstream`, the default stays `base`'s if
@@ -65,14 +70,17 @@ extension Configuration {
         if let listen = try reader.listenAddress("listen") { configuration.listen = listen }
         if let workers = try reader.int("workers") { configuration.workers = workers }
         if let cacheDirectory = try reader.string("cache_dir") { configuration.cacheDirectory = cacheDirectory }
+        var upstreamsGiven: [UpstreamConfiguration]?
         if let upstreamsNode = reader.node("upstreams") {
-            configuration.upstreams = try readUpstreams(upstreamsNode)
+            upstreamsGiven = try readUpstreams(upstreamsNode)
+            configuration.upstreams = upstreamsGiven ?? []
             if !configuration.upstreams.contains(where: { $0.name == configuration.defaultUpstream }),
                 let first = configuration.upstreams.first
             {
                 configuration.defaultUpstream = first.name
             }
         }
+        try readRegistriesAndRoutes(&reader, upstreamsGiven: upstreamsGiven, into: &configuration)
         if let defaultUpstream = try reader.string("default_upstream") { configuration.defaultUpstream = defaultUpstream }
         if let timeoutsNode = reader.node("timeouts") {
             configuration.timeouts = try readTimeouts(timeoutsNode, over: configuration.timeouts)
@@ -121,8 +129,10 @@ extension Configuration {
         }
     }
 
-    private static func readUpstream(_ node: Node, path: String) throws -> UpstreamConfiguration {
+    /// - Parameter extraKeys: keys the caller read itself (a `registries:` entry's `type`).
+    static func readUpstream(_ node: Node, path: String, extraKeys: [String] = []) throws -> UpstreamConfiguration {
         var reader = try YAMLMappingReader(node, path: path)
+        for key in extraKeys { _ = reader.node(key) }
         guard let url = try reader.string("url") else { throw ConfigurationError.missingKey(key: reader.keyPath("url")) }
         let explicitName = try reader.string("name")
         let username = try reader.string("username")

@@ -67,6 +67,21 @@ public struct Configuration: Sendable, Equatable {
     /// running fills before the process ends anyway. YAML `drain_timeout`, `--drain-timeout`.
     /// Default 30 s.
     public var drainTimeout: Duration
+    /// The name of the `registries:` entry of `type: storage` (Cistern's own store of pushed
+    /// images, issue 16); nil without one. At most one storage registry.
+    public var storageRegistry: String? = nil
+    /// `routes:` in configuration order; empty = the default upstream serves every name
+    /// (``routeTable``).
+    public var routes: [RouteConfiguration] = []
+    /// Where pushed content lives (YAML `storage_dir`, `--storage-dir`); nil =
+    /// `<cache_dir>/storage` (``effectiveStorageDirectory``).
+    public var storageDirectory: String? = nil
+    /// An upload session untouched this long is removed with its data (YAML `upload_timeout`,
+    /// `--upload-timeout`). Default 1 h.
+    public var uploadTimeout: Duration = .seconds(3600)
+    /// Largest blob accepted by an upload, bytes; 0 = no limit (YAML `max_upload_size`). A larger
+    /// one gets 413.
+    public var maxUploadSize: Int64 = 0
 
     /// Creates a configuration; every parameter defaults to the ``embeddedDefault`` value.
     /// Does not validate: call ``validate()``.

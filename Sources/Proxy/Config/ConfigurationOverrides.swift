@@ -70,6 +70,10 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var drainDelay: Duration?
     /// `--drain-timeout`.
     public var drainTimeout: Duration?
+    /// `--storage-dir`.
+    public var storageDirectory: String?
+    /// `--upload-timeout`.
+    public var uploadTimeout: Duration?
 
     /// No overrides; set the fields whose flags were given.
     public init() {}
@@ -110,6 +114,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let cacheMaxAge { configuration.cacheMaxAge = cacheMaxAge }
         if let drainDelay { configuration.drainDelay = drainDelay }
         if let drainTimeout { configuration.drainTimeout = drainTimeout }
+        if let storageDirectory { configuration.storageDirectory = storageDirectory }
+        if let uploadTimeout { configuration.uploadTimeout = uploadTimeout }
         try applyUpstreamOverrides(to: &configuration)
         try applyTLSOverrides(to: &configuration)
         do {
@@ -142,6 +148,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "tls.key": ("--tls-key", tlsKey != nil),
             "drain_delay": ("--drain-delay", drainDelay != nil),
             "drain_timeout": ("--drain-timeout", drainTimeout != nil),
+            "storage_dir": ("--storage-dir", storageDirectory != nil),
+            "upload_timeout": ("--upload-timeout", uploadTimeout != nil),
         ]
         guard let entry = flags[key], entry.given else { return nil }
         return entry.flag

@@ -40,6 +40,12 @@ public struct RequestHead: Sendable {
     /// (bytes other than an authority's, RFC 3986 section 3.2: unreserved, percent-encoded,
     /// sub-delims, ":" and the brackets of an IPv6 literal).
     public var hasValidHost: Bool
+    /// The `Content-Type` field value of a request with a body (a pushed manifest's media
+    /// type); only read for methods other than GET and HEAD, so pulls pay nothing for it.
+    public var contentType: String?
+    /// The `Content-Range` field value (a chunked upload's `<start>-<end>`, distribution-spec
+    /// "Pushing a blob in chunks"); only read for methods other than GET and HEAD.
+    public var contentRange: String?
 
     /// Whether a request body follows the head.
     public var hasBody: Bool { chunked || contentLength > 0 }
@@ -62,6 +68,9 @@ public struct RequestHead: Sendable {
         ifNoneMatch = nil
         ifRange = nil
         forwardedFor = nil
+        contentType = nil
+        contentRange = nil
+        let readsUploadFields = method != .get && method != .head
         requestID = nil
         var requestIDFieldCount = 0
         var hostFieldCount = 0
@@ -84,6 +93,10 @@ public struct RequestHead: Sendable {
                 ifRange = Self.joined(ifRange, value)
             } else if HeaderName.equals(name, "x-forwarded-for") {
                 forwardedFor = Self.joined(forwardedFor, value)
+            } else if readsUploadFields && HeaderName.equals(name, "content-type") {
+                contentType = String(decoding: value, as: UTF8.self)
+            } else if readsUploadFields && HeaderName.equals(name, "content-range") {
+                contentRange = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "x-request-id") {
                 requestIDFieldCount += 1
                 requestID = requestIDFieldCount == 1 ? RequestID(received: String(decoding: value, as: UTF8.self)) : nil

@@ -43,6 +43,7 @@ public final class CisternServer {
     /// The certificate served when the listen address speaks TLS (``Configuration/tls``);
     /// nil on plain HTTP. ``reloadTLSCertificate()`` replaces it for new connections.
     package let tlsContext: TLSServerContext?
+    private var uploadSweepTimer: LoopBound<UploadSweepTimer>?
     /// What `/readyz` answers.
     let readiness = Readiness()
     /// Client connections open across the loops, for the drain.
@@ -110,6 +111,11 @@ public final class CisternServer {
                 let timer = CacheMaintenanceTimer(loop: loop, cache: shared.cache, interval: cacheMaintenanceInterval)
                 timer.start()
                 maintenanceTimer = LoopBound(timer, loop: loop)
+                if let storage = shared.storage {
+                    let sweep = UploadSweepTimer(loop: loop, uploads: storage.uploads, pool: shared.ioPool, uploadTimeout: configuration.uploadTimeout)
+                    sweep.start()
+                    uploadSweepTimer = LoopBound(sweep, loop: loop)
+                }
                 try admin?.start(context: context, configuration: current, readiness: readiness, logger: logger)
             }
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
@@ -179,6 +185,7 @@ public final class CisternServer {
         threads.removeAll()
         listeners.removeAll()
         maintenanceTimer = nil
+        uploadSweepTimer = nil
         contexts.removeAll()
         connectionContexts.removeAll()
         if listenFD >= 0 {

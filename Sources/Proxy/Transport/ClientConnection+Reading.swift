@@ -105,9 +105,12 @@ extension ClientConnection {
         logMethod = head.method
         logTarget = head.target
         requestForwardedFor = head.forwardedFor
-        // Bodies are not read: a request that carries one is answered and
-        // the connection closed, so its body is never taken for a request.
+        // A body is read only when the handler asks for it (a push); a request whose
+        // body stays unread is answered and the connection closed, so its body is never
+        // taken for a request. Reading the whole body grants keep-alive again.
         keepAlive = head.keepAlive && !head.hasBody
+        requestBody = head.hasBody ? .unread(RequestBodyDecoder(contentLength: head.contentLength, chunked: head.chunked),
+                                             keepAlive: head.keepAlive) : .none
         state = .awaitingResponse
         setDeadline(0)
         handler.handle(head, responder: self)

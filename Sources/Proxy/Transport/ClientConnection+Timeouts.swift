@@ -34,7 +34,13 @@ extension ClientConnection: TimerTarget {
         case .writing:
             context.logger.info("client stopped reading; closing", metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
             closeWithReset()
-        case .awaitingResponse, .closed:
+        case .awaitingResponse:
+            if case .reading = requestBody {
+                context.logger.info("client stopped sending its request body; closing",
+                                    metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
+                closeWithReset()
+            }
+        case .closed:
             break
         }
     }

@@ -70,6 +70,8 @@ final class ClientConnection: EventHandler {
     /// older request (or a closed connection) are dropped.
     var requestID: UInt64 = 0
     var keepAlive = true
+    /// The current request's body: its framing until a handler reads it, then the reader.
+    var requestBody = RequestBodyState.none
 
     // The response being written.
     var pending: [UInt8] = []
@@ -143,6 +145,8 @@ final class ClientConnection: EventHandler {
         }
         if events.contains(.readable) && state == .readingHead {
             readRequests()
+        } else if state == .awaitingResponse, case .reading = requestBody, events.contains(.readable) || events.contains(.readHangup) {
+            readRequestBody()
         } else if events.contains(.readHangup) && state != .readingHead {
             // The client half-closed while we answer: finish this response,
             // then close instead of keeping the connection alive.
@@ -156,7 +160,12 @@ final class ClientConnection: EventHandler {
     func updateInterest() {
         switch state {
         case .handshaking, .readingHead: setInterest([.readable, .readHangup])
-        case .awaitingResponse: setInterest(peerHalfClosed ? [] : [.readHangup])
+        case .awaitingResponse:
+            if case .reading = requestBody {
+                setInterest([.readable, .readHangup])
+            } else {
+                setInterest(peerHalfClosed ? [] : [.readHangup])
+            }
         case .writing:
             // Level-triggered: a half-close must stop being watched, or it
             // would wake the loop forever while this response is written.
@@ -181,6 +190,7 @@ final class ClientConnection: EventHandler {
         state = .closed
         pendingAnswer?.cancel()
         pendingAnswer = nil
+        failRequestBody("the connection closed")
         if case .streamed(let stream, _) = body { stream.detach() }
         body = .empty
         if let registration {

@@ -26,6 +26,11 @@ package protocol ClientResponder: AnyObject {
     func respond(_ id: UInt64, head: ResponseHead, body: ResponseBody, headOnly: Bool, outcome: CacheOutcome?)
     /// Keeps `pending` until request `id` is answered or the connection closes, then cancels it.
     func hold(_ id: UInt64, _ pending: PendingAnswer)
+    /// Starts delivering request `id`'s body to `sink` (see ``RequestBodySink``); a request
+    /// without a body ends at once (`.complete`). Called at most once per request, before it
+    /// is answered; a body never read is never taken for the next request (the connection
+    /// closes after the answer).
+    func readBody(_ id: UInt64, into sink: any RequestBodySink)
 }
 
 /// The registry policy behind a client connection: routes a parsed request head and

@@ -69,6 +69,24 @@ struct ReadBuffer {
         }
     }
 
+    /// Runs `body` over the unconsumed bytes, which it may rewrite in place (a chunked
+    /// request body is decoded where it lies).
+    mutating func withMutableReadableBytes<T>(_ body: (UnsafeMutableRawBufferPointer) -> T) -> T {
+        let (start, end) = (self.start, self.end)
+        return storage.withUnsafeMutableBytes { raw in
+            body(UnsafeMutableRawBufferPointer(rebasing: raw[start..<end]))
+        }
+    }
+
+    /// Keeps only the first `n` unconsumed bytes (`n <= count`).
+    mutating func keepFirst(_ n: Int) {
+        end = start + n
+        if start == end {
+            start = 0
+            end = 0
+        }
+    }
+
     /// Marks `n` bytes as consumed.
     mutating func consume(_ n: Int) {
         start += n

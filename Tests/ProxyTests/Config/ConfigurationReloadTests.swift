@@ -10,7 +10,7 @@ import Testing
     static func everythingChanged() throws -> Configuration {
         var upstream = try UpstreamConfiguration(name: "ghcr.io", url: "https://ghcr.io")
         upstream.insecureSkipTLSVerify = true
-        return Configuration(
+        var configuration = Configuration(
             listen: ListenAddress(host: "127.0.0.1", port: 6000), workers: 3, cacheDirectory: "/srv/cache",
             upstreams: [upstream], defaultUpstream: "ghcr.io",
             timeouts: Timeouts(requestHead: .seconds(1), idleKeepAlive: .seconds(2), clientWriteStall: .seconds(3),
@@ -21,6 +21,12 @@ import Testing
             accessLogFormat: .json, adminListen: ListenAddress(host: "127.0.0.1", port: 6001), cacheMaxSize: 10, cacheLowWatermark: 11,
             cacheMaxAge: .seconds(12), tls: TLSListenerConfiguration(certificate: "/etc/cistern/chain.pem", key: "/etc/cistern/key.pem"),
             drainDelay: .seconds(13), drainTimeout: .seconds(14))
+        configuration.storageRegistry = "local"
+        configuration.routes = [RouteConfiguration(match: "mycorp/*", registry: "local", push: .anyone)]
+        configuration.storageDirectory = "/srv/storage"
+        configuration.uploadTimeout = .seconds(15)
+        configuration.maxUploadSize = 16
+        return configuration
     }
 
     /// Every key the configuration writes (with every optional setting set) is classified,
