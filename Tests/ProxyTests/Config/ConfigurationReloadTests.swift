@@ -42,7 +42,7 @@ import Testing
                 written.insert("\(section).\(key)")
             } else if line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces).isEmpty {
                 section = key
-                if key == "upstreams" { written.insert(key) }
+                if ["upstreams", "registries", "routes"].contains(key) { written.insert(key) }  // lists, classified whole
             } else {
                 written.insert(key)
             }
