@@ -70,7 +70,7 @@ let package = Package(
         // Configuration: flags, YAML, validation.
         .target(
             name: "ProxyConfig",
-            dependencies: ["ProxyLogging", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["ProxyLogging", "ProxyHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             path: "Sources/Proxy/Config"
         ),
         // The cache on disk: blobs, manifests, tags, links.

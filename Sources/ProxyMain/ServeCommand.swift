@@ -101,6 +101,9 @@ struct ServeCommand: ParsableCommand {
             transform: FlagValue.duration)
     var drainTimeout: Duration?
 
+    @Option(help: ArgumentHelp("This node's name in the Via field it adds upstream; a request whose Via already names it is a loop, answered 508 (default: host name:listen port).", valueName: "name"))
+    var nodeId: String?
+
     @Flag(help: "Print the effective configuration (defaults, --config file and flags merged) as YAML and exit; passwords are shown only as the file they are read from.")
     var printConfig = false
 
@@ -173,6 +176,7 @@ struct ServeCommand: ParsableCommand {
         overrides.upstreamMinimumRate = upstreamMinimumRate
         overrides.drainDelay = drainDelay
         overrides.drainTimeout = drainTimeout
+        overrides.nodeID = nodeId
         cacheLimits.apply(to: &overrides)
         return overrides
     }

@@ -77,6 +77,7 @@ extension Configuration {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_concurrency", value: "\(prefetchConcurrency)", reason: "must be at least 1")
         }
+        try validateFleetSettings()
     }
 
     private func validateTimeouts() throws {

@@ -29,6 +29,8 @@ extension Configuration {
                 if case .proxy(let url) = upstream.proxy, url.password != nil { lines.append("    # the proxy's password is not shown") }
                 lines.append("    proxy: \(Self.quoted(upstream.proxy.description))")
             }
+            if let namespace = upstream.namespace { lines.append("    ns: \(Self.quoted(namespace))") }
+            if !upstream.forwardClientAddress { lines.append("    forward_client_address: false") }
         }
         lines += [
             "timeouts:",
@@ -52,6 +54,8 @@ extension Configuration {
             "drain_delay: \(drainDelay.configurationText)",
             "drain_timeout: \(drainTimeout.configurationText)",
         ]
+        if let nodeID { lines.append("node_id: \(Self.quoted(nodeID))") }
+        lines.append("trusted_proxies: [" + trustedProxies.map { Self.quoted($0.description) }.joined(separator: ", ") + "]")
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -60,6 +60,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var drainDelay: Duration?
     /// `--drain-timeout`.
     public var drainTimeout: Duration?
+    /// `--node-id`.
+    public var nodeID: String?
 
     /// No overrides; set the fields whose flags were given.
     public init() {}
@@ -98,6 +100,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let cacheMaxAge { configuration.cacheMaxAge = cacheMaxAge }
         if let drainDelay { configuration.drainDelay = drainDelay }
         if let drainTimeout { configuration.drainTimeout = drainTimeout }
+        if let nodeID { configuration.nodeID = nodeID }
         try applyUpstreamOverrides(to: &configuration)
         do {
             try configuration.validate()
@@ -127,6 +130,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "cache_max_age": ("--cache-max-age", cacheMaxAge != nil),
             "drain_delay": ("--drain-delay", drainDelay != nil),
             "drain_timeout": ("--drain-timeout", drainTimeout != nil),
+            "node_id": ("--node-id", nodeID != nil),
         ]
         guard let entry = flags[key], entry.given else { return nil }
         return entry.flag

@@ -29,6 +29,9 @@ public struct RequestHead: Sendable {
     /// The `X-Forwarded-For` field values joined, if any (Cistern appends
     /// the client's address when it asks the upstream).
     public var forwardedFor: String?
+    /// The `Via` field values joined, if any (RFC 9110 section 7.6.3): the proxies the request
+    /// passed, which is how a Cistern sees a request that already went through it (a loop).
+    public var via: String?
     /// Declared body framing: `Content-Length` (or -1) and chunked.
     public var contentLength: Int64
     public var chunked: Bool
@@ -59,6 +62,7 @@ public struct RequestHead: Sendable {
         ifNoneMatch = nil
         ifRange = nil
         forwardedFor = nil
+        via = nil
         var hostFieldCount = 0
         var hostValuesAreValid = true
         guard let fields = head.fields else {
@@ -79,6 +83,8 @@ public struct RequestHead: Sendable {
                 ifRange = Self.joined(ifRange, value)
             } else if HeaderName.equals(name, "x-forwarded-for") {
                 forwardedFor = Self.joined(forwardedFor, value)
+            } else if HeaderName.equals(name, "via") {
+                via = Self.joined(via, value)
             } else if HeaderName.equals(name, "host") {
                 hostFieldCount += 1
                 if !value.allSatisfy(RequestHead.isAuthorityByte) { hostValuesAreValid = false }

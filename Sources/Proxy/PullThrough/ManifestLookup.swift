@@ -27,7 +27,7 @@ package final class ManifestLookup {
     let repository: RepositoryName
     let reference: Reference
     let accept: AcceptedMediaTypes
-    let clientAddress: String
+    let forwarding: ForwardingChain
     private var completion: ((Result<ManifestAnswer, UpstreamFailure>) -> Void)?
     var exchange: UpstreamExchange?
     /// The upstream's `RateLimit-*` fields of its last answer, passed on to the client.
@@ -36,13 +36,13 @@ package final class ManifestLookup {
 
     /// - Parameter repository: the name as the upstream knows it (normalised).
     package init(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, reference: Reference,
-         accept: AcceptedMediaTypes, clientAddress: String) {
+         accept: AcceptedMediaTypes, forwarding: ForwardingChain) {
         self.context = context
         self.upstream = upstream
         self.repository = repository
         self.reference = reference
         self.accept = accept
-        self.clientAddress = clientAddress
+        self.forwarding = forwarding
     }
 
     var tagKey: TagKey? {
@@ -249,10 +249,10 @@ package final class ManifestLookup {
     }
 
     func send(method: HTTPMethod, reference: Reference, handler: UpstreamResponseHandler) {
-        var fields = UpstreamRequest.forwardedFor(clientAddress)
+        var fields = upstream.forwardingFields(forwarding, nodeID: context.nodeID)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: method, origin: upstream.origin,
-                                      pathAndQuery: "\(upstream.basePath)/v2/\(repository.string)/manifests/\(reference.string)",
+                                      pathAndQuery: upstream.pathAndQuery("/v2/\(repository.string)/manifests/\(reference.string)"),
                                       fields: fields)
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
                                         scope: UpstreamRegistry.pullScope(repository), handler: handler)

@@ -96,7 +96,8 @@ public final class SharedServices: Sendable {
             let registry = try UpstreamRegistry(name: upstream.name, url: upstream.url,
                                                 username: upstream.username, password: upstream.password, egress: egress,
                                                 rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
-                                                                                 perRepository: upstream.rateLimitPerRepository))
+                                                                                 perRepository: upstream.rateLimitPerRepository),
+                                                namespace: upstream.namespace, forwardsClientAddress: upstream.forwardClientAddress)
             if let proxy = egress.proxy(for: registry.origin) {
                 logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
             }

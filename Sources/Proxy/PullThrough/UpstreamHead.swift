@@ -1,3 +1,4 @@
+import ProxyHTTP
 import ProxyRegistry
 import ProxyUpstream
 
@@ -32,17 +33,17 @@ enum UpstreamHead {
     ///   - repository: the name as the upstream knows it.
     ///   - mediaType: for a manifest, its stored media type, sent first in Accept.
     static func request(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, kind: Kind,
-                        digest: Digest, mediaType: String? = nil, clientAddress: String,
+                        digest: Digest, mediaType: String? = nil, forwarding: ForwardingChain,
                         completion: @escaping @Sendable (Answer) -> Void) {
         let shared = context.shared
         let key = "\(upstream.name)|\(repository.string)|\(kind.rawValue)|\(digest.string)"
         guard shared.headFlights.join(key, loop: context.loop, completion: completion) else { return }
-        var fields = UpstreamRequest.forwardedFor(clientAddress)
+        var fields = upstream.forwardingFields(forwarding, nodeID: context.nodeID)
         if kind == .manifests {
             let types = (mediaType.map { [$0] } ?? []) + MediaType.allManifestTypes.filter { $0 != mediaType }
             fields.append(("Accept", types.joined(separator: ", ")))
         }
-        let path = "\(upstream.basePath)/v2/\(repository.string)/\(kind.rawValue)/\(digest.string)"
+        let path = upstream.pathAndQuery("/v2/\(repository.string)/\(kind.rawValue)/\(digest.string)")
         let head = UpstreamRequest(method: .head, origin: upstream.origin, pathAndQuery: path, fields: fields)
         send(head, context: context, upstream: upstream, repository: repository) { answer in
             if kind == .blobs, case .success(let response) = answer,

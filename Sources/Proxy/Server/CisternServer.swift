@@ -84,10 +84,10 @@ public final class CisternServer {
         self.port = port
         for index in 0..<workers {
             let loop = try EventLoop(index: index)
-            let context = LoopContext(loop: loop, shared: shared)
+            let context = LoopContext(loop: loop, shared: shared, nodeID: configuration.resolvedNodeID(boundPort: port))
             let connections = ConnectionContext(
                 loop: loop, timeouts: current.timeouts, accessLog: current.accessLog, metrics: shared.metrics,
-                logger: logger, census: census, makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
+                logger: logger, census: census, trustedProxies: configuration.trustedProxies, makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
             let listener = Listener(fd: fd, context: connections)
             try listener.start()
             contexts.append(context)
@@ -105,6 +105,7 @@ public final class CisternServer {
         logger.info("cistern listening", metadata: [
             "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
             "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
+            "node": "\(configuration.resolvedNodeID(boundPort: port))",
         ])
     }
 

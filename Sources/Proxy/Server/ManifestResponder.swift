@@ -43,7 +43,7 @@ enum ManifestResponder {
         }
         guard leader else { return }
         ManifestLookup(context: context, upstream: upstream, repository: repository, reference: reference,
-                       accept: accept, clientAddress: connection.forwardedFor).run { result in
+                       accept: accept, forwarding: connection.forwarding).run { result in
             shared.manifestFlights.complete(flightKey, with: result, followerAnswer: FlightTable.joined)
         }
     }

@@ -92,6 +92,7 @@ extension ClientConnection {
         logMethod = head.method
         logTarget = head.target
         requestForwardedFor = head.forwardedFor
+        requestVia = head.via
         // Bodies are not read: a request that carries one is answered and
         // the connection closed, so its body is never taken for a request.
         keepAlive = head.keepAlive && !head.hasBody

@@ -25,6 +25,8 @@ package final class ConnectionContext: @unchecked Sendable {
     /// True once the server drains: every response says `Connection: close` and the
     /// connection closes after it; idle keep-alive connections were closed.
     private(set) var isDraining = false
+    /// Peers whose `X-Forwarded-For` is kept (``Configuration/trustedProxies``).
+    let trustedProxies: [AddressRange]
     /// Creates the registry policy for a newly accepted connection.
     let makeHandler: () -> any RequestHandler
     /// Client connections open on this loop (for shutdown).
@@ -43,14 +45,17 @@ package final class ConnectionContext: @unchecked Sendable {
     /// - Parameters:
     ///   - timeouts: the client-side timeouts (request head, idle keep-alive, write stall).
     ///   - census: the process's connection count (shared by every loop's context).
+    ///   - trustedProxies: peers whose `X-Forwarded-For` is kept.
     ///   - makeHandler: called on `loop` once per accepted connection.
     package init(loop: EventLoop, timeouts: Timeouts, accessLog: Bool, metrics: Metrics, logger: Logger,
-                 census: ConnectionCensus = ConnectionCensus(), makeHandler: @escaping () -> any RequestHandler) {
+                 census: ConnectionCensus = ConnectionCensus(), trustedProxies: [AddressRange] = [],
+                 makeHandler: @escaping () -> any RequestHandler) {
         self.loop = loop
         self.metrics = metrics
         self.logger = logger
         self.accessLog = accessLog
         self.census = census
+        self.trustedProxies = trustedProxies
         self.makeHandler = makeHandler
         apply(timeouts: timeouts, accessLog: accessLog)
     }

@@ -28,7 +28,7 @@ final class FillDriver: UpstreamResponseHandler {
     private let hasher: ContentHasher
     private var state: FillState
     private var exchange: UpstreamExchange?
-    private var clientAddress = ""
+    private var forwarding = ForwardingChain.none
     /// The piece being handled by `upstreamReceivedBody` (valid during that call only).
     private var piece = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Room reserved under `--cache-max-size` for this fill's file (bytes), given back at the end.
@@ -49,10 +49,10 @@ final class FillDriver: UpstreamResponseHandler {
     }
 
     /// Starts the upstream GET of the blob through the fill's repository.
-    /// - Parameter clientAddress: sent in `X-Forwarded-For` (first requester).
-    func start(clientAddress: String) {
+    /// - Parameter forwarding: the first requester's `X-Forwarded-For` and `Via`.
+    func start(forwarding: ForwardingChain) {
         shared.metrics.fillStarted()
-        self.clientAddress = clientAddress
+        self.forwarding = forwarding
         send(range: nil)
     }
 
@@ -63,8 +63,8 @@ final class FillDriver: UpstreamResponseHandler {
         if let range { fields.append(("Range", "bytes=\(range)")) }
         let request = UpstreamRequest(
             method: .get, origin: upstream.origin,
-            pathAndQuery: "\(upstream.basePath)/v2/\(name.string)/blobs/\(fill.digest.string)",
-            fields: fields + UpstreamRequest.forwardedFor(clientAddress))
+            pathAndQuery: upstream.pathAndQuery("/v2/\(name.string)/blobs/\(fill.digest.string)"),
+            fields: fields + upstream.forwardingFields(forwarding, nodeID: context.nodeID))
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
                                         scope: UpstreamRegistry.pullScope(name), handler: self)
         self.exchange = exchange
@@ -178,7 +178,9 @@ final class FillDriver: UpstreamResponseHandler {
             exchange?.cancel()
             exchange = nil
         case .announce(let verdict):
-            if case .failed(let failure) = verdict {
+            // A relayed 508 is not logged here: the node that saw the loop logged it once,
+            // and each hop logging it again would multiply the lines of one misconfiguration.
+            if case .failed(let failure) = verdict, failure.error.code != .loopDetected {
                 shared.logger.warning("fill failed", metadata: [
                     "digest": "\(fill.digest)", "upstream": "\(upstream.name)", "error": "\(failure.error)",
                     "bytes": "\(state.writtenByteCount)", "resumes": "\(state.resumeCount)",

@@ -1,3 +1,4 @@
+import ProxyHTTP
 import ProxyRegistry
 import ProxySystem
 import ProxyUpstream
@@ -21,12 +22,12 @@ enum FillStart {
     /// Joins or starts the fill of `digest` from `upstream`'s `repository`, on `context`'s loop.
     /// - Parameters:
     ///   - repository: the name as the upstream knows it.
-    ///   - clientAddress: the `X-Forwarded-For` value of the upstream GET ("" for prefetch).
+    ///   - forwarding: the client's `X-Forwarded-For` and `Via` for the upstream GET (`.none` for prefetch).
     ///   - uncachedAllowed: when the cache cannot create a temporary file, stream from memory
     ///     without caching (a client is waiting) instead of giving up (prefetch).
     ///   - onFinish: runs on this loop when a fill this call started committed or failed.
     static func joinOrStart(_ digest: Digest, upstream: UpstreamRegistry, repository: RepositoryName, context: LoopContext,
-                            clientAddress: String, uncachedAllowed: Bool, onFinish: (() -> Void)? = nil) -> Outcome {
+                            forwarding: ForwardingChain, uncachedAllowed: Bool, onFinish: (() -> Void)? = nil) -> Outcome {
         let shared = context.shared
         let lookup: FillTable.Lookup
         do throws(SystemError) {
@@ -56,7 +57,7 @@ enum FillStart {
         case .started(let fill):
             let driver = FillDriver(fill: fill, context: context, upstream: upstream)
             driver.onFinish = onFinish
-            driver.start(clientAddress: clientAddress)
+            driver.start(forwarding: forwarding)
             return .started(fill)
         }
     }
