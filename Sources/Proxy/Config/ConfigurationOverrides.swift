@@ -159,6 +159,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 upstream.proxy = replaced.proxy
                 upstream.maxManifestGetsPerHour = replaced.maxManifestGetsPerHour
                 upstream.rateLimitPerRepository = replaced.rateLimitPerRepository
+                upstream.namespace = replaced.namespace
+                upstream.forwardClientAddress = replaced.forwardClientAddress
             }
         } else if let replacedIndex {
             upstream = configuration.upstreams[replacedIndex]
