@@ -54,7 +54,8 @@ extension Configuration {
             "drain_delay: \(drainDelay.configurationText)",
             "drain_timeout: \(drainTimeout.configurationText)",
         ]
-        if let nodeID { lines.append("node_id: \(Self.quoted(nodeID))") }
+        // Null when unset: the host name plus the listen port, worked out at start.
+        lines.append("node_id: " + (nodeID.map(Self.quoted) ?? "~"))
         lines.append("trusted_proxies: [" + trustedProxies.map { Self.quoted($0.description) }.joined(separator: ", ") + "]")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -10,7 +10,7 @@ import Testing
     static func everythingChanged() throws -> Configuration {
         var upstream = try UpstreamConfiguration(name: "ghcr.io", url: "https://ghcr.io")
         upstream.insecureSkipTLSVerify = true
-        return Configuration(
+        var configuration = Configuration(
             listen: ListenAddress(host: "127.0.0.1", port: 6000), workers: 3, cacheDirectory: "/srv/cache",
             upstreams: [upstream], defaultUpstream: "ghcr.io",
             timeouts: Timeouts(requestHead: .seconds(1), idleKeepAlive: .seconds(2), clientWriteStall: .seconds(3),
@@ -19,6 +19,9 @@ import Testing
             tagTTL: .seconds(8), serveStaleOnDenied: false, prefetch: true, prefetchPlatform: "linux/arm64",
             prefetchConcurrency: 9, logLevel: .debug, accessLog: false, cacheMaxSize: 10, cacheLowWatermark: 11,
             cacheMaxAge: .seconds(12), drainDelay: .seconds(13), drainTimeout: .seconds(14))
+        configuration.nodeID = "node-15"
+        configuration.trustedProxies = [try AddressRange(parsing: "10.0.0.16/32", key: "trusted_proxies[0]")]
+        return configuration
     }
 
     /// Every key the configuration writes is classified, so a new setting cannot be
