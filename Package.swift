@@ -70,7 +70,7 @@ let package = Package(
         // Configuration: flags, YAML, validation.
         .target(
             name: "ProxyConfig",
-            dependencies: ["ProxyLogging", "ProxyHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["ProxyLogging", "ProxyHTTP", "ProxyRegistry", "CEpoll", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             path: "Sources/Proxy/Config"
         ),
         // The cache on disk: blobs, manifests, tags, links.
@@ -79,10 +79,16 @@ let package = Package(
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "CEpoll", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Proxy/Store"
         ),
+        // Cistern's own store of pushed images: repositories, tags, upload sessions (issue 16).
+        .target(
+            name: "ProxyStorage",
+            dependencies: ["ProxySystem", "ProxyIO", "ProxyRegistry", "ProxyStore", "CEpoll"],
+            path: "Sources/Proxy/Storage"
+        ),
         // Upstream registries: connections, pool, auth tokens, DNS.
         .target(
             name: "ProxyUpstream",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "CEpoll"],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyMetrics", "CEpoll"],
             path: "Sources/Proxy/Upstream"
         ),
         // Client connections: bytes, keep-alive, timeouts, behind RequestHandler.
@@ -94,13 +100,13 @@ let package = Package(
         // Pull-through: manifest lookups, fills and their waiters (Fill/), the shared services.
         .target(
             name: "ProxyPullThrough",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyUpstream", "ProxyTransport", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "CEpoll", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Proxy/PullThrough"
         ),
         // The server and its composition: loops, listeners, request routing.
         .target(
             name: "Proxy",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyUpstream", "ProxyTransport", "ProxyPullThrough", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "ProxyPullThrough", "CEpoll", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Proxy/Server"
         ),
         // `cistern warm`: pulls images through a running mirror with a small blocking HTTP/1.1
@@ -121,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "ProxyTests",
             dependencies: [
-                "ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyUpstream",
+                "ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream",
                 "ProxyTransport", "ProxyPullThrough", "Proxy", "ProxyWarm", "CEpoll",
                 .product(name: "Logging", package: "swift-log"),
             ]

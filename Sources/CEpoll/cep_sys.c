@@ -270,6 +270,15 @@ int cep_close(int fd) { return RET(close(fd)); }
 
 int cep_shutdown_write(int fd) { return RET(shutdown(fd, SHUT_WR)); }
 
+ssize_t cep_peek(int fd, void *buf, size_t len) {
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, MSG_PEEK);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        return -errno;
+    }
+}
+
 ssize_t cep_read(int fd, void *buf, size_t len) {
     for (;;) {
         ssize_t n = read(fd, buf, len);

@@ -10,13 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
-struct cep_tls_ctx {
-    SSL_CTX *ssl_ctx;
-};
-
-struct cep_tls {
-    SSL *ssl;
-};
+#include "cep_tls_internal.h"
 
 struct cep_digest {
     EVP_MD_CTX *md_ctx;

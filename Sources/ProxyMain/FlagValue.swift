@@ -1,6 +1,7 @@
 import Logging
 import Proxy
 import ProxyConfig
+import ProxyLogging
 
 /// Parsers for flag values, in the same syntax as the YAML file; thrown errors become
 /// ArgumentParser's "The value 'x' is invalid for '--flag <v>': reason" message.
@@ -19,6 +20,13 @@ enum FlagValue {
             throw Invalid(description: "expected HOST:PORT, [IPV6]:PORT or PORT")
         }
         return address
+    }
+
+    static func accessLogFormat(_ text: String) throws -> AccessLogFormat {
+        guard let format = AccessLogFormat(configurationText: text) else {
+            throw Invalid(description: AccessLogFormat.configurationTextChoices)
+        }
+        return format
     }
 
     static func duration(_ text: String) throws -> Duration {

@@ -70,6 +70,14 @@ struct ServeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Log one line per client request (default: on).")
     var accessLog: Bool?
 
+    @Option(help: ArgumentHelp("Access-log line format: text, json or logfmt (default: \(defaults.accessLogFormat.rawValue)).", valueName: "format"),
+            transform: FlagValue.accessLogFormat)
+    var accessLogFormat: AccessLogFormat?
+
+    @Option(help: ArgumentHelp("Serve /metrics, /healthz and /readyz on this second address; /metrics then leaves the client address (default: none).", valueName: "host:port"),
+            transform: FlagValue.listenAddress)
+    var adminListen: ListenAddress?
+
     @Option(parsing: .unconditional, help: ArgumentHelp("Longest wait for a client's complete request head (default: \(defaults.timeouts.requestHead.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var requestHeadTimeout: Duration?
@@ -93,6 +101,11 @@ struct ServeCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Slowest upstream body rate tolerated, bytes/s over \(defaults.timeouts.upstreamMinimumRateWindow.configurationText); 0 = no limit (default: \(defaults.timeouts.upstreamMinimumRate)).", valueName: "bytes-per-sec"))
     var upstreamMinimumRate: Int?
 
+    @Option(help: ArgumentHelp("Serve TLS only on the listen address with this PEM certificate chain (leaf first, then intermediates); needs --tls-key (default: plain HTTP).", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --tls-certificate (default: none).", valueName: "file"))
+    var tlsKey: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("After SIGTERM, how long new connections are still accepted while /readyz answers 503 (default: \(defaults.drainDelay.configurationText)).", valueName: "duration"),
             transform: FlagValue.duration)
     var drainDelay: Duration?
@@ -103,6 +116,12 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("This node's name in the Via field it adds upstream; a request whose Via already names it is a loop, answered 508 (default: host name:listen port).", valueName: "name"))
     var nodeId: String?
+    @Option(help: ArgumentHelp("Directory of pushed images (storage registries); never evicted (default: <cache-dir>/storage).", valueName: "path"))
+    var storageDir: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Remove an upload session untouched this long, with its data (default: \(defaults.uploadTimeout.configurationText)).", valueName: "duration"),
+            transform: FlagValue.duration)
+    var uploadTimeout: Duration?
 
     @Flag(help: "Print the effective configuration (defaults, --config file and flags merged) as YAML and exit; passwords are shown only as the file they are read from.")
     var printConfig = false
@@ -136,6 +155,7 @@ struct ServeCommand: ParsableCommand {
             "upstreams": "\(configuration.upstreams.map { "\($0.name)=\($0.url)" }.joined(separator: ","))",
             "default_upstream": "\(configuration.defaultUpstream)",
             "cache_dir": "\(configuration.cacheDirectory)",
+            "tls": "\(configuration.tls == nil ? "off" : "on")",
         ])
         let server = try CisternServer(configuration: configuration, logger: logger)
         server.addReloadable(LogLevelReload(level: logLevel))
@@ -168,15 +188,21 @@ struct ServeCommand: ParsableCommand {
         overrides.prefetchConcurrency = prefetchConcurrency
         overrides.logLevel = logLevel
         overrides.accessLog = accessLog
+        overrides.accessLogFormat = accessLogFormat
+        overrides.adminListen = adminListen
         overrides.requestHeadTimeout = requestHeadTimeout
         overrides.idleKeepAliveTimeout = idleTimeout
         overrides.clientWriteStallTimeout = clientWriteTimeout
         overrides.upstreamConnectTimeout = upstreamConnectTimeout
         overrides.upstreamReadStallTimeout = upstreamReadTimeout
         overrides.upstreamMinimumRate = upstreamMinimumRate
+        overrides.tlsCertificate = tlsCertificate
+        overrides.tlsKey = tlsKey
         overrides.drainDelay = drainDelay
         overrides.drainTimeout = drainTimeout
         overrides.nodeID = nodeId
+        overrides.storageDirectory = storageDir
+        overrides.uploadTimeout = uploadTimeout
         cacheLimits.apply(to: &overrides)
         return overrides
     }

@@ -2,3 +2,4 @@
 #include "cep_sys.h"
 #include "cep_http.h"
 #include "cep_tls.h"
+#include "cep_timer.h"

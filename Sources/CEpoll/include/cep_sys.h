@@ -72,6 +72,8 @@ int cep_shutdown_write(int fd);
 
 /* Byte I/O. -EAGAIN when it would block; 0 from read means end of stream. */
 ssize_t cep_read(int fd, void *buf, size_t len);
+/** recv(MSG_PEEK): the first bytes waiting on a socket, left in it. */
+ssize_t cep_peek(int fd, void *buf, size_t len);
 ssize_t cep_write(int fd, const void *buf, size_t len);
 ssize_t cep_writev2(int fd, const void *a, size_t alen, const void *b, size_t blen);
 /** sendfile from in_fd at *offset (advanced by the bytes sent). */

@@ -33,6 +33,8 @@ extension Configuration {
         ("prefetch_concurrency", .restartOnly, { $0.prefetchConcurrency != $1.prefetchConcurrency }),
         ("log_level", .live, { $0.logLevel != $1.logLevel }),
         ("access_log", .live, { $0.accessLog != $1.accessLog }),
+        ("access_log_format", .restartOnly, { $0.accessLogFormat != $1.accessLogFormat }),
+        ("admin_listen", .restartOnly, { $0.adminListen != $1.adminListen }),
         ("cache_max_size", .restartOnly, { $0.cacheMaxSize != $1.cacheMaxSize }),
         ("cache_low_watermark", .restartOnly, { $0.cacheLowWatermark != $1.cacheLowWatermark }),
         ("cache_max_age", .restartOnly, { $0.cacheMaxAge != $1.cacheMaxAge }),
@@ -41,6 +43,16 @@ extension Configuration {
         // Both shape each loop's connections and upstream requests, built once at start.
         ("node_id", .restartOnly, { $0.nodeID != $1.nodeID }),
         ("trusted_proxies", .restartOnly, { $0.trustedProxies != $1.trustedProxies }),
+        // The paths: the listen address's TLS is set up once. The files they name are read
+        // again at every reload (a renewed certificate is served to new connections).
+        ("tls.certificate", .restartOnly, { $0.tls?.certificate != $1.tls?.certificate }),
+        ("tls.key", .restartOnly, { $0.tls?.key != $1.tls?.key }),
+        // The route table and the storage are built once with the shared services.
+        ("registries", .restartOnly, { $0.storageRegistry != $1.storageRegistry }),
+        ("routes", .restartOnly, { $0.routes != $1.routes }),
+        ("storage_dir", .restartOnly, { $0.storageDirectory != $1.storageDirectory }),
+        ("upload_timeout", .restartOnly, { $0.uploadTimeout != $1.uploadTimeout }),
+        ("max_upload_size", .restartOnly, { $0.maxUploadSize != $1.maxUploadSize }),
     ]
 
     /// The keys (``reloadTable`` order) whose value in `new` differs from this running

@@ -10,7 +10,8 @@ extension Configuration {
     ///   a `username` without a password or the reverse; `default_upstream` naming no
     ///   upstream; a negative `tag_ttl`; a timeout ≤ 0 (`upstream_minimum_rate` < 0);
     ///   `prefetch_platform` not `os/arch[/variant]`; `prefetch_concurrency` < 1; a negative
-    ///   `drain_delay`; a `drain_timeout` ≤ 0.
+    ///   `drain_delay`; a `drain_timeout` ≤ 0; `tls.certificate` or `tls.key` unusable, or a
+    ///   key that is not the certificate's.
     public func validate() throws {
         if workers < 0 {
             throw ConfigurationError.invalidValue(key: "workers", value: "\(workers)", reason: "must be 0 (one per core) or more")
@@ -73,11 +74,13 @@ extension Configuration {
             throw ConfigurationError.invalidValue(
                 key: "drain_timeout", value: drainTimeout.configurationText, reason: "must be greater than zero")
         }
+        try validateRoutes()
         if prefetchConcurrency < 1 {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_concurrency", value: "\(prefetchConcurrency)", reason: "must be at least 1")
         }
         try validateFleetSettings()
+        try tls?.validate()
     }
 
     private func validateTimeouts() throws {

@@ -29,13 +29,23 @@ extension Configuration {
     /// prefetch_concurrency: 4
     /// log_level: info
     /// access_log: true
+    /// access_log_format: text      # text, json or logfmt
+    /// admin_listen: 127.0.0.1:9090  # optional: /metrics, /healthz, /readyz on their own port
     /// cache_max_size: 200GiB        # 0 = no limit; KiB/MiB/GiB/TiB, KB/MB/GB/TB, bytes
     /// cache_low_watermark: 90%      # eviction stops at this share of cache_max_size
     /// cache_max_age: 0s             # content not read for this long is removed; 0 = never
+    /// tls:                          # the listen address speaks only TLS; both keys required
+    ///   certificate: /etc/cistern/tls/chain.pem   # leaf first, then intermediates
+    ///   key: /etc/cistern/tls/key.pem
     /// drain_delay: 5s               # after SIGTERM: keep accepting (readyz 503) this long
     /// drain_timeout: 30s            # then: longest wait for responses in flight
     /// node_id: cistern-a            # this node in Via (loop detection); default host:port
     /// trusted_proxies: [127.0.0.1, 10.0.0.0/8]   # peers whose X-Forwarded-For is kept
+    /// registries: [...]             # remote and storage registries; see readRegistriesAndRoutes
+    /// routes: [...]                 # repository patterns → registries, pull/push principals
+    /// storage_dir: ./cistern-data/storage
+    /// upload_timeout: 1h
+    /// max_upload_size: 0
     /// ```
     /// An upstream may also set `ns: NAME` (sent as `?ns=NAME` on each of its requests) and
     /// `forward_client_address: false` (no `X-Forwarded-For` to it).
@@ -64,14 +74,17 @@ extension Configuration {
         if let listen = try reader.listenAddress("listen") { configuration.listen = listen }
         if let workers = try reader.int("workers") { configuration.workers = workers }
         if let cacheDirectory = try reader.string("cache_dir") { configuration.cacheDirectory = cacheDirectory }
+        var upstreamsGiven: [UpstreamConfiguration]?
         if let upstreamsNode = reader.node("upstreams") {
-            configuration.upstreams = try readUpstreams(upstreamsNode)
+            upstreamsGiven = try readUpstreams(upstreamsNode)
+            configuration.upstreams = upstreamsGiven ?? []
             if !configuration.upstreams.contains(where: { $0.name == configuration.defaultUpstream }),
                 let first = configuration.upstreams.first
             {
                 configuration.defaultUpstream = first.name
             }
         }
+        try readRegistriesAndRoutes(&reader, upstreamsGiven: upstreamsGiven, into: &configuration)
         if let defaultUpstream = try reader.string("default_upstream") { configuration.defaultUpstream = defaultUpstream }
         if let timeoutsNode = reader.node("timeouts") {
             configuration.timeouts = try readTimeouts(timeoutsNode, over: configuration.timeouts)
@@ -83,9 +96,12 @@ extension Configuration {
         if let concurrency = try reader.int("prefetch_concurrency") { configuration.prefetchConcurrency = concurrency }
         if let logLevel = try reader.logLevel("log_level") { configuration.logLevel = logLevel }
         if let accessLog = try reader.bool("access_log") { configuration.accessLog = accessLog }
+        if let format = try reader.accessLogFormat("access_log_format") { configuration.accessLogFormat = format }
+        if let adminListen = try reader.listenAddress("admin_listen") { configuration.adminListen = adminListen }
         if let size = try reader.byteCount("cache_max_size") { configuration.cacheMaxSize = size }
         if let watermark = try reader.percentage("cache_low_watermark") { configuration.cacheLowWatermark = watermark }
         if let age = try reader.duration("cache_max_age") { configuration.cacheMaxAge = age }
+        if let tlsNode = reader.node("tls") { configuration.tls = try readTLS(tlsNode) }
         if let delay = try reader.duration("drain_delay") { configuration.drainDelay = delay }
         if let timeout = try reader.duration("drain_timeout") { configuration.drainTimeout = timeout }
         try readFleetSettings(&reader, into: &configuration)
@@ -118,8 +134,10 @@ extension Configuration {
         }
     }
 
-    private static func readUpstream(_ node: Node, path: String) throws -> UpstreamConfiguration {
+    /// - Parameter extraKeys: keys the caller read itself (a `registries:` entry's `type`).
+    static func readUpstream(_ node: Node, path: String, extraKeys: [String] = []) throws -> UpstreamConfiguration {
         var reader = try YAMLMappingReader(node, path: path)
+        for key in extraKeys { _ = reader.node(key) }
         guard let url = try reader.string("url") else { throw ConfigurationError.missingKey(key: reader.keyPath("url")) }
         let explicitName = try reader.string("name")
         let username = try reader.string("username")
@@ -153,6 +171,16 @@ extension Configuration {
         } catch let error as ConfigurationError {
             throw error.renamingKey { "\(path).\($0)" }
         }
+    }
+
+    private static func readTLS(_ node: Node) throws -> TLSListenerConfiguration {
+        var reader = try YAMLMappingReader(node, path: "tls")
+        let certificate = try reader.string("certificate")
+        let key = try reader.string("key")
+        try reader.rejectUnknownKeys()
+        guard let certificate else { throw ConfigurationError.missingKey(key: "tls.certificate") }
+        guard let key else { throw ConfigurationError.missingKey(key: "tls.key") }
+        return TLSListenerConfiguration(certificate: certificate, key: key)
     }
 
     private static func readTimeouts(_ node: Node, over base: Timeouts) throws -> Timeouts {

@@ -48,6 +48,7 @@ extension Configuration {
             "prefetch_concurrency: \(prefetchConcurrency)",
             "log_level: \(logLevel.rawValue)",
             "access_log: \(accessLog)",
+            "access_log_format: \(accessLogFormat.rawValue)",
             "cache_max_size: \(ByteCountText.text(cacheMaxSize))",
             "cache_low_watermark: \(cacheLowWatermark)%",
             "cache_max_age: \(cacheMaxAge.configurationText)",
@@ -57,7 +58,36 @@ extension Configuration {
         // Null when unset: the host name plus the listen port, worked out at start.
         lines.append("node_id: " + (nodeID.map(Self.quoted) ?? "~"))
         lines.append("trusted_proxies: [" + trustedProxies.map { Self.quoted($0.description) }.joined(separator: ", ") + "]")
+        // null (no admin address) is written too, so every key appears.
+        lines.append("admin_listen: " + (adminListen.map { Self.quoted($0.description) } ?? "null"))
+        if let tls {
+            lines += ["tls:", "  certificate: \(Self.quoted(tls.certificate))", "  key: \(Self.quoted(tls.key))"]
+        }
+        lines += routesYAMLLines
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `registries:` (the storage registry; remotes are under `upstreams:`), `routes:` and the
+    /// upload settings.
+    private var routesYAMLLines: [String] {
+        var lines: [String] = []
+        if let storageRegistry {
+            lines += ["registries:", "  - name: \(Self.quoted(storageRegistry))", "    type: storage"]
+        } else {
+            lines.append("registries: []")
+        }
+        if routes.isEmpty {
+            lines.append("routes: []")
+        } else {
+            lines.append("routes:")
+            for route in routes {
+                lines += ["  - match: \(Self.quoted(route.match))", "    registry: \(Self.quoted(route.registry))",
+                          "    pull: \(route.pull)", "    push: \(route.push)"]
+            }
+        }
+        lines.append("storage_dir: \(storageDirectory.map(Self.quoted) ?? "~")  # ~ = <cache_dir>/storage")
+        lines += ["upload_timeout: \(uploadTimeout.configurationText)", "max_upload_size: \(ByteCountText.text(maxUploadSize))"]
+        return lines
     }
 
     /// `text` as a YAML double-quoted scalar (YAML 1.2 section 7.3.1): `"` and `\` escaped,

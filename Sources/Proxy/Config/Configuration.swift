@@ -1,4 +1,5 @@
 import Logging
+import ProxyLogging
 import ProxyStore
 import ProxySystem
 
@@ -40,6 +41,14 @@ public struct Configuration: Sendable, Equatable {
     public var logLevel: Logger.Level
     /// Whether one access-log line is logged per client request. Default true.
     public var accessLog: Bool
+    /// How access-log lines are written: `text` (default), `json` or `logfmt`.
+    /// YAML `access_log_format`, `--access-log-format`.
+    public var accessLogFormat: AccessLogFormat
+    /// A second address serving only `/metrics`, `/healthz` and `/readyz`; when set, the
+    /// client address no longer serves `/metrics` (404) but keeps the probes (load balancers
+    /// check it). nil (default) = the operational paths are served on ``listen`` only.
+    /// YAML `admin_listen`, `--admin-listen`.
+    public var adminListen: ListenAddress?
     /// Most bytes everything under ``cacheDirectory`` except `storage/` may take (as `du -sb`
     /// counts them); 0 = no limit (the default). YAML `cache_max_size`, e.g. `200GiB`.
     public var cacheMaxSize: Int64
@@ -47,6 +56,9 @@ public struct Configuration: Sendable, Equatable {
     public var cacheLowWatermark: Int
     /// Content not read for this long is removed in the background; `.zero` = never (default).
     public var cacheMaxAge: Duration
+    /// When set, ``listen`` speaks only TLS with this certificate chain and key. Default nil
+    /// (plain HTTP).
+    public var tls: TLSListenerConfiguration?
     /// After SIGTERM, how long Cistern keeps accepting (answering `/readyz` 503) before it
     /// closes its listening socket, so a load balancer's health check sees the 503 first.
     /// YAML `drain_delay`, `--drain-delay`. Default 5 s; `.zero` closes at once.
@@ -63,6 +75,21 @@ public struct Configuration: Sendable, Equatable {
     /// in the chain sent upstream; from any other peer only its own address is sent. YAML
     /// `trusted_proxies`. Default: none.
     public var trustedProxies: [AddressRange] = []
+    /// The name of the `registries:` entry of `type: storage` (Cistern's own store of pushed
+    /// images, issue 16); nil without one. At most one storage registry.
+    public var storageRegistry: String? = nil
+    /// `routes:` in configuration order; empty = the default upstream serves every name
+    /// (``routeTable``).
+    public var routes: [RouteConfiguration] = []
+    /// Where pushed content lives (YAML `storage_dir`, `--storage-dir`); nil =
+    /// `<cache_dir>/storage` (``effectiveStorageDirectory``).
+    public var storageDirectory: String? = nil
+    /// An upload session untouched this long is removed with its data (YAML `upload_timeout`,
+    /// `--upload-timeout`). Default 1 h.
+    public var uploadTimeout: Duration = .seconds(3600)
+    /// Largest blob accepted by an upload, bytes; 0 = no limit (YAML `max_upload_size`). A larger
+    /// one gets 413.
+    public var maxUploadSize: Int64 = 0
 
     /// Creates a configuration; every parameter defaults to the ``embeddedDefault`` value.
     /// Does not validate: call ``validate()``.
@@ -80,9 +107,12 @@ public struct Configuration: Sendable, Equatable {
         prefetchConcurrency: Int = 4,
         logLevel: Logger.Level = .info,
         accessLog: Bool = true,
+        accessLogFormat: AccessLogFormat = .text,
+        adminListen: ListenAddress? = nil,
         cacheMaxSize: Int64 = 0,
         cacheLowWatermark: Int = 90,
         cacheMaxAge: Duration = .zero,
+        tls: TLSListenerConfiguration? = nil,
         drainDelay: Duration = .seconds(5),
         drainTimeout: Duration = .seconds(30)
     ) {
@@ -99,9 +129,12 @@ public struct Configuration: Sendable, Equatable {
         self.prefetchConcurrency = prefetchConcurrency
         self.logLevel = logLevel
         self.accessLog = accessLog
+        self.accessLogFormat = accessLogFormat
+        self.adminListen = adminListen
         self.cacheMaxSize = cacheMaxSize
         self.cacheLowWatermark = cacheLowWatermark
         self.cacheMaxAge = cacheMaxAge
+        self.tls = tls
         self.drainDelay = drainDelay
         self.drainTimeout = drainTimeout
     }

@@ -1,4 +1,5 @@
 import Logging
+import ProxyLogging
 
 /// Values given on the command line, each nil when its flag was absent; laid over a
 /// ``Configuration`` (embedded default or YAML file) by ``applied(to:)``, so flags win.
@@ -38,6 +39,10 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var logLevel: Logger.Level?
     /// `--access-log` / `--no-access-log`.
     public var accessLog: Bool?
+    /// `--access-log-format`.
+    public var accessLogFormat: AccessLogFormat?
+    /// `--admin-listen`.
+    public var adminListen: ListenAddress?
     /// `--request-head-timeout`.
     public var requestHeadTimeout: Duration?
     /// `--idle-timeout`.
@@ -56,12 +61,21 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var cacheLowWatermark: Int?
     /// `--cache-max-age`.
     public var cacheMaxAge: Duration?
+    /// `--tls-certificate`: the listen address's certificate chain (PEM); needs a key
+    /// (`--tls-key`, or the file's `tls.key`).
+    public var tlsCertificate: String?
+    /// `--tls-key`: the certificate's private key (PEM); needs a certificate.
+    public var tlsKey: String?
     /// `--drain-delay`.
     public var drainDelay: Duration?
     /// `--drain-timeout`.
     public var drainTimeout: Duration?
     /// `--node-id`.
     public var nodeID: String?
+    /// `--storage-dir`.
+    public var storageDirectory: String?
+    /// `--upload-timeout`.
+    public var uploadTimeout: Duration?
 
     /// No overrides; set the fields whose flags were given.
     public init() {}
@@ -89,6 +103,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let prefetchConcurrency { configuration.prefetchConcurrency = prefetchConcurrency }
         if let logLevel { configuration.logLevel = logLevel }
         if let accessLog { configuration.accessLog = accessLog }
+        if let accessLogFormat { configuration.accessLogFormat = accessLogFormat }
+        if let adminListen { configuration.adminListen = adminListen }
         if let requestHeadTimeout { configuration.timeouts.requestHead = requestHeadTimeout }
         if let idleKeepAliveTimeout { configuration.timeouts.idleKeepAlive = idleKeepAliveTimeout }
         if let clientWriteStallTimeout { configuration.timeouts.clientWriteStall = clientWriteStallTimeout }
@@ -101,7 +117,10 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let drainDelay { configuration.drainDelay = drainDelay }
         if let drainTimeout { configuration.drainTimeout = drainTimeout }
         if let nodeID { configuration.nodeID = nodeID }
+        if let storageDirectory { configuration.storageDirectory = storageDirectory }
+        if let uploadTimeout { configuration.uploadTimeout = uploadTimeout }
         try applyUpstreamOverrides(to: &configuration)
+        try applyTLSOverrides(to: &configuration)
         do {
             try configuration.validate()
         } catch let error as ConfigurationError {
@@ -128,12 +147,33 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "cache_max_size": ("--cache-max-size", cacheMaxSize != nil),
             "cache_low_watermark": ("--cache-low-watermark", cacheLowWatermark != nil),
             "cache_max_age": ("--cache-max-age", cacheMaxAge != nil),
+            "tls.certificate": ("--tls-certificate", tlsCertificate != nil),
+            "tls.key": ("--tls-key", tlsKey != nil),
             "drain_delay": ("--drain-delay", drainDelay != nil),
             "drain_timeout": ("--drain-timeout", drainTimeout != nil),
             "node_id": ("--node-id", nodeID != nil),
+            "storage_dir": ("--storage-dir", storageDirectory != nil),
+            "upload_timeout": ("--upload-timeout", uploadTimeout != nil),
         ]
         guard let entry = flags[key], entry.given else { return nil }
         return entry.flag
+    }
+
+    /// `--tls-certificate` and `--tls-key` replace the file's `tls` keys one by one; the
+    /// pair must end up complete. Throws naming the flag given and the one missing.
+    private func applyTLSOverrides(to configuration: inout Configuration) throws {
+        guard tlsCertificate != nil || tlsKey != nil else { return }
+        let certificate = tlsCertificate ?? configuration.tls?.certificate
+        let key = tlsKey ?? configuration.tls?.key
+        guard let certificate else {
+            throw ConfigurationError.invalidValue(
+                key: "--tls-key", value: tlsKey ?? "", reason: "needs a certificate chain (--tls-certificate)")
+        }
+        guard let key else {
+            throw ConfigurationError.invalidValue(
+                key: "--tls-certificate", value: certificate, reason: "needs the certificate's private key (--tls-key)")
+        }
+        configuration.tls = TLSListenerConfiguration(certificate: certificate, key: key)
     }
 
     private func applyUpstreamOverrides(to configuration: inout Configuration) throws {

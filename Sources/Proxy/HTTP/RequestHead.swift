@@ -32,6 +32,9 @@ public struct RequestHead: Sendable {
     /// The `Via` field values joined, if any (RFC 9110 section 7.6.3): the proxies the request
     /// passed, which is how a Cistern sees a request that already went through it (a loop).
     public var via: String?
+    /// The `X-Request-ID` field value when it is a sane id (``RequestID/init(received:)``);
+    /// nil when absent, repeated or not sane (Cistern then makes one).
+    public var requestID: RequestID?
     /// Declared body framing: `Content-Length` (or -1) and chunked.
     public var contentLength: Int64
     public var chunked: Bool
@@ -40,6 +43,12 @@ public struct RequestHead: Sendable {
     /// (bytes other than an authority's, RFC 3986 section 3.2: unreserved, percent-encoded,
     /// sub-delims, ":" and the brackets of an IPv6 literal).
     public var hasValidHost: Bool
+    /// The `Content-Type` field value of a request with a body (a pushed manifest's media
+    /// type); only read for methods other than GET and HEAD, so pulls pay nothing for it.
+    public var contentType: String?
+    /// The `Content-Range` field value (a chunked upload's `<start>-<end>`, distribution-spec
+    /// "Pushing a blob in chunks"); only read for methods other than GET and HEAD.
+    public var contentRange: String?
 
     /// Whether a request body follows the head.
     public var hasBody: Bool { chunked || contentLength > 0 }
@@ -63,6 +72,11 @@ public struct RequestHead: Sendable {
         ifRange = nil
         forwardedFor = nil
         via = nil
+        contentType = nil
+        contentRange = nil
+        let readsUploadFields = method != .get && method != .head
+        requestID = nil
+        var requestIDFieldCount = 0
         var hostFieldCount = 0
         var hostValuesAreValid = true
         guard let fields = head.fields else {
@@ -85,6 +99,13 @@ public struct RequestHead: Sendable {
                 forwardedFor = Self.joined(forwardedFor, value)
             } else if HeaderName.equals(name, "via") {
                 via = Self.joined(via, value)
+            } else if readsUploadFields && HeaderName.equals(name, "content-type") {
+                contentType = String(decoding: value, as: UTF8.self)
+            } else if readsUploadFields && HeaderName.equals(name, "content-range") {
+                contentRange = String(decoding: value, as: UTF8.self)
+            } else if HeaderName.equals(name, "x-request-id") {
+                requestIDFieldCount += 1
+                requestID = requestIDFieldCount == 1 ? RequestID(received: String(decoding: value, as: UTF8.self)) : nil
             } else if HeaderName.equals(name, "host") {
                 hostFieldCount += 1
                 if !value.allSatisfy(RequestHead.isAuthorityByte) { hostValuesAreValid = false }

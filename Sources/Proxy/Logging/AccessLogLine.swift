@@ -2,17 +2,19 @@ import Glibc
 import ProxyHTTP
 import ProxyMetrics
 
-/// One client request as the access log records it, rendered as a single line of
-/// space-separated fields in a fixed order (so `awk '{print $4}'` is the status):
+/// One client request as the access log records it, rendered as one line in an
+/// ``AccessLogFormat``. In the `text` format (``render(into:)``) the fields are space-separated
+/// in a fixed order (so `awk '{print $5}'` is the status):
 ///
-/// `<time> <client> <method> <path> <status> <bytes-sent> <duration-ms> <cache> <upstream>`
+/// `<time> <client> <method> <target> <status> <bytes-sent> <duration-ms> <cache> <upstream> <request-id>`
 ///
-/// e.g. `2026-12-06T05:00:00.123Z 192.0.2.7:51234 GET /v2/library/alpine/manifests/3.19?ns=docker.io 200 1576 12.345 hit docker.io`.
+/// e.g. `2026-12-06T05:00:00.123Z 192.0.2.7:51234 GET /v2/library/alpine/manifests/3.19?ns=docker.io 200 1576 12.345 hit docker.io 8f3a61c2d09b4e57`.
 /// Time is when the response ended, RFC 3339 UTC with milliseconds (as on every other log
-/// line). The path's credential-like query values are redacted (``LogRedaction``). Duration is milliseconds with exactly three decimals (microsecond resolution, rounded);
+/// line). The target's credential-like query values are redacted (``LogRedaction``). Duration is milliseconds with exactly three decimals (microsecond resolution, rounded);
 /// cache is a ``CacheOutcome`` or `none`; upstream is `-` when no upstream was chosen.
 /// Control bytes and spaces inside fields are escaped (`\xHH`, `\n`) so a hostile request
-/// target cannot forge a second line or shift the fields. No Foundation; one buffer.
+/// target cannot forge a second line or shift the fields. The `json` and `logfmt` formats
+/// carry the same facts under names (`+JSON`, `+Logfmt`). No Foundation; one buffer.
 public struct AccessLogLine: Sendable, Equatable {
     /// Peer address as text, e.g. `192.0.2.7:51234` or `[2001:db8::1]:51234`.
     public var clientAddress: String
@@ -32,13 +34,17 @@ public struct AccessLogLine: Sendable, Equatable {
     public var upstreamName: String?
     /// When the response ended: wall-clock nanoseconds since the Unix epoch (`CLOCK_REALTIME`).
     public var endedAtUnixNanoseconds: Int64
+    /// The request's id (the client's `X-Request-ID` or one Cistern made).
+    public var requestID: RequestID
 
     /// Creates a line from the request's facts.
     public init(
         clientAddress: String, method: String, path: String, status: Int, bytesSent: Int,
-        duration: Duration, cacheOutcome: CacheOutcome?, upstreamName: String?, endedAtUnixNanoseconds: Int64
+        duration: Duration, cacheOutcome: CacheOutcome?, upstreamName: String?, endedAtUnixNanoseconds: Int64,
+        requestID: RequestID
     ) {
         self.endedAtUnixNanoseconds = endedAtUnixNanoseconds
+        self.requestID = requestID
         self.clientAddress = clientAddress
         self.method = method
         self.path = path
@@ -49,11 +55,18 @@ public struct AccessLogLine: Sendable, Equatable {
         self.upstreamName = upstreamName
     }
 
-    /// Appends the line (without a trailing newline) to `line`.
+    /// Appends the line in `format` (without a trailing newline) to `line`.
+    public func render(into line: inout [UInt8], format: AccessLogFormat) {
+        switch format {
+        case .text: render(into: &line)
+        case .json: renderJSON(into: &line)
+        case .logfmt: renderLogfmt(into: &line)
+        }
+    }
+
+    /// Appends the line in the `text` format (without a trailing newline) to `line`.
     public func render(into line: inout [UInt8]) {
-        let time = timespec(
-            tv_sec: Int(endedAtUnixNanoseconds / 1_000_000_000), tv_nsec: Int(endedAtUnixNanoseconds % 1_000_000_000))
-        StderrLogHandler.appendTimestamp(time, to: &line)
+        appendTime(to: &line)
         line.append(UInt8(ascii: " "))
         appendField(clientAddress, to: &line)
         line.append(UInt8(ascii: " "))
@@ -70,13 +83,22 @@ public struct AccessLogLine: Sendable, Equatable {
         line.append(contentsOf: (cacheOutcome?.rawValue ?? "none").utf8)
         line.append(UInt8(ascii: " "))
         appendField(upstreamName ?? "-", to: &line)
+        line.append(UInt8(ascii: " "))
+        requestID.append(to: &line)
     }
 
-    /// The rendered line as a `String` (for a `Logger` message).
-    public var text: String {
+    /// Appends ``endedAtUnixNanoseconds`` as RFC 3339 UTC with milliseconds.
+    func appendTime(to line: inout [UInt8]) {
+        let time = timespec(
+            tv_sec: Int(endedAtUnixNanoseconds / 1_000_000_000), tv_nsec: Int(endedAtUnixNanoseconds % 1_000_000_000))
+        StderrLogHandler.appendTimestamp(time, to: &line)
+    }
+
+    /// The rendered line as a `String` (for a `Logger` message and tests).
+    public func text(format: AccessLogFormat = .text) -> String {
         var line: [UInt8] = []
-        line.reserveCapacity(128 + path.utf8.count)
-        render(into: &line)
+        line.reserveCapacity(160 + path.utf8.count)
+        render(into: &line, format: format)
         return String(decoding: line, as: UTF8.self)
     }
 
@@ -96,7 +118,7 @@ public struct AccessLogLine: Sendable, Equatable {
     }
 
     /// `<ms>.<µs>` with exactly three decimals, rounded to the nearest microsecond.
-    private func appendMilliseconds(_ duration: Duration, to line: inout [UInt8]) {
+    func appendMilliseconds(_ duration: Duration, to line: inout [UInt8]) {
         let (seconds, attoseconds) = duration.components
         let roundedMicroseconds = max(0, seconds * 1_000_000 + (attoseconds + 500_000_000_000) / 1_000_000_000_000)
         LogLineText.appendDecimal(Int(roundedMicroseconds / 1000), to: &line)

@@ -7,12 +7,17 @@ import Prometheus
 /// allocates nothing. Rarely seen statuses and methods get their series on first use.
 ///
 /// Series (text exposition format 0.0.4; units in names, `_total` for counters):
-/// - `cistern_requests_total{status}`: client responses sent, by status code
-/// - `cistern_cache_requests_total{outcome}`: client requests by ``CacheOutcome``
+/// - `cistern_requests_total{kind,status}`: client responses sent, by ``EndpointKind`` and
+///   status code (see ``ClientRequestCounters``)
+/// - `cistern_cache_requests_total{outcome}`: client requests by ``CacheOutcome`` (hit, miss,
+///   joined, stale, pass)
 /// - `cistern_client_bytes_sent_total`: body bytes written to clients
-/// - `cistern_upstream_bytes_received_total`: body bytes read from upstreams
+/// - `cistern_upstream_bytes_received_total{upstream}`: body bytes read from each upstream
+///   (see ``UpstreamTrafficCounter``)
 /// - `cistern_upstream_requests_total{method,status}`: upstream exchanges by method and status
 /// - `cistern_fills_in_flight`: upstream fills (downloads into the store) running now
+/// - `cistern_fill_waiters`: client responses being answered from a fill in progress (the
+///   requests that started it and those that joined it)
 /// - `cistern_fills_total{result}`: finished fills, `committed` or `failed`
 /// - `cistern_fill_resumes_total`: Range requests sent to resume a fill whose upstream
 ///   response ended early (reset, timeout, short body)
@@ -24,6 +29,8 @@ import Prometheus
 /// - `cistern_corrupt_content_total`: committed blobs or manifests that failed their check on
 ///   a hit (size or digest changed since commit) and were moved aside
 /// - `cistern_connections_open`: client connections open now
+/// - `cistern_loop_lag_seconds{loop}`: histogram of how long ready events waited for their
+///   loop (see ``LoopLagHistogram``)
 /// - `cistern_cache_*`: the bounded disk, see ``CacheMetrics``
 /// - `cistern_upstream_ratelimit_*`, `cistern_upstream_refused_total`, …: the upstreams'
 ///   budgets, see ``UpstreamBudgetMetrics``
@@ -41,14 +48,14 @@ public final class Metrics: Sendable {
     /// Upstream methods whose series exist from the start.
     static let commonUpstreamMethods = ["GET", "HEAD"]
 
-    private let requestsByCommonStatus: [Counter]
-    private let requestsByOtherStatus: LazyCounterFamily
+    private let clientRequests: ClientRequestCounters
     private let cacheRequestsByOutcome: [Counter]
     private let clientBytesSent: Counter
-    private let upstreamBytesReceived: Counter
+    private let upstreamTrafficCounters: UpstreamTrafficCounters
     private let upstreamRequestsByCommon: [Counter]
     private let upstreamRequestsByOther: LazyCounterFamily
     private let fillsInFlight: Gauge
+    private let fillWaiters: Gauge
     private let fillsCommitted: Counter
     private let fillsFailed: Counter
     private let digestMismatches: Counter
@@ -59,6 +66,7 @@ public final class Metrics: Sendable {
     private let corruptContentCount: Counter
     private let connectionsOpen: Gauge
     private let processResources: ProcessResourceGauges
+    private let loopLagHistograms: LoopLagHistograms
     /// The bounded-disk series (size, limit, evictions, bypassed fills).
     public let cache: CacheMetrics
     /// The upstream budget series (rate limits, 429 memory, manifest budget).
@@ -68,13 +76,7 @@ public final class Metrics: Sendable {
     public init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        let requestsHelp = "Client responses sent, by HTTP status code."
-        requestsByCommonStatus = Self.commonClientStatuses.map { status in
-            registry.makeCounter(
-                descriptor: Self.descriptor("requests_total", help: requestsHelp), labels: [("status", String(status))])
-        }
-        requestsByOtherStatus = LazyCounterFamily(
-            registry: registry, name: "requests_total", help: requestsHelp, methodLabel: false)
+        clientRequests = ClientRequestCounters(registry: registry)
         cacheRequestsByOutcome = CacheOutcome.allCases.map { outcome in
             registry.makeCounter(
                 descriptor: Self.descriptor("cache_requests_total", help: "Client requests by how the local store took part."),
@@ -82,8 +84,7 @@ public final class Metrics: Sendable {
         }
         clientBytesSent = registry.makeCounter(
             descriptor: Self.descriptor("client_bytes_sent_total", help: "Response body bytes written to clients."))
-        upstreamBytesReceived = registry.makeCounter(
-            descriptor: Self.descriptor("upstream_bytes_received_total", help: "Response body bytes read from upstream registries."))
+        upstreamTrafficCounters = UpstreamTrafficCounters(registry: registry)
         let upstreamHelp = "Requests sent to upstream registries, by method and response status code."
         upstreamRequestsByCommon = Self.commonUpstreamMethods.flatMap { method in
             Self.commonUpstreamStatuses.map { status in
@@ -93,9 +94,11 @@ public final class Metrics: Sendable {
             }
         }
         upstreamRequestsByOther = LazyCounterFamily(
-            registry: registry, name: "upstream_requests_total", help: upstreamHelp, methodLabel: true)
+            registry: registry, name: "upstream_requests_total", help: upstreamHelp, firstLabel: "method")
         fillsInFlight = registry.makeGauge(
             descriptor: Self.descriptor("fills_in_flight", help: "Upstream fills (downloads into the store) in progress."))
+        fillWaiters = registry.makeGauge(
+            descriptor: Self.descriptor("fill_waiters", help: "Client responses being answered from an upstream fill in progress."))
         let fillsHelp = "Finished upstream fills, by whether the content was committed to the store."
         fillsCommitted = registry.makeCounter(
             descriptor: Self.descriptor("fills_total", help: fillsHelp), labels: [("result", "committed")])
@@ -118,17 +121,14 @@ public final class Metrics: Sendable {
         connectionsOpen = registry.makeGauge(
             descriptor: Self.descriptor("connections_open", help: "Client connections currently open."))
         processResources = ProcessResourceGauges(registry: registry)
+        loopLagHistograms = LoopLagHistograms(registry: registry)
         cache = CacheMetrics(registry: registry)
         upstreamBudget = UpstreamBudgetMetrics(registry: registry)
     }
 
-    /// A client response with `status` was sent.
-    public func requestCompleted(status: Int) {
-        if let index = Self.commonClientStatusIndex(status) {
-            requestsByCommonStatus[index].increment()
-        } else {
-            requestsByOtherStatus.counter(method: "", status: status).increment()
-        }
+    /// A client response with `status` was sent for a request of `kind`.
+    public func requestCompleted(kind: EndpointKind, status: Int) {
+        clientRequests.record(kind: kind, status: status)
     }
 
     /// A client request was answered with `outcome`.
@@ -149,9 +149,15 @@ public final class Metrics: Sendable {
         clientBytesSent.increment(by: Int64(max(0, byteCount)))
     }
 
-    /// `byteCount` response body bytes were read from an upstream.
-    public func bytesReceivedFromUpstream(_ byteCount: Int) {
-        upstreamBytesReceived.increment(by: Int64(max(0, byteCount)))
+    /// The body-byte counter of the upstream named `name` (its series exists at 0 from this
+    /// call on); call once per upstream at start-up and keep the result.
+    public func upstreamTraffic(named name: String) -> UpstreamTrafficCounter {
+        upstreamTrafficCounters.counter(named: name)
+    }
+
+    /// The lag histogram of event loop `index`; call once per loop and keep the result.
+    public func loopLag(loop index: Int) -> LoopLagHistogram {
+        loopLagHistograms.histogram(loop: index)
     }
 
     /// An upstream fill started; pair with exactly one ``fillFinished(committed:)``.
@@ -163,6 +169,17 @@ public final class Metrics: Sendable {
     public func fillFinished(committed: Bool) {
         fillsInFlight.decrement()
         (committed ? fillsCommitted : fillsFailed).increment()
+    }
+
+    /// A client response started to be answered from a fill; pair with exactly one
+    /// ``fillWaiterEnded()``.
+    public func fillWaiterStarted() {
+        fillWaiters.increment()
+    }
+
+    /// A client response stopped being answered from a fill (done, failed or disconnected).
+    public func fillWaiterEnded() {
+        fillWaiters.decrement()
     }
 
     /// A fill sent a Range request to resume after its upstream response ended early.
@@ -193,7 +210,7 @@ public final class Metrics: Sendable {
                 return
             }
         }
-        upstreamRequestsByOther.counter(method: method, status: status).increment()
+        upstreamRequestsByOther.counter(first: method, status: status).increment()
     }
 
     /// A response was served from a stale stored copy because the upstream failed.
@@ -234,7 +251,7 @@ public final class Metrics: Sendable {
         MetricNameDescriptor(namespace: "cistern", metricName: name, unitName: "", helpText: help)
     }
 
-    private static func commonClientStatusIndex(_ status: Int) -> Int? {
+    static func commonClientStatusIndex(_ status: Int) -> Int? {
         switch status {
         case 200: return 0
         case 206: return 1

@@ -76,7 +76,7 @@ extension ManifestLookup {
         let bound = LoopBound(self, loop: context.loop)
         let (upstream, repository, reference) = (upstream, repository, reference)
         UpstreamHead.request(context: context, upstream: upstream, repository: repository, kind: .manifests,
-                             digest: stored.digest, mediaType: stored.mediaType, forwarding: forwarding) { answer in
+                             digest: stored.digest, mediaType: stored.mediaType, client: client) { answer in
             let lookup = bound.value
             switch answer {
             case .success(let head) where head.status == 200:

@@ -27,7 +27,7 @@ package final class ManifestLookup {
     let repository: RepositoryName
     let reference: Reference
     let accept: AcceptedMediaTypes
-    let forwarding: ForwardingChain
+    let client: ClientTrace
     private var completion: ((Result<ManifestAnswer, UpstreamFailure>) -> Void)?
     var exchange: UpstreamExchange?
     /// The upstream's `RateLimit-*` fields of its last answer, passed on to the client.
@@ -36,13 +36,13 @@ package final class ManifestLookup {
 
     /// - Parameter repository: the name as the upstream knows it (normalised).
     package init(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, reference: Reference,
-         accept: AcceptedMediaTypes, forwarding: ForwardingChain) {
+         accept: AcceptedMediaTypes, client: ClientTrace) {
         self.context = context
         self.upstream = upstream
         self.repository = repository
         self.reference = reference
         self.accept = accept
-        self.forwarding = forwarding
+        self.client = client
     }
 
     var tagKey: TagKey? {
@@ -249,7 +249,7 @@ package final class ManifestLookup {
     }
 
     func send(method: HTTPMethod, reference: Reference, handler: UpstreamResponseHandler) {
-        var fields = upstream.forwardingFields(forwarding, nodeID: context.nodeID)
+        var fields = client.upstreamFields(for: upstream, nodeID: context.nodeID)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: method, origin: upstream.origin,
                                       pathAndQuery: upstream.pathAndQuery("/v2/\(repository.string)/manifests/\(reference.string)"),

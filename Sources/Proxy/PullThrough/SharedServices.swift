@@ -3,6 +3,7 @@ import ProxyConfig
 import ProxyIO
 import ProxyMetrics
 import ProxyRegistry
+import ProxyStorage
 import ProxyStore
 import ProxySystem
 import ProxyUpstream
@@ -28,6 +29,12 @@ public final class SharedServices: Sendable {
     /// Upstreams by the name containerd's `?ns=` uses.
     public let upstreams: [String: UpstreamRegistry]
     public let defaultUpstream: UpstreamRegistry
+    /// The routes (issue 16): repository names to registries and who may pull and push.
+    public let routes: RouteTable
+    /// For each route of ``routes`` (same index), its upstream; nil for a storage route.
+    public let routeUpstreams: [UpstreamRegistry?]
+    /// Pushed images (issue 16), when a storage registry is configured.
+    public let storage: LocalStorage?
     public let resolver: Resolver
     /// Threads for blocking disk work (blob and manifest commits, tag records, link
     /// markers), so that no loop waits for fsync.
@@ -97,6 +104,7 @@ public final class SharedServices: Sendable {
                                                 username: upstream.username, password: upstream.password, egress: egress,
                                                 rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
                                                                                  perRepository: upstream.rateLimitPerRepository),
+                                                traffic: metrics.upstreamTraffic(named: upstream.name),
                                                 namespace: upstream.namespace, forwardsClientAddress: upstream.forwardClientAddress)
             if let proxy = egress.proxy(for: registry.origin) {
                 logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
@@ -121,6 +129,11 @@ public final class SharedServices: Sendable {
                                 message: "default upstream \(configuration.defaultUpstream) is not among the configured upstreams")
         }
         defaultUpstream = fallback
+        routes = configuration.routeTable
+        routeUpstreams = routes.rules.map { $0.kind == .remote ? table[$0.registry] : nil }
+        storage = configuration.storageRegistry == nil ? nil
+            : try LocalStorage(directory: configuration.effectiveStorageDirectory,
+                               uploadTimeoutNanoseconds: MonotonicClock.nanoseconds(configuration.uploadTimeout))
         tlsContexts = try TLSContextTable(upstreams: tlsSettings)
         resolver = Resolver()
         let t = configuration.timeouts

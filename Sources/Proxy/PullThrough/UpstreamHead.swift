@@ -33,12 +33,12 @@ enum UpstreamHead {
     ///   - repository: the name as the upstream knows it.
     ///   - mediaType: for a manifest, its stored media type, sent first in Accept.
     static func request(context: LoopContext, upstream: UpstreamRegistry, repository: RepositoryName, kind: Kind,
-                        digest: Digest, mediaType: String? = nil, forwarding: ForwardingChain,
+                        digest: Digest, mediaType: String? = nil, client: ClientTrace,
                         completion: @escaping @Sendable (Answer) -> Void) {
         let shared = context.shared
         let key = "\(upstream.name)|\(repository.string)|\(kind.rawValue)|\(digest.string)"
         guard shared.headFlights.join(key, loop: context.loop, completion: completion) else { return }
-        var fields = upstream.forwardingFields(forwarding, nodeID: context.nodeID)
+        var fields = client.upstreamFields(for: upstream, nodeID: context.nodeID)
         if kind == .manifests {
             let types = (mediaType.map { [$0] } ?? []) + MediaType.allManifestTypes.filter { $0 != mediaType }
             fields.append(("Accept", types.joined(separator: ", ")))

@@ -18,8 +18,10 @@ public enum RegistryRoute: Hashable, Sendable {
     case readiness
     /// `/metrics`: Prometheus exposition.
     case metrics
-    /// end-4a…6, 13 `/v2/<name>/blobs/uploads[/…]`: push, which a pull-through mirror refuses.
-    case blobUpload(RepositoryName)
+    /// end-4a…6, 11, 13 `/v2/<name>/blobs/uploads[/<session>]`: push. `session` is everything
+    /// after `/blobs/uploads/` (nil when nothing is): an upload session's id, or text that
+    /// names no session.
+    case blobUpload(RepositoryName, session: String? = nil)
 
     /// Parses a request target exactly as received (RFC 9112 section 3.2) into a route and
     /// its query.
@@ -100,7 +102,8 @@ public enum RegistryRoute: Hashable, Sendable {
             }
         }
         if let uploadName = uploadRepositoryBytes(rest) {
-            return .blobUpload(try RepositoryName(parsing: uploadName))
+            let after = rest[uploadName.endIndex...].dropFirst("/blobs/uploads/".utf8.count)
+            return .blobUpload(try RepositoryName(parsing: uploadName), session: after.isEmpty ? nil : String(decoding: after, as: UTF8.self))
         }
         throw .notFound()
     }

@@ -57,6 +57,7 @@ extension CisternServer {
         for connections in connectionContexts {
             connections.loop.execute { connections.apply(timeouts: updated.timeouts, accessLog: updated.accessLog) }
         }
+        admin?.apply(timeouts: updated.timeouts, accessLog: updated.accessLog)
         for commit in commits { commit() }
         let applied = changes.filter { $0.effect == .live }.map(\.key)
         logger.notice("configuration reloaded", metadata: ["applied": "\(applied.isEmpty ? "nothing changed" : applied.joined(separator: ","))"])

@@ -40,6 +40,10 @@ public final class CisternServer {
     private let cacheMaintenanceInterval: Duration
     /// Held here: a loop's timer heap keeps its targets weakly.
     private var maintenanceTimer: LoopBound<CacheMaintenanceTimer>?
+    /// The certificate served when the listen address speaks TLS (``Configuration/tls``);
+    /// nil on plain HTTP. ``reloadTLSCertificate()`` replaces it for new connections.
+    package let tlsContext: TLSServerContext?
+    private var uploadSweepTimer: LoopBound<UploadSweepTimer>?
     /// What `/readyz` answers.
     let readiness = Readiness()
     /// Client connections open across the loops, for the drain.
@@ -49,12 +53,15 @@ public final class CisternServer {
     private var runningConfiguration: Configuration
     /// Registered with ``addReloadable(_:)`` before `run()`; called on reload.
     var reloadables: [any Reloadable] = []
+    /// The admin address (`--admin-listen`), when configured and started.
+    var admin: AdminListener?
 
     /// Locks the cache directory, then prepares it (removing leftovers of
     /// interrupted fills) and the upstreams.
     /// - Throws: `CacheDirectoryLock.Failure` when another process uses the
     ///   cache directory; `SystemError`, `RegistryError` or `UpstreamError` for
-    ///   an unusable cache directory, upstream URL or TLS trust store.
+    ///   an unusable cache directory, upstream URL or TLS trust store; `TLSServerContextError`
+    ///   for an unusable TLS certificate or key.
     /// - Parameter clock: the wall clock for tag freshness (tests pass one they can move).
     /// - Parameter cacheMaintenanceInterval: how often the size and age limits are applied
     ///   (tests shorten it).
@@ -65,10 +72,12 @@ public final class CisternServer {
         runningConfiguration = configuration
         self.cacheMaintenanceInterval = cacheMaintenanceInterval
         self.logger = logger
+        tlsContext = try configuration.tls.map { try TLSServerContext(certificatePath: $0.certificate, keyPath: $0.key) }
         // Before anything touches the directory: a second process must not
         // remove the first one's fills in progress.
         cacheLock = try CacheDirectoryLock(directory: configuration.cacheDirectory)
         shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics(), clock: clock)
+        if let tlsContext { reloadables.append(TLSCertificateReload(context: tlsContext, logger: logger)) }
     }
 
     /// Binds the listening socket and starts the loop threads.
@@ -82,12 +91,16 @@ public final class CisternServer {
         let (fd, port) = try ListenSocket.open(configuration.listen)
         listenFD = fd
         self.port = port
+        try openAdminListener()
         for index in 0..<workers {
             let loop = try EventLoop(index: index)
+            try startLagProbe(on: loop)
             let context = LoopContext(loop: loop, shared: shared, nodeID: configuration.resolvedNodeID(boundPort: port))
             let connections = ConnectionContext(
                 loop: loop, timeouts: current.timeouts, accessLog: current.accessLog, metrics: shared.metrics,
-                logger: logger, census: census, trustedProxies: configuration.trustedProxies, makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
+                logger: logger, census: census, tls: tlsContext, trustedProxies: configuration.trustedProxies,
+                makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
+            connections.accessLogFormat = current.accessLogFormat
             let listener = Listener(fd: fd, context: connections)
             try listener.start()
             contexts.append(context)
@@ -98,6 +111,12 @@ public final class CisternServer {
                 let timer = CacheMaintenanceTimer(loop: loop, cache: shared.cache, interval: cacheMaintenanceInterval)
                 timer.start()
                 maintenanceTimer = LoopBound(timer, loop: loop)
+                if let storage = shared.storage {
+                    let sweep = UploadSweepTimer(loop: loop, uploads: storage.uploads, pool: shared.ioPool, uploadTimeout: configuration.uploadTimeout)
+                    sweep.start()
+                    uploadSweepTimer = LoopBound(sweep, loop: loop)
+                }
+                try admin?.start(context: context, configuration: current, readiness: readiness, logger: logger)
             }
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
@@ -105,8 +124,35 @@ public final class CisternServer {
         logger.info("cistern listening", metadata: [
             "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
             "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
+            "tls": "\(tlsContext == nil ? "off" : "on")",
             "node": "\(configuration.resolvedNodeID(boundPort: port))",
         ])
+        if let tlsContext {
+            logger.info(tlsContext.kernelOffersKTLS
+                ? "TLS: the kernel offers kTLS; file bodies go out with SSL_sendfile where OpenSSL enables it"
+                : "TLS: the kernel offers no kTLS (no tls module); file bodies are read and encrypted with SSL_write",
+                metadata: ["certificate": "\(tlsContext.certificatePath)", "key": "\(tlsContext.keyPath)"])
+        }
+    }
+
+    /// Loads the TLS certificate chain and key again from their files and serves them to
+    /// connections accepted from now on (open connections keep theirs). Any thread. Logs the
+    /// outcome. (SIGHUP does the same as part of the configuration reload, through
+    /// `TLSCertificateReload`.)
+    /// - Returns: false when the listen address is plain HTTP (nothing to reload).
+    /// - Throws: `TLSServerContextError` when the files are unusable; the certificate in use
+    ///   is kept.
+    @discardableResult
+    package func reloadTLSCertificate() throws(TLSServerContextError) -> Bool {
+        guard let tlsContext else { return false }
+        do throws(TLSServerContextError) {
+            try tlsContext.reload()
+        } catch {
+            logger.error("TLS certificate not reloaded; still serving the previous one", metadata: ["error": "\(error)"])
+            throw error
+        }
+        logger.info("TLS certificate reloaded", metadata: ["certificate": "\(tlsContext.certificatePath)"])
+        return true
     }
 
     /// The configuration running now: the start-up one with the live settings of every
@@ -127,6 +173,7 @@ public final class CisternServer {
     /// files are removed at the next start-up). The cache directory lock is released last.
     public func shutdown() {
         readiness.set(false)
+        stopAdminListener()
         for ((context, connections), listener) in zip(zip(contexts, connectionContexts), listeners) {
             context.loop.execute {
                 listener.value.close()
@@ -139,6 +186,7 @@ public final class CisternServer {
         threads.removeAll()
         listeners.removeAll()
         maintenanceTimer = nil
+        uploadSweepTimer = nil
         contexts.removeAll()
         connectionContexts.removeAll()
         if listenFD >= 0 {

@@ -43,7 +43,7 @@ enum ManifestResponder {
         }
         guard leader else { return }
         ManifestLookup(context: context, upstream: upstream, repository: repository, reference: reference,
-                       accept: accept, forwarding: connection.forwarding).run { result in
+                       accept: accept, client: connection.trace).run { result in
             shared.manifestFlights.complete(flightKey, with: result, followerAnswer: FlightTable.joined)
         }
     }

@@ -26,7 +26,7 @@ final class PassThroughResponder {
         let path = upstream.pathAndQuery("/v2/\(repository.string)/\(endpoint)", query: forwardedQuery)
         let localPath = "/v2/\(name.string)/\(endpoint)"
         let namespaceParameter = query.ns.map { "ns=" + TokenRequest.percentEncoded($0) }
-        var fields = upstream.forwardingFields(connection.forwarding, nodeID: context.nodeID)
+        var fields = connection.trace.upstreamFields(for: upstream, nodeID: context.nodeID)
         let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: .get, origin: upstream.origin, pathAndQuery: path, fields: fields)

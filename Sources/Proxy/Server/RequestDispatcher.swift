@@ -1,4 +1,5 @@
 import ProxyHTTP
+import ProxyMetrics
 import ProxyPullThrough
 import ProxyRegistry
 import ProxyTransport
@@ -8,14 +9,19 @@ import ProxyUpstream
 /// distribution spec, pull side: "Endpoints" table end-1, end-2, end-3,
 /// end-8a, end-12a) or to the operational endpoints `/healthz` (liveness),
 /// `/readyz` (readiness) and `/metrics`, which never require client authentication:
-/// probes and scrapers hold no credentials. Push methods are refused with 405
-/// UNSUPPORTED: Cistern is a pull-through mirror.
+/// probes and scrapers hold no credentials. Each registry request goes where its route
+/// (issue 16) leads: a remote registry, pulled through and read-only (writes get 405
+/// UNSUPPORTED with `Allow`), or Cistern's own storage, which also takes pushes (end-4a…11,
+/// end-13) when the route allows them. Without storage routes every write gets 405.
 ///
-/// The `RequestHandler` of every client connection of one loop: a two-word value, so a
-/// connection holds it in an existential's inline buffer, without an allocation.
+/// The `RequestHandler` of every client connection of one loop: two words and a flag, so a
+/// connection holds it in an existential's inline buffer (three words), without an allocation.
 struct RequestDispatcher: RequestHandler {
     let context: LoopContext
     let readiness: Readiness
+    /// Whether this dispatcher answers the admin address (``AdminDispatcher``): `/metrics` is
+    /// served there, and on the client address only when no admin address is configured.
+    var onAdminPort = false
 
     func handle(_ head: RequestHead, responder connection: any ClientResponder) {
         // First of all: a looping request must not reach the cache or join a flight.
@@ -28,21 +34,74 @@ struct RequestDispatcher: RequestHandler {
         do {
             parsed = try Self.parseRoute(head.target)
         } catch {
+            connection.requestKind = EndpointKind(unroutedTarget: head.target)
             connection.respond(id, error: error, headOnly: headOnly)
             return
         }
-        guard head.method == .get || head.method == .head else {
-            // An upload URL allows no method on this pull-only mirror; every other route GET and HEAD.
+        connection.requestKind = EndpointKind(parsed.route)
+        let isRead = head.method == .get || head.method == .head
+        guard isRead || shared.routes.hasStorageRoutes else {
+            // Without storage routes every write is refused before routing, as on a pull-only
+            // mirror. An upload URL allows no method at all; every other route GET and HEAD.
             var allow = "GET, HEAD"
             if case .blobUpload = parsed.route { allow = "" }
             connection.respond(id, error: .unsupported(head.method.token), allow: allow, headOnly: false)
             return
         }
         switch parsed.route {
-        case .base:
-            var response = ResponseHead(status: 200, fields: [("Content-Type", "application/json; charset=utf-8")])
-            response.add("Docker-Distribution-API-Version", "registry/2.0")
-            connection.respond(id, head: response, body: .bytes(Array("{}".utf8)), headOnly: headOnly, outcome: nil)
+        case .base, .health, .readiness, .metrics:
+            guard isRead else {
+                connection.respond(id, error: .unsupported(head.method.token), allow: "GET, HEAD", headOnly: false)
+                return
+            }
+            serveOperational(parsed.route, id: id, headOnly: headOnly, connection: connection)
+        case .blobUpload(let name, let session):
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context, allowOnRemote: "") { rule, _ in
+                UploadResponder.handle(head, connection: connection, context: context, name: name, session: session,
+                                       query: parsed.query, rule: rule)
+            }
+        case .manifest(let name, let reference):
+            var tag: String?
+            if case .tag(let value) = reference { tag = value.string }
+            Self.withRoute(name, tag: tag, head, parsed.query, connection, context) { rule, upstream in
+                if let upstream {
+                    ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, reference: reference)
+                } else {
+                    StorageResponder.manifest(head, connection: connection, context: context, name: name, reference: reference)
+                }
+            }
+        case .blob(let name, let digest):
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { rule, upstream in
+                if let upstream {
+                    BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, digest: digest)
+                } else {
+                    StorageResponder.blob(head, connection: connection, context: context, name: name, digest: digest)
+                }
+            }
+        case .tagsList(let name):
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream in
+                if let upstream {
+                    PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                               endpoint: "tags/list", query: parsed.query)
+                } else {
+                    StorageResponder.tags(head, connection: connection, context: context, name: name, query: parsed.query)
+                }
+            }
+        case .referrers(let name, let digest):
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream in
+                if let upstream {
+                    PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                               endpoint: "referrers/\(digest.string)", query: parsed.query)
+                } else {
+                    StorageResponder.referrers(head, connection: connection, context: context, name: name, subject: digest, query: parsed.query)
+                }
+            }
+        }
+    }
+
+    /// `/v2/`, `/healthz`, `/readyz` and `/metrics`.
+    private func serveOperational(_ route: RegistryRoute, id: UInt64, headOnly: Bool, connection: any ClientResponder) {
+        switch route {
         case .health:
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; charset=utf-8")]),
                                body: .bytes(Array("ok\n".utf8)), headOnly: headOnly, outcome: nil)
@@ -51,28 +110,16 @@ struct RequestDispatcher: RequestHandler {
             connection.respond(id, head: ResponseHead(status: ready ? 200 : 503, fields: [("Content-Type", "text/plain; charset=utf-8")]),
                                body: .bytes(Array((ready ? "ready\n" : "not ready\n").utf8)), headOnly: headOnly, outcome: nil)
         case .metrics:
+            guard onAdminPort || context.shared.configuration.adminListen == nil else {
+                connection.respond(id, error: .notFound("/metrics is served on the admin address"), headOnly: headOnly)
+                return
+            }
             connection.respond(id, head: ResponseHead(status: 200, fields: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]),
-                               body: .bytes(shared.metrics.renderPrometheusText()), headOnly: headOnly, outcome: nil)
-        case .blobUpload:
-            connection.respond(id, error: .unsupported(head.method.token), allow: "", headOnly: headOnly)
-        case .manifest(let name, let reference):
-            Self.withUpstream(parsed.query, connection, context, id, headOnly) { upstream in
-                ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, reference: reference)
-            }
-        case .blob(let name, let digest):
-            Self.withUpstream(parsed.query, connection, context, id, headOnly) { upstream in
-                BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, digest: digest)
-            }
-        case .tagsList(let name):
-            Self.withUpstream(parsed.query, connection, context, id, headOnly) { upstream in
-                PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                           endpoint: "tags/list", query: parsed.query)
-            }
-        case .referrers(let name, let digest):
-            Self.withUpstream(parsed.query, connection, context, id, headOnly) { upstream in
-                PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                           endpoint: "referrers/\(digest.string)", query: parsed.query)
-            }
+                               body: .bytes(context.shared.metrics.renderPrometheusText()), headOnly: headOnly, outcome: nil)
+        default:
+            var response = ResponseHead(status: 200, fields: [("Content-Type", "application/json; charset=utf-8")])
+            response.add("Docker-Distribution-API-Version", "registry/2.0")
+            connection.respond(id, head: response, body: .bytes(Array("{}".utf8)), headOnly: headOnly, outcome: nil)
         }
     }
 
@@ -108,16 +155,47 @@ struct RequestDispatcher: RequestHandler {
         return UnsafeBufferPointer(rebasing: bytes[pathStart...])
     }
 
-    /// Resolves containerd's `?ns=` (or the default upstream) and runs `body`,
-    /// or answers DENIED for a registry that is not in the allow-list.
-    private static func withUpstream(_ query: RequestQuery, _ connection: any ClientResponder, _ context: LoopContext, _ id: UInt64,
-                                     _ headOnly: Bool, _ body: (UpstreamRegistry) -> Void) {
+    /// Finds the route for `name` (issue 16 item 1) and runs `body` with it and, for a remote
+    /// route, its upstream; or answers: DENIED (403) for an unknown `ns`, a name no route
+    /// serves, or an action the route's principals do not allow; 405 UNSUPPORTED with `Allow`
+    /// for a write to a remote route (nothing reaches the upstream).
+    /// - Parameter allowOnRemote: the `Allow` value for a write to a remote route; empty for an
+    ///   upload URL, which allows no method at all there.
+    private static func withRoute(_ name: RepositoryName, tag: String?, _ head: RequestHead, _ query: RequestQuery,
+                                  _ connection: any ClientResponder, _ context: LoopContext, allowOnRemote: String = "GET, HEAD",
+                                  _ body: (RouteTable.Rule, UpstreamRegistry?) -> Void) {
+        let shared = context.shared
+        let id = connection.requestID
+        let isRead = head.method == .get || head.method == .head
+        let headOnly = head.method == .head
+        let index: Int
         do {
-            let upstream = try context.shared.upstream(ns: query.ns)
-            connection.logUpstream = upstream.name
-            body(upstream)
+            index = try shared.routes.routeIndex(for: name, tag: tag, ns: query.ns)
         } catch {
             connection.respond(id, error: error, headOnly: headOnly)
+            return
+        }
+        let rule = shared.routes.rules[index]
+        switch rule.kind {
+        case .remote:
+            guard isRead, allowOnRemote != "" else {
+                connection.respond(id, error: .unsupported(head.method.token), allow: allowOnRemote, headOnly: false)
+                return
+            }
+            guard rule.pull.allowsAnonymousClient, let upstream = shared.routeUpstreams[index] else {
+                connection.respond(id, error: .denied("pull of \(name.string) is not allowed"), headOnly: headOnly)
+                return
+            }
+            connection.logUpstream = upstream.name
+            body(rule, upstream)
+        case .storage:
+            let allowed = isRead ? rule.pull : rule.push
+            guard allowed.allowsAnonymousClient else {
+                connection.respond(id, error: .denied("\(isRead ? "pull" : "push") of \(name.string) is not allowed"), headOnly: headOnly)
+                return
+            }
+            connection.logUpstream = rule.registry
+            body(rule, nil)
         }
     }
 }

@@ -11,9 +11,12 @@ extension ClientConnection {
     /// request costs no second `read` that would only say EAGAIN.
     func readRequests() {
         guard state == .readingHead else { return }
-        let n = buffer.read(from: fd)
+        let n: Int
+        if let tls { n = readTLS(tls) } else { n = buffer.read(from: fd) }
         if n > 0 {
-            processBufferedRequests()
+            // OpenSSL returns one record at most per read and may hold more decrypted
+            // bytes than the buffer took: the socket will not say so again.
+            if processBufferedRequests() && state == .readingHead && tlsHasBufferedBytes { deferRead() }
             return
         }
         if n == 0 {
@@ -23,6 +26,14 @@ extension ClientConnection {
         }
         if n == -Int(EAGAIN) { return }
         close()
+    }
+
+    /// Reads again at the end of this loop turn (bytes OpenSSL holds, or pipelined requests).
+    func deferRead() {
+        loop.deferToEndOfTurn { [weak self] in
+            guard let self, self.state == .readingHead else { return }
+            if self.processBufferedRequests() { self.readRequests() }
+        }
     }
 
     /// Parses and dispatches buffered requests while reading heads. Returns
@@ -73,6 +84,7 @@ extension ClientConnection {
 
     func rejectHead(status: Int) {
         requestID &+= 1
+        assignRequestID(received: nil)
         logMethod = .other
         logTarget = "-"
         keepAlive = false
@@ -88,14 +100,18 @@ extension ClientConnection {
             return
         }
         requestID &+= 1
+        assignRequestID(received: head.requestID)
         if requestStart == 0 { requestStart = MonotonicClock.now() }
         logMethod = head.method
         logTarget = head.target
         requestForwardedFor = head.forwardedFor
         requestVia = head.via
-        // Bodies are not read: a request that carries one is answered and
-        // the connection closed, so its body is never taken for a request.
+        // A body is read only when the handler asks for it (a push); a request whose
+        // body stays unread is answered and the connection closed, so its body is never
+        // taken for a request. Reading the whole body grants keep-alive again.
         keepAlive = head.keepAlive && !head.hasBody
+        requestBody = head.hasBody ? .unread(RequestBodyDecoder(contentLength: head.contentLength, chunked: head.chunked),
+                                             keepAlive: head.keepAlive) : .none
         state = .awaitingResponse
         setDeadline(0)
         handler.handle(head, responder: self)

@@ -29,10 +29,18 @@ extension ClientConnection: TimerTarget {
             } else {
                 rejectHead(status: 408)
             }
+        case .handshaking:
+            close()  // connected and never finished a TLS handshake
         case .writing:
             context.logger.info("client stopped reading; closing", metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
             closeWithReset()
-        case .awaitingResponse, .closed:
+        case .awaitingResponse:
+            if case .reading = requestBody {
+                context.logger.info("client stopped sending its request body; closing",
+                                    metadata: ["client": "\(peer)", "target": "\(LogRedaction.target(logTarget))"])
+                closeWithReset()
+            }
+        case .closed:
             break
         }
     }

@@ -45,6 +45,8 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
         pending.removeAll(keepingCapacity: true)
         pending.reserveCapacity(512)
         head.serialize(contentLength: declared, keepAlive: keepAlive, appendingTo: &pending)
+        appendRequestIDField(toHead: &pending)
+        responseHeadByteCount = Int64(pending.count)
         pendingOffset = 0
         self.body = headOnly || head.status == 304 ? .empty : body
         switch self.body {
@@ -80,7 +82,7 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
             }
             if pendingOffset < pending.count {
                 let n = pending.withUnsafeBytes { raw in
-                    cep_write(fd, raw.baseAddress! + pendingOffset, raw.count - pendingOffset)
+                    transportWrite(raw.baseAddress! + pendingOffset, raw.count - pendingOffset)
                 }
                 if n > 0 {
                     pendingOffset += n
@@ -127,7 +129,7 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
             stream.consumed(sent)
             return sent > 0
         case .bytes(let bytes):
-            let n = cep_write(fd, bytes.baseAddress, bytes.count)
+            let n = transportWrite(bytes.baseAddress!, bytes.count)
             if n > 0 {
                 stream.consumed(n)
                 progressed(n)
@@ -145,6 +147,20 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
     /// sendfile from `file` at `offset` (advanced) up to `limit`. Returns the bytes sent,
     /// or nil when the flush must stop (the socket is full or the connection closed).
     private func send(file: SharedFile, offset: inout Int64, upTo limit: Int64) -> Int? {
+        if let tls {
+            let n = sendTLS(tls, file: file, offset: offset, upTo: limit)
+            if n > 0 {
+                offset += Int64(n)
+                progressed(n)
+                return n
+            }
+            if n == -Int(EAGAIN) {
+                waitWritable()
+                return nil
+            }
+            close()
+            return nil
+        }
         let count = Int(min(limit - offset, Int64(ClientConnection.flushBudget)))
         let before = offset
         let n = cep_sendfile(fd, file.descriptor, &offset, count)
@@ -174,7 +190,6 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
     }
 
     private func finishResponse() {
-        context.metrics.bytesSentToClients(Int(bytesSent))
         logRequest()
         if case .streamed(let stream, _) = body { stream.detach() }
         body = .empty
@@ -189,13 +204,10 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
         setInterest([.readable, .readHangup])
         let timeout = buffer.isEmpty ? context.idleKeepAliveTimeoutNanoseconds : context.requestHeadTimeoutNanoseconds
         setDeadline(MonotonicClock.now() + timeout)
-        if !buffer.isEmpty {
-            // Pipelined requests already read: answer them in a later turn so
-            // one client cannot monopolise the loop.
-            loop.deferToEndOfTurn { [weak self] in
-                guard let self, self.state == .readingHead else { return }
-                if self.processBufferedRequests() { self.readRequests() }
-            }
+        if !buffer.isEmpty || tlsHasBufferedBytes {
+            // Pipelined requests already read (or decrypted by OpenSSL): answer them in a
+            // later turn so one client cannot monopolise the loop.
+            deferRead()
         }
     }
 

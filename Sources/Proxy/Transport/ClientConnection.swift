@@ -11,7 +11,8 @@ import ProxySystem
 /// `ClientResponder` side — head and small bodies with `write`, files with
 /// `sendfile`, streamed bodies (fills) as the body says bytes may go — before
 /// reading the next request. Concerns by file: `+Reading`, `+Writing`,
-/// `+Timeouts`, `+AccessLog`.
+/// `+Timeouts`, `+AccessLog`, `+TLS` (on a TLS listen address: handshake, plain-HTTP
+/// refusal, the OpenSSL byte paths).
 ///
 /// Timeouts (RFC 9112 section 9.8 leaves them to us): a request head must
 /// arrive within `requestHead`; an idle keep-alive connection is closed after
@@ -23,6 +24,8 @@ final class ClientConnection: EventHandler {
     // The extensions in the other ClientConnection+*.swift files use these members,
     // which are therefore internal; nothing outside the connection touches them.
     enum State {
+        /// On a TLS listen address, until the handshake is done (under the request-head deadline).
+        case handshaking
         case readingHead
         /// A request is being answered (waiting for the upstream or a fill).
         case awaitingResponse
@@ -66,11 +69,15 @@ final class ClientConnection: EventHandler {
     let fieldStorage = UnsafeMutablePointer<cep_http_field>.allocate(capacity: Int(CEP_HTTP_MAX_HEADERS))
     var interest: EventLoop.Events = []
     var peerHalfClosed = false
+    /// The TLS session on a TLS listen address (from the first byte on); nil on plain HTTP.
+    var tls: ClientTLSSession?
 
     /// Identifies the request being answered; asynchronous answers for an
     /// older request (or a closed connection) are dropped.
     var requestID: UInt64 = 0
     var keepAlive = true
+    /// The current request's body: its framing until a handler reads it, then the reader.
+    var requestBody = RequestBodyState.none
 
     // The response being written.
     var pending: [UInt8] = []
@@ -88,9 +95,16 @@ final class ClientConnection: EventHandler {
     var logTarget = ""
     var logStatus = 0
     var logOutcome: CacheOutcome?
+    /// Bytes of the response written so far, head included (see `bodyBytesSent`).
     var bytesSent: Int64 = 0
+    /// Length of the response head in `pending`, set when the response starts.
+    var responseHeadByteCount: Int64 = 0
     /// The upstream the request went to, for the access log.
     var logUpstream: String?
+    /// The endpoint the request addressed (set by the handler), for the request metrics.
+    var requestKind = EndpointKind.other
+    /// The request's id (`+RequestID`), for the access log and `X-Request-ID`.
+    var logRequestID = RequestID.generated(0)
 
     // Timeouts.
     var deadline: Int64 = 0
@@ -111,6 +125,7 @@ final class ClientConnection: EventHandler {
 
     /// Registers with the loop and starts reading.
     func start() throws(SystemError) {
+        if context.tls != nil { state = .handshaking }
         interest = [.readable, .readHangup]
         registration = try loop.register(fd: fd, events: interest, handler: self)
         context.metrics.connectionsOpened()
@@ -126,12 +141,18 @@ final class ClientConnection: EventHandler {
             close()
             return
         }
+        if state == .handshaking { return continueHandshake() }
         if events.contains(.writable) && state == .writing {
             flush()
             if state == .closed { return }
         }
+        if events.contains(.writable) && state == .readingHead && tls?.readWantsWrite == true {
+            return readRequests()
+        }
         if events.contains(.readable) && state == .readingHead {
             readRequests()
+        } else if state == .awaitingResponse, case .reading = requestBody, events.contains(.readable) || events.contains(.readHangup) {
+            readRequestBody()
         } else if events.contains(.readHangup) && state != .readingHead {
             // The client half-closed while we answer: finish this response,
             // then close instead of keeping the connection alive.
@@ -144,8 +165,13 @@ final class ClientConnection: EventHandler {
 
     func updateInterest() {
         switch state {
-        case .readingHead: setInterest([.readable, .readHangup])
-        case .awaitingResponse: setInterest(peerHalfClosed ? [] : [.readHangup])
+        case .handshaking, .readingHead: setInterest([.readable, .readHangup])
+        case .awaitingResponse:
+            if case .reading = requestBody {
+                setInterest([.readable, .readHangup])
+            } else {
+                setInterest(peerHalfClosed ? [] : [.readHangup])
+            }
         case .writing:
             // Level-triggered: a half-close must stop being watched, or it
             // would wake the loop forever while this response is written.
@@ -170,11 +196,16 @@ final class ClientConnection: EventHandler {
         state = .closed
         pendingAnswer?.cancel()
         pendingAnswer = nil
+        failRequestBody("the connection closed")
         if case .streamed(let stream, _) = body { stream.detach() }
         body = .empty
         if let registration {
             loop.deregister(fd: fd, registration: registration)
             self.registration = nil
+        }
+        if let tls {
+            if !reset && tls.established { cep_tls_close_notify(tls.pointer) }
+            self.tls = nil
         }
         if reset { _ = cep_close_reset(fd) } else { _ = cep_close(fd) }
         context.metrics.connectionsClosed()

@@ -13,8 +13,13 @@ package protocol ClientResponder: AnyObject {
     /// `X-Forwarded-For` list (kept only from a trusted proxy) with its address appended, and
     /// the request's `Via` chain.
     var forwarding: ForwardingChain { get }
+    /// The request's id as text (`X-Request-ID`), for upstream requests made for it.
+    var requestIDText: String { get }
     /// The upstream the request went to, for the access log.
     var logUpstream: String? { get set }
+    /// Which endpoint the request addressed, for `cistern_requests_total{kind}`; `.other`
+    /// until the handler sets it.
+    var requestKind: EndpointKind { get set }
     /// Sends the response to request `id`.
     /// - Parameters:
     ///   - headOnly: a HEAD request: the GET's head, no body.
@@ -22,6 +27,11 @@ package protocol ClientResponder: AnyObject {
     func respond(_ id: UInt64, head: ResponseHead, body: ResponseBody, headOnly: Bool, outcome: CacheOutcome?)
     /// Keeps `pending` until request `id` is answered or the connection closes, then cancels it.
     func hold(_ id: UInt64, _ pending: PendingAnswer)
+    /// Starts delivering request `id`'s body to `sink` (see ``RequestBodySink``); a request
+    /// without a body ends at once (`.complete`). Called at most once per request, before it
+    /// is answered; a body never read is never taken for the next request (the connection
+    /// closes after the answer).
+    func readBody(_ id: UInt64, into sink: any RequestBodySink)
 }
 
 /// The registry policy behind a client connection: routes a parsed request head and

@@ -1,5 +1,7 @@
 import Logging
 import ProxyConfig
+import ProxyHTTP
+import ProxyLogging
 import ProxyLoop
 import ProxyMetrics
 import ProxySystem
@@ -10,9 +12,9 @@ import ProxySystem
 /// `RequestHandler` that `makeHandler` creates for it.
 ///
 /// `@unchecked Sendable`: `openConnections`, `accessLogBuffer`, `responseBuffer`,
-/// `accessLog`, the timeouts and `isDraining` are loop-confined (touched only on `loop`'s
-/// thread, by connections of that loop and by tasks other threads send through
-/// `loop.execute`, which is how a reload (``apply(timeouts:accessLog:)``) and a drain
+/// `tlsFileChunk`, `accessLog`, the timeouts and `isDraining` are loop-confined (touched
+/// only on `loop`'s thread, by connections of that loop and by tasks other threads send
+/// through `loop.execute`, which is how a reload (``apply(timeouts:accessLog:)``) and a drain
 /// (``beginDraining()``) reach them); everything else is immutable and Sendable.
 package final class ConnectionContext: @unchecked Sendable {
     package let loop: EventLoop
@@ -33,6 +35,10 @@ package final class ConnectionContext: @unchecked Sendable {
     var openConnections: [ObjectIdentifier: ClientConnection] = [:]
     /// Reused for every access-log line of this loop (no allocation per request).
     var accessLogBuffer: [UInt8] = []
+    /// How access-log lines are written; set before the loop runs, then only read (on `loop`).
+    package var accessLogFormat = AccessLogFormat.text
+    /// Makes the ids of requests that bring none. Loop-confined, like the buffers.
+    var requestIDs = RequestID.Generator()
     /// A response buffer (head and small body) handed from one finished response to the
     /// next, so small responses allocate nothing; see `ClientConnection.releasePending`.
     var responseBuffer: [UInt8] = []
@@ -41,16 +47,32 @@ package final class ConnectionContext: @unchecked Sendable {
     var requestHeadTimeoutNanoseconds: Int64 = 0
     var idleKeepAliveTimeoutNanoseconds: Int64 = 0
     var clientWriteStallTimeoutNanoseconds: Int64 = 0
+    /// The certificate clients are served when the listen address speaks TLS; nil = plain HTTP.
+    let tls: TLSServerContext?
+    /// Where file bodies are read to be encrypted (TLS without kTLS): one buffer per loop,
+    /// filled and written within one flush, so connections never see each other's bytes.
+    /// Allocated on the first TLS file body; `tlsFileChunkByteCount` bytes.
+    var tlsFileChunk: UnsafeMutableRawBufferPointer {
+        if let tlsFileChunkStorage { return tlsFileChunkStorage }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: ConnectionContext.tlsFileChunkByteCount, alignment: 64)
+        tlsFileChunkStorage = chunk
+        return chunk
+    }
+    private var tlsFileChunkStorage: UnsafeMutableRawBufferPointer?
+    /// Bytes read from a file per `pread` for TLS (4 TLS records of 16 KiB).
+    static let tlsFileChunkByteCount = 64 * 1024
 
     /// - Parameters:
     ///   - timeouts: the client-side timeouts (request head, idle keep-alive, write stall).
     ///   - census: the process's connection count (shared by every loop's context).
+    ///   - tls: the certificate when the listen address speaks TLS only.
     ///   - trustedProxies: peers whose `X-Forwarded-For` is kept.
     ///   - makeHandler: called on `loop` once per accepted connection.
     package init(loop: EventLoop, timeouts: Timeouts, accessLog: Bool, metrics: Metrics, logger: Logger,
-                 census: ConnectionCensus = ConnectionCensus(), trustedProxies: [AddressRange] = [],
+                 census: ConnectionCensus = ConnectionCensus(), tls: TLSServerContext? = nil, trustedProxies: [AddressRange] = [],
                  makeHandler: @escaping () -> any RequestHandler) {
         self.loop = loop
+        self.tls = tls
         self.metrics = metrics
         self.logger = logger
         self.accessLog = accessLog
@@ -67,6 +89,10 @@ package final class ConnectionContext: @unchecked Sendable {
         requestHeadTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.requestHead)
         idleKeepAliveTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.idleKeepAlive)
         clientWriteStallTimeoutNanoseconds = MonotonicClock.nanoseconds(timeouts.clientWriteStall)
+    }
+
+    deinit {
+        tlsFileChunkStorage?.deallocate()
     }
 
     /// Closes every client connection of this loop. Call on `loop`.

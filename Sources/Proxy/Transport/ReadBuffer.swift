@@ -39,7 +39,21 @@ struct ReadBuffer {
         return n
     }
 
-    /// Appends bytes (used by tests and TLS).
+    /// Reads once from a TLS session into free space: `read(from:)`'s contract, with
+    /// OpenSSL's answers passed through (`CEP_TLS_WANT_READ`/`WANT_WRITE`, `CEP_TLS_ERROR`).
+    mutating func read(tls session: OpaquePointer) -> Int {
+        if isFull { return Int(CEP_TLS_WANT_READ) }
+        makeRoom()
+        let room = storage.count - end
+        if room == 0 { return Int(CEP_TLS_WANT_READ) }
+        let n = storage.withUnsafeMutableBytes { raw in
+            cep_tls_read(session, raw.baseAddress! + end, room)
+        }
+        if n > 0 { end += n }
+        return n
+    }
+
+    /// Appends bytes (used by tests).
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         makeRoom(atLeast: bytes.count)
         storage.withUnsafeMutableBytes { raw in
@@ -52,6 +66,24 @@ struct ReadBuffer {
     func withReadableBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
         storage.withUnsafeBytes { raw in
             body(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
+        }
+    }
+
+    /// Runs `body` over the unconsumed bytes, which it may rewrite in place (a chunked
+    /// request body is decoded where it lies).
+    mutating func withMutableReadableBytes<T>(_ body: (UnsafeMutableRawBufferPointer) -> T) -> T {
+        let (start, end) = (self.start, self.end)
+        return storage.withUnsafeMutableBytes { raw in
+            body(UnsafeMutableRawBufferPointer(rebasing: raw[start..<end]))
+        }
+    }
+
+    /// Keeps only the first `n` unconsumed bytes (`n <= count`).
+    mutating func keepFirst(_ n: Int) {
+        end = start + n
+        if start == end {
+            start = 0
+            end = 0
         }
     }
 

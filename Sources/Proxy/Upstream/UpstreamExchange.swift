@@ -169,6 +169,8 @@ package final class UpstreamExchange: UpstreamResponseHandler {
     }
 
     package func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
+        // Every body byte read counts as traffic, also a discarded 401 or 3xx body.
+        registry.traffic?.received(bytes.count)
         guard case .deliver = pending else { return }  // discarding a 401 or 3xx body
         handler?.upstreamReceivedBody(bytes)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ProxyMetrics
 import ProxyRegistry
 import ProxySystem
 import Synchronization
@@ -18,6 +19,9 @@ public final class UpstreamRegistry: Sendable {
     public let basePath: String
     /// Whether one-component names get `library/` (Docker Hub only).
     public let isDockerHub: Bool
+    /// Counts the response body bytes read from this upstream (and the hosts it redirects
+    /// to); nil when nothing counts them (tests).
+    package let traffic: UpstreamTrafficCounter?
     /// `Basic <base64(user:password)>` when credentials are configured.
     let basicAuthorization: String?
     /// Which proxy its requests (registry, token service, redirects) go through.
@@ -39,17 +43,20 @@ public final class UpstreamRegistry: Sendable {
         set { basicPreferred.store(newValue, ordering: .relaxed) }
     }
 
+    /// - Parameter traffic: where the body bytes read from this upstream are counted.
     /// - Throws: `RegistryError` when the URL is not an absolute http(s) URL.
     /// - Parameters:
     ///   - namespace: sent as `?ns=` on every request (nil = none).
     ///   - forwardsClientAddress: whether `X-Forwarded-For` is sent.
     public init(name: String, url: String, username: String?, password: String?, egress: EgressRoute = .direct,
-                rateLimiter: UpstreamRateLimiter = UpstreamRateLimiter(), namespace: String? = nil,
+                rateLimiter: UpstreamRateLimiter = UpstreamRateLimiter(),
+                traffic: UpstreamTrafficCounter? = nil, namespace: String? = nil,
                 forwardsClientAddress: Bool = true) throws(RegistryError) {
         guard let parsed = Origin.parse(absoluteURL: url) else {
             throw RegistryError(code: .upstreamError, status: 500, message: "upstream \(name): unusable URL \(url)")
         }
         self.name = name
+        self.traffic = traffic
         self.egress = egress
         self.rateLimiter = rateLimiter
         self.namespace = namespace

@@ -1,4 +1,5 @@
 import Foundation
+@testable import ProxyConfig
 
 /// The setting every client test pulls in: the test's own "Docker Hub" (a real Debian
 /// `docker-registry`, seeded by `RegistrySeeder`), a Cistern in front of it whose default
@@ -21,11 +22,17 @@ final class DockerHubMirror {
     ///   (containerd reaches them with `?ns=<name>`), besides the default `docker.io`.
     /// - Throws: `RegistryProcess.Failure`, `ChildProcess.Failure.executableMissing`, or
     ///   Cistern's start errors.
-    init(otherUpstreamNames: [String] = []) async throws {
+    /// - Parameter tls: a certificate for Cistern's listen address, which then speaks TLS only
+    ///   (clients must be given `tls.certificateDirectory` to trust it).
+    init(otherUpstreamNames: [String] = [], tls: TestCertificateAuthority? = nil) async throws {
         workDirectory = try TemporaryDirectory(prefix: "cistern-clients")
         registry = try await RegistryProcess.start()
         let url = registry.baseURL.absoluteString
-        cistern = try CisternInstance(upstreams: [(name: "docker.io", url: url)] + otherUpstreamNames.map { ($0, url) })
+        cistern = try CisternInstance(upstreams: [(name: "docker.io", url: url)] + otherUpstreamNames.map { ($0, url) }) { configuration in
+            if let tls {
+                configuration.tls = TLSListenerConfiguration(certificate: tls.serverCertificateURL.path, key: tls.serverKeyURL.path)
+            }
+        }
         unreachableDockerHub = try ClosedLoopbackPort()
     }
 
@@ -33,14 +40,17 @@ final class DockerHubMirror {
     var imageBuilder: ImageBuilder { ImageBuilder(directory: workDirectory.url) }
 
     /// skopeo, addressed to Cistern directly.
-    func skopeo() -> SkopeoMirrorClient {
-        SkopeoMirrorClient(mirrorHostAndPort: cistern.hostAndPort, workDirectory: workDirectory)
+    /// - Parameter skopeo: how it connects (default: plain HTTP allowed, nothing verified).
+    func skopeo(_ skopeo: Skopeo = Skopeo()) -> SkopeoMirrorClient {
+        SkopeoMirrorClient(mirrorHostAndPort: cistern.hostAndPort, workDirectory: workDirectory, skopeo: skopeo)
     }
 
     /// podman with a `registries.conf` mirroring `docker.io` through Cistern.
     /// - Throws: file errors.
-    func podman() throws -> PodmanClient {
-        try PodmanClient(mirrorHostAndPort: cistern.hostAndPort, unreachableHostAndPort: unreachableDockerHub.hostAndPort)
+    /// - Parameter certificateDirectory: the CA directory to trust a TLS mirror with.
+    func podman(certificateDirectory: URL? = nil) throws -> PodmanClient {
+        try PodmanClient(mirrorHostAndPort: cistern.hostAndPort, unreachableHostAndPort: unreachableDockerHub.hostAndPort,
+                         certificateDirectory: certificateDirectory)
     }
 
     /// `ctr` on `daemon` with a `hosts.toml` mirroring `docker.io` through Cistern.
@@ -53,7 +63,8 @@ final class DockerHubMirror {
 
     /// A dockerd whose `registry-mirrors` is Cistern, running containers on `containerd`.
     /// - Throws: `ContainerClientFailure.daemonDidNotStart`.
-    func dockerDaemon(on containerd: ContainerdDaemon) async throws -> DockerDaemon {
-        try await DockerDaemon(mirrorHostAndPort: cistern.hostAndPort, containerd: containerd)
+    /// - Parameter mirrorCA: the CA to trust a TLS mirror with (`https://` mirror).
+    func dockerDaemon(on containerd: ContainerdDaemon, mirrorCA: URL? = nil) async throws -> DockerDaemon {
+        try await DockerDaemon(mirrorHostAndPort: cistern.hostAndPort, containerd: containerd, mirrorCA: mirrorCA)
     }
 }

@@ -11,22 +11,22 @@ import Testing
 
     @Test func freshMetricsRenderPreCreatedSeriesAtZero() {
         let lines = renderedLines(Metrics())
-        #expect(lines.contains("cistern_requests_total{status=\"200\"} 0"))
-        #expect(lines.contains("cistern_requests_total{status=\"504\"} 0"))
+        #expect(lines.contains("cistern_requests_total{kind=\"blob\",status=\"200\"} 0"))
+        #expect(lines.contains("cistern_requests_total{kind=\"other\",status=\"504\"} 0"))
         #expect(lines.contains("cistern_cache_requests_total{outcome=\"joined\"} 0"))
         #expect(lines.contains("cistern_upstream_requests_total{method=\"HEAD\",status=\"307\"} 0"))
         #expect(lines.contains("cistern_fills_total{result=\"committed\"} 0"))
         #expect(lines.contains("cistern_fills_total{result=\"failed\"} 0"))
         #expect(lines.contains("cistern_client_bytes_sent_total 0"))
         #expect(lines.contains("cistern_connections_open 0.0"))
-        #expect(!lines.contains { $0.hasPrefix("cistern_requests_total{status=\"418\"}") })
+        #expect(!lines.contains { $0.hasPrefix("cistern_requests_total{kind=\"blob\",status=\"418\"}") })
     }
 
     @Test func everyFamilyHasHelpAndTypeLines() {
         let lines = renderedLines(Metrics())
         let counters = [
             "cistern_requests_total", "cistern_cache_requests_total", "cistern_client_bytes_sent_total",
-            "cistern_upstream_bytes_received_total", "cistern_upstream_requests_total", "cistern_fills_total",
+            "cistern_upstream_requests_total", "cistern_fills_total",
             "cistern_digest_mismatches_total", "cistern_stale_served_total",
         ]
         for name in counters {
@@ -41,15 +41,15 @@ import Testing
 
     @Test func recordingMethodsShowUpAsExactLines() {
         let metrics = Metrics()
-        metrics.requestCompleted(status: 200)
-        metrics.requestCompleted(status: 200)
-        metrics.requestCompleted(status: 418)
+        metrics.requestCompleted(kind: .blob, status: 200)
+        metrics.requestCompleted(kind: .blob, status: 200)
+        metrics.requestCompleted(kind: .manifest, status: 418)
         metrics.cacheOutcome(.hit)
         metrics.cacheOutcome(.stale)
         metrics.cacheOutcome(.stale)
         metrics.bytesSentToClients(1000)
         metrics.bytesSentToClients(24)
-        metrics.bytesReceivedFromUpstream(4096)
+        metrics.upstreamTraffic(named: "docker.io").received(4096)
         metrics.fillStarted()
         metrics.fillStarted()
         metrics.fillFinished(committed: true)
@@ -67,14 +67,15 @@ import Testing
 
         let lines = renderedLines(metrics)
         let expected = [
-            "cistern_requests_total{status=\"200\"} 2",
-            "cistern_requests_total{status=\"418\"} 1",
-            "cistern_requests_total{status=\"404\"} 0",
+            "cistern_requests_total{kind=\"blob\",status=\"200\"} 2",
+            "cistern_requests_total{kind=\"manifest\",status=\"418\"} 1",
+            "cistern_requests_total{kind=\"manifest\",status=\"200\"} 0",
+            "cistern_requests_total{kind=\"blob\",status=\"404\"} 0",
             "cistern_cache_requests_total{outcome=\"hit\"} 1",
             "cistern_cache_requests_total{outcome=\"stale\"} 2",
             "cistern_cache_requests_total{outcome=\"miss\"} 0",
             "cistern_client_bytes_sent_total 1024",
-            "cistern_upstream_bytes_received_total 4096",
+            "cistern_upstream_bytes_received_total{upstream=\"docker.io\"} 4096",
             "cistern_fills_in_flight 1.0",
             "cistern_fills_total{result=\"committed\"} 1",
             "cistern_fills_total{result=\"failed\"} 1",
@@ -93,10 +94,10 @@ import Testing
 
     @Test func lazilyCreatedSeriesAreCreatedOnceAndRenderedOnce() {
         let metrics = Metrics()
-        for _ in 0..<3 { metrics.requestCompleted(status: 599) }
+        for _ in 0..<3 { metrics.requestCompleted(kind: .tags, status: 599) }
         let text = String(decoding: metrics.renderPrometheusText(), as: UTF8.self)
-        let matching = text.split(separator: "\n").filter { $0.hasPrefix("cistern_requests_total{status=\"599\"}") }
-        #expect(matching == ["cistern_requests_total{status=\"599\"} 3"])
+        let matching = text.split(separator: "\n").filter { $0.hasPrefix("cistern_requests_total{kind=\"tags\",status=\"599\"}") }
+        #expect(matching == ["cistern_requests_total{kind=\"tags\",status=\"599\"} 3"])
         #expect(text.split(separator: "\n").filter { $0 == "# TYPE cistern_requests_total counter" }.count == 1)
     }
 
@@ -106,8 +107,8 @@ import Testing
         let callsPerThread = 5_000
         DispatchQueue.concurrentPerform(iterations: threadCount) { _ in
             for call in 0..<callsPerThread {
-                metrics.requestCompleted(status: 200)
-                metrics.requestCompleted(status: 420 + call % 3)
+                metrics.requestCompleted(kind: .blob, status: 200)
+                metrics.requestCompleted(kind: .blob, status: 420 + call % 3)
                 metrics.bytesSentToClients(2)
                 metrics.connectionsOpened()
                 metrics.connectionsClosed()
@@ -115,10 +116,10 @@ import Testing
         }
         let lines = renderedLines(metrics)
         let total = threadCount * callsPerThread
-        #expect(lines.contains("cistern_requests_total{status=\"200\"} \(total)"))
+        #expect(lines.contains("cistern_requests_total{kind=\"blob\",status=\"200\"} \(total)"))
         #expect(lines.contains("cistern_client_bytes_sent_total \(2 * total)"))
         #expect(lines.contains("cistern_connections_open 0.0"))
-        let lazyTotal = lines.filter { $0.hasPrefix("cistern_requests_total{status=\"42") }
+        let lazyTotal = lines.filter { $0.hasPrefix("cistern_requests_total{kind=\"blob\",status=\"42") }
             .compactMap { Int($0.split(separator: " ").last!) }.reduce(0, +)
         #expect(lazyTotal == total)
     }

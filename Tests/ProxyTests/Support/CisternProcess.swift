@@ -66,9 +66,11 @@ final class CisternProcess: Sendable {
     ///     after `--drain-delay 0s --drain-timeout 1500ms` (so `stop()`'s SIGTERM ends the process
     ///     within its grace period) and override them: the last value of a flag wins.
     ///   - environment: the child's whole environment; nil inherits this process's.
+    ///   - tlsCAFile: with a TLS listen address (`--tls-*` in `extraArguments`), the CA to
+    ///     probe `/healthz` over TLS with.
     /// - Throws: `Failure.didNotStart` after `startTimeout`, or a spawn error.
     init(upstream: String, cache: URL, port: UInt16? = nil, extraArguments: [String] = [],
-         environment: [String: String]? = nil, startTimeout: Duration = .seconds(20)) throws {
+         environment: [String: String]? = nil, tlsCAFile: String? = nil, startTimeout: Duration = .seconds(20)) throws {
         let port = try port ?? FreePort.loopback()
         self.port = port
         child = try ChildProcess(executablePath: Self.executablePath, arguments: [
@@ -77,8 +79,11 @@ final class CisternProcess: Sendable {
         ] + extraArguments, environment: environment)
         let deadline = ContinuousClock.now + startTimeout
         while ContinuousClock.now < deadline, child.isRunning {
-            if let response = try? TestHTTPClient.fetch(port: port, "/healthz", options: .init(timeout: .seconds(1))),
-               response.statusCode == 200 { return }
+            if let tlsCAFile {
+                if let client = try? TestTLSClient(port: port, caFile: tlsCAFile, timeout: .seconds(1)),
+                   (try? client.request("/healthz"))?.statusCode == 200 { return }
+            } else if let response = try? TestHTTPClient.fetch(port: port, "/healthz", options: .init(timeout: .seconds(1))),
+                      response.statusCode == 200 { return }
             usleep(20_000)
         }
         let standardError = String(decoding: child.standardError(), as: UTF8.self)

@@ -28,17 +28,38 @@ final class DockerDaemon: Sendable {
     /// The containerd it runs containers with; kept alive as long as dockerd.
     let containerd: ContainerdDaemon
 
+    /// `/etc/docker/certs.d/<mirror>` when this daemon trusts a TLS mirror's CA; removed on stop.
+    let trustedCADirectory: URL?
+
     /// The API socket.
     var socketPath: String { workDirectory.appending("docker.sock").path }
 
     /// Writes daemon.json for the mirror at `mirrorHostAndPort`, starts dockerd on `containerd`
     /// and waits (at most `startTimeout`) until `docker version` answers.
     /// - Throws: `ContainerClientFailure.daemonDidNotStart` with its log, or a spawn error.
-    init(mirrorHostAndPort: String, containerd: ContainerdDaemon, startTimeout: Duration = .seconds(60)) async throws {
+    ///
+    /// With `mirrorCA`, the mirror is `https://<mirror>` and not insecure: dockerd verifies it
+    /// against that CA, which it reads from `/etc/docker/certs.d/<host:port>/ca.crt` (dockerd
+    /// 20.10 has no setting for another directory when not rootless), written here and
+    /// removed on `stop()`; the port is this test's own, so no other daemon reads it.
+    init(mirrorHostAndPort: String, containerd: ContainerdDaemon, mirrorCA: URL? = nil,
+         startTimeout: Duration = .seconds(60)) async throws {
         self.containerd = containerd
         workDirectory = try TemporaryDirectory(shortPrefix: "dkd")
         let configuration = workDirectory.appending("daemon.json")
-        try Data(DeployedClientConfiguration.dockerDaemonJSON(mirror: mirrorHostAndPort).utf8).write(to: configuration)
+        if let mirrorCA {
+            let directory = URL(fileURLWithPath: "/etc/docker/certs.d/\(mirrorHostAndPort)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data(contentsOf: mirrorCA).write(to: directory.appendingPathComponent("ca.crt"))
+            trustedCADirectory = directory
+            try Data("""
+                { "registry-mirrors": ["https://\(mirrorHostAndPort)"] }
+
+                """.utf8).write(to: configuration)
+        } else {
+            trustedCADirectory = nil
+            try Data(DeployedClientConfiguration.dockerDaemonJSON(mirror: mirrorHostAndPort).utf8).write(to: configuration)
+        }
         let log = workDirectory.appending("dockerd.log")
         child = try ChildProcess(
             executablePath: Self.executablePath,
@@ -59,6 +80,7 @@ final class DockerDaemon: Sendable {
     /// SIGTERM, SIGKILL after 20 s. Idempotent.
     func stop() {
         child.stop(grace: .seconds(20))
+        if let trustedCADirectory { try? FileManager.default.removeItem(at: trustedCADirectory) }
     }
 
     /// Runs `/usr/bin/docker -H unix://<socket> <arguments>` with its own client config

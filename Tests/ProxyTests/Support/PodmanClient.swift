@@ -22,17 +22,27 @@ struct PodmanClient: ContainerClient {
 
     /// Holds `registries.conf`, `storage.conf` and `containers.conf`.
     let configurationDirectory: TemporaryDirectory
+    /// With a TLS mirror: the directory of `ca.crt` podman trusts (`podman pull --cert-dir`,
+    /// which applies to every host it contacts, the mirror included); the mirror is then not
+    /// `insecure`, so podman verifies it and never falls back to plain HTTP.
+    let certificateDirectory: URL?
 
     var name: String { "podman" }
     var reportsIndexDigest: Bool { true }
 
     /// Writes the configuration for a mirror at `mirrorHostAndPort` in front of an unreachable
-    /// `docker.io` at `unreachableHostAndPort`.
+    /// `docker.io` at `unreachableHostAndPort`; with `certificateDirectory`, a TLS mirror
+    /// verified against the CA in it.
     /// - Throws: file errors.
-    init(mirrorHostAndPort: String, unreachableHostAndPort: String) throws {
+    init(mirrorHostAndPort: String, unreachableHostAndPort: String, certificateDirectory: URL? = nil) throws {
         configurationDirectory = try TemporaryDirectory(prefix: "cistern-podman")
-        try Data(DeployedClientConfiguration.podmanRegistriesConf(mirror: mirrorHostAndPort, dockerHub: unreachableHostAndPort).utf8)
-            .write(to: configurationDirectory.appending("registries.conf"))
+        self.certificateDirectory = certificateDirectory
+        var registries = try DeployedClientConfiguration.podmanRegistriesConf(mirror: mirrorHostAndPort, dockerHub: unreachableHostAndPort)
+        if certificateDirectory != nil {
+            // A verified TLS mirror: no plain-HTTP fallback.
+            registries = registries.replacingOccurrences(of: "insecure = true", with: "insecure = false")
+        }
+        try Data(registries.utf8).write(to: configurationDirectory.appending("registries.conf"))
         // Our own files, so a host's /etc/containers settings (overlay options, a different
         // store, events to journald) cannot change what the test does.
         try Data("""
@@ -53,7 +63,8 @@ struct PodmanClient: ContainerClient {
     func pull(_ reference: ImageReference) async throws -> PulledImage {
         let store = try TemporaryDirectory(shortPrefix: "cpm")
         defer { store.remove() }
-        _ = try await podman(["pull", "--quiet", reference.dockerHubName], store: store)
+        let trust = certificateDirectory.map { ["--cert-dir", $0.path] } ?? []
+        _ = try await podman(["pull", "--quiet"] + trust + [reference.dockerHubName], store: store)
         let inspected = try await podman(
             ["image", "inspect", "--format", "{{.Digest}} {{.ID}}", reference.dockerHubName], store: store)
         let fields = String(decoding: inspected.standardOutput, as: UTF8.self).split(whereSeparator: \.isWhitespace)

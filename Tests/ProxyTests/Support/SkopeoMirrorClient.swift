@@ -9,13 +9,16 @@ struct SkopeoMirrorClient: ContainerClient {
     let mirrorHostAndPort: String
     /// Where each pull gets its own directory.
     let workDirectory: TemporaryDirectory
+    /// How skopeo connects: by default plain HTTP allowed (`--src-tls-verify=false`); with
+    /// `tlsVerify` and a `certificateDirectory`, HTTPS verified against that CA only.
+    var skopeo = Skopeo()
 
     var name: String { "skopeo" }
     var reportsIndexDigest: Bool { false }
 
     func pull(_ reference: ImageReference) async throws -> PulledImage {
         let destination = workDirectory.appending("pull-\(UUID().uuidString)")
-        try await Skopeo().copy("\(mirrorHostAndPort)/\(reference)", to: destination)
+        try await skopeo.copy("\(mirrorHostAndPort)/\(reference)", to: destination)
         let verified = try await Skopeo.verifyDirectory(destination)
         guard let config = verified.verifiedDigests.first else {
             throw ContainerClientFailure.unexpectedOutput(client: name, output: "no config in \(destination.path)")

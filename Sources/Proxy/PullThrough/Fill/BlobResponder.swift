@@ -58,7 +58,7 @@ package enum BlobResponder {
             return
         }
         switch FillStart.joinOrStart(digest, upstream: request.upstream, repository: request.repository, context: request.context,
-                                     forwarding: request.connection.forwarding, uncachedAllowed: true) {
+                                     client: request.connection.trace, uncachedAllowed: true) {
         case .unavailable(let error):
             shared.logger.error("cannot start a fill", metadata: ["digest": "\(digest)", "error": "\(error)"])
             request.connection.respond(request.id, error: RegistryError(code: .upstreamError, status: 500, message: "cache unavailable",
@@ -107,7 +107,7 @@ package enum BlobResponder {
                                          found: @escaping (Request, UpstreamResponseHead) -> Void) {
         let bound = LoopBound((request, found), loop: request.context.loop)
         UpstreamHead.request(context: request.context, upstream: request.upstream, repository: request.repository,
-                             kind: .blobs, digest: request.digest, forwarding: request.connection.forwarding) { answer in
+                             kind: .blobs, digest: request.digest, client: request.connection.trace) { answer in
             let (request, found) = bound.value
             switch answer {
             case .success(let head) where head.status == 200:
@@ -153,7 +153,7 @@ package enum BlobResponder {
 
     /// Answers from `fill` through a `Waiter` as soon as its size is known.
     private static func attach(_ request: Request, fill: Fill, outcome: CacheOutcome) {
-        let waiter = Waiter(fill: fill, observers: request.context.fillObservers)
+        let waiter = Waiter(fill: fill, observers: request.context.fillObservers, metrics: request.context.shared.metrics)
         func answer(_ fill: Fill) -> Bool {
             switch fill.phase {
             case .awaitingHead:

@@ -28,7 +28,7 @@ final class FillDriver: UpstreamResponseHandler {
     private let hasher: ContentHasher
     private var state: FillState
     private var exchange: UpstreamExchange?
-    private var forwarding = ForwardingChain.none
+    private var client = ClientTrace.none
     /// The piece being handled by `upstreamReceivedBody` (valid during that call only).
     private var piece = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Room reserved under `--cache-max-size` for this fill's file (bytes), given back at the end.
@@ -49,10 +49,10 @@ final class FillDriver: UpstreamResponseHandler {
     }
 
     /// Starts the upstream GET of the blob through the fill's repository.
-    /// - Parameter forwarding: the first requester's `X-Forwarded-For` and `Via`.
-    func start(forwarding: ForwardingChain) {
+    /// - Parameter client: sent in `X-Forwarded-For`, `Via` and `X-Request-ID` (first requester).
+    func start(client: ClientTrace) {
         shared.metrics.fillStarted()
-        self.forwarding = forwarding
+        self.client = client
         send(range: nil)
     }
 
@@ -64,7 +64,7 @@ final class FillDriver: UpstreamResponseHandler {
         let request = UpstreamRequest(
             method: .get, origin: upstream.origin,
             pathAndQuery: upstream.pathAndQuery("/v2/\(name.string)/blobs/\(fill.digest.string)"),
-            fields: fields + upstream.forwardingFields(forwarding, nodeID: context.nodeID))
+            fields: fields + client.upstreamFields(for: upstream, nodeID: context.nodeID))
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
                                         scope: UpstreamRegistry.pullScope(name), handler: self)
         self.exchange = exchange
@@ -100,7 +100,6 @@ final class FillDriver: UpstreamResponseHandler {
         piece = bytes
         handle(.receivedBytes(count: bytes.count))
         piece = UnsafeRawBufferPointer(start: nil, count: 0)
-        shared.metrics.bytesReceivedFromUpstream(bytes.count)
     }
 
     func upstreamFinished() {

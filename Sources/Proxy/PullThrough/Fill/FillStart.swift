@@ -22,12 +22,12 @@ enum FillStart {
     /// Joins or starts the fill of `digest` from `upstream`'s `repository`, on `context`'s loop.
     /// - Parameters:
     ///   - repository: the name as the upstream knows it.
-    ///   - forwarding: the client's `X-Forwarded-For` and `Via` for the upstream GET (`.none` for prefetch).
+    ///   - client: the `X-Forwarded-For` and `X-Request-ID` of the upstream GET (`.none` for prefetch).
     ///   - uncachedAllowed: when the cache cannot create a temporary file, stream from memory
     ///     without caching (a client is waiting) instead of giving up (prefetch).
     ///   - onFinish: runs on this loop when a fill this call started committed or failed.
     static func joinOrStart(_ digest: Digest, upstream: UpstreamRegistry, repository: RepositoryName, context: LoopContext,
-                            forwarding: ForwardingChain, uncachedAllowed: Bool, onFinish: (() -> Void)? = nil) -> Outcome {
+                            client: ClientTrace, uncachedAllowed: Bool, onFinish: (() -> Void)? = nil) -> Outcome {
         let shared = context.shared
         let lookup: FillTable.Lookup
         do throws(SystemError) {
@@ -57,7 +57,7 @@ enum FillStart {
         case .started(let fill):
             let driver = FillDriver(fill: fill, context: context, upstream: upstream)
             driver.onFinish = onFinish
-            driver.start(forwarding: forwarding)
+            driver.start(client: client)
             return .started(fill)
         }
     }

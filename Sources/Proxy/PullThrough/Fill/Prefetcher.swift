@@ -88,7 +88,7 @@ final class Prefetcher: Sendable {
         case .blob(let digest):
             // The same entry point as a client's GET; prefetch only when the blob can be cached.
             let outcome = FillStart.joinOrStart(digest, upstream: job.upstream, repository: job.repository, context: job.context,
-                                                forwarding: .none, uncachedAllowed: false) { [self] in finished(job) }
+                                                client: .none, uncachedAllowed: false) { [self] in finished(job) }
             if case .started = outcome { return }
             finished(job)  // cached, already filling, or no cache space
         case .manifest(let digest):
@@ -98,7 +98,7 @@ final class Prefetcher: Sendable {
             }
             let accept = AcceptedMediaTypes(headerValues: [MediaType.allManifestTypes.joined(separator: ", ")])
             ManifestLookup(context: job.context, upstream: job.upstream, repository: job.repository, reference: .digest(digest),
-                           accept: accept, forwarding: .none).run { [self] result in
+                           accept: accept, client: .none).run { [self] result in
                 if case .success(let answer) = result {
                     manifestFetched(answer.manifest, upstream: job.upstream, repository: job.repository, context: job.context)
                 }

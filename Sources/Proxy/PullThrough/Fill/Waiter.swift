@@ -1,3 +1,4 @@
+import ProxyMetrics
 import ProxyTransport
 
 /// One client's view of a fill: the loop it is served on, its offset (the next body byte
@@ -6,11 +7,16 @@ import ProxyTransport
 /// connection sends from it as a `StreamedBody`, and it wakes the connection when the
 /// fill publishes progress. Where the bytes are is decided by `BodySource`.
 ///
+/// While it observes the fill (from ``whenChanged(_:)`` or ``attach(_:)`` until ``cancel()``,
+/// ``detach()`` or its end) it is counted in `cistern_fill_waiters`.
+///
 /// Invariant: `startOffset <= offset <= end`. Confinement: loop-confined (its
 /// `FillObservers`' loop).
 final class Waiter: StreamedBody, FillObserver, PendingAnswer {
     let fill: Fill
     private let observers: FillObservers
+    /// Where the waiter is counted while it observes; nil in tests.
+    private let metrics: Metrics?
     /// First body offset of the response (the range's first byte, or 0).
     private(set) var startOffset: Int64 = 0
     /// The next body byte to send.
@@ -28,13 +34,16 @@ final class Waiter: StreamedBody, FillObserver, PendingAnswer {
     /// Bytes copied out of a memory window per step (the window's lock is held for the copy).
     static let scratchByteCount = 64 * 1024
 
-    init(fill: Fill, observers: FillObservers) {
+    init(fill: Fill, observers: FillObservers, metrics: Metrics? = nil) {
         self.fill = fill
         self.observers = observers
+        self.metrics = metrics
     }
 
     deinit {
         scratch?.deallocate()
+        // The observers hold waiters weakly: one freed while observing leaves the count here.
+        if observing { metrics?.fillWaiterEnded() }
     }
 
     /// Runs `onChange` on this loop at each change of the fill until `cancel()` or `start`.
@@ -99,6 +108,7 @@ final class Waiter: StreamedBody, FillObserver, PendingAnswer {
         onChange = nil
         guard observing else { return }
         observing = false
+        metrics?.fillWaiterEnded()
         observers.remove(self, from: fill)
     }
 
@@ -115,6 +125,7 @@ final class Waiter: StreamedBody, FillObserver, PendingAnswer {
     private func observe() {
         guard !observing else { return }
         observing = true
+        metrics?.fillWaiterStarted()
         observers.add(self, to: fill)
     }
 
