@@ -105,7 +105,8 @@ public final class SharedServices: Sendable {
                                                 username: upstream.username, password: upstream.password, egress: egress,
                                                 rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
                                                                                  perRepository: upstream.rateLimitPerRepository),
-                                                traffic: metrics.upstreamTraffic(named: upstream.name))
+                                                traffic: metrics.upstreamTraffic(named: upstream.name),
+                                                namespace: upstream.namespace, forwardsClientAddress: upstream.forwardClientAddress)
             if let proxy = egress.proxy(for: registry.origin) {
                 logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
             }

@@ -26,6 +26,8 @@ import Testing
         configuration.storageDirectory = "/srv/storage"
         configuration.uploadTimeout = .seconds(15)
         configuration.maxUploadSize = 16
+        configuration.nodeID = "node-15"
+        configuration.trustedProxies = [try AddressRange(parsing: "10.0.0.16/32", key: "trusted_proxies[0]")]
         return configuration
     }
 
