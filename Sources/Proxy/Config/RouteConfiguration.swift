@@ -44,12 +44,19 @@ extension Configuration {
         return (cacheDirectory.hasSuffix("/") ? String(cacheDirectory.dropLast()) : cacheDirectory) + "/storage"
     }
 
+    private static func trimmedDirectory(_ path: String) -> Substring {
+        var text = Substring(path)
+        while text.count > 1, text.hasSuffix("/") { text = text.dropLast() }
+        return text
+    }
+
     /// Checks `registries:`, `routes:` and the upload limits.
     ///
     /// - Throws: ``ConfigurationError/invalidValue(key:value:reason:)``: `registries` when the
     ///   storage registry has a remote's name; `routes[i].match` for a pattern that does not
     ///   parse; `routes[i].registry` naming no registry; `routes[i].push` other than nobody on
-    ///   a remote (remotes are read-only); `upload_timeout` ≤ 0; `max_upload_size` < 0.
+    ///   a remote (remotes are read-only); `upload_timeout` ≤ 0; `max_upload_size` < 0; `storage_dir`
+    ///   empty or the cache directory.
     func validateRoutes() throws {
         let remoteNames = Set(upstreams.map(\.name))
         if let storageRegistry, remoteNames.contains(storageRegistry) {
@@ -80,6 +87,10 @@ extension Configuration {
         }
         if let storageDirectory, storageDirectory.isEmpty {
             throw ConfigurationError.invalidValue(key: "storage_dir", value: "", reason: "must not be empty")
+        }
+        if let storageDirectory, Self.trimmedDirectory(storageDirectory) == Self.trimmedDirectory(cacheDirectory) {
+            throw ConfigurationError.invalidValue(key: "storage_dir", value: storageDirectory,
+                                                  reason: "must not be the cache directory (the cache's eviction would remove pushed content)")
         }
     }
 }

@@ -113,6 +113,7 @@ import Testing
         ("registries: [{name: other, type: storage}]", "registries[2].type"),
         ("registries: [{name: other, type: cloud}]", "registries[2].type"),
         ("upload_timeout: 0s", "upload_timeout"),
+        ("cache_dir: /var/cache/cistern\nstorage_dir: /var/cache/cistern/", "storage_dir"),
     ])
     func misconfigurationFailsNamingTheKey(extra: String, key: String) throws {
         var yaml = """
