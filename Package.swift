@@ -70,7 +70,7 @@ let package = Package(
         // Configuration: flags, YAML, validation.
         .target(
             name: "ProxyConfig",
-            dependencies: ["ProxyLogging", "ProxyRegistry", "CEpoll", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["ProxyLogging", "ProxyHTTP", "ProxyRegistry", "CEpoll", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             path: "Sources/Proxy/Config"
         ),
         // The cache on disk: blobs, manifests, tags, links.

@@ -65,11 +65,15 @@ cep_tls *cep_tls_new(cep_tls_ctx *ctx, int fd, const char *hostname) {
             return NULL;
         }
     }
+    return cep_tls_wrap(ssl, fd, 0);
+}
+
+struct cep_tls *cep_tls_wrap(SSL *ssl, int fd, int server) {
     if (SSL_set_fd(ssl, fd) != 1) {
         SSL_free(ssl);
         return NULL;
     }
-    SSL_set_connect_state(ssl);
+    if (server) SSL_set_accept_state(ssl); else SSL_set_connect_state(ssl);
     cep_tls *t = OPENSSL_zalloc(sizeof *t);
     if (!t) {
         SSL_free(ssl);

@@ -13,4 +13,8 @@ struct cep_tls {
     SSL *ssl;
 };
 
+/* Attaches `ssl` to socket `fd` in the client or server role and wraps it;
+ * frees `ssl` and returns NULL on failure. */
+struct cep_tls *cep_tls_wrap(SSL *ssl, int fd, int server);
+
 #endif /* CEP_TLS_INTERNAL_H */

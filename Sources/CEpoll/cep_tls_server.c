@@ -84,18 +84,7 @@ cep_tls_ctx *cep_tls_server_ctx_new(const char *chain_file, const char *key_file
 cep_tls *cep_tls_server_new(cep_tls_ctx *ctx, int fd) {
     SSL *ssl = SSL_new(ctx->ssl_ctx);
     if (!ssl) return NULL;
-    if (SSL_set_fd(ssl, fd) != 1) {
-        SSL_free(ssl);
-        return NULL;
-    }
-    SSL_set_accept_state(ssl);
-    cep_tls *t = OPENSSL_zalloc(sizeof *t);
-    if (!t) {
-        SSL_free(ssl);
-        return NULL;
-    }
-    t->ssl = ssl;
-    return t;
+    return cep_tls_wrap(ssl, fd, 1);
 }
 
 int cep_tls_set_alpn(cep_tls *tls, const unsigned char *protocols, size_t len) {

@@ -114,6 +114,8 @@ struct ServeCommand: ParsableCommand {
             transform: FlagValue.duration)
     var drainTimeout: Duration?
 
+    @Option(help: ArgumentHelp("This node's name in the Via field it adds upstream; a request whose Via already names it is a loop, answered 508 (default: host name:listen port).", valueName: "name"))
+    var nodeId: String?
     @Option(help: ArgumentHelp("Directory of pushed images (storage registries); never evicted (default: <cache-dir>/storage).", valueName: "path"))
     var storageDir: String?
 
@@ -200,6 +202,7 @@ struct ServeCommand: ParsableCommand {
         overrides.tlsKey = tlsKey
         overrides.drainDelay = drainDelay
         overrides.drainTimeout = drainTimeout
+        overrides.nodeID = nodeId
         overrides.storageDirectory = storageDir
         overrides.uploadTimeout = uploadTimeout
         cacheLimits.apply(to: &overrides)

@@ -40,6 +40,9 @@ extension Configuration {
         ("cache_max_age", .restartOnly, { $0.cacheMaxAge != $1.cacheMaxAge }),
         ("drain_delay", .live, { $0.drainDelay != $1.drainDelay }),
         ("drain_timeout", .live, { $0.drainTimeout != $1.drainTimeout }),
+        // Both shape each loop's connections and upstream requests, built once at start.
+        ("node_id", .restartOnly, { $0.nodeID != $1.nodeID }),
+        ("trusted_proxies", .restartOnly, { $0.trustedProxies != $1.trustedProxies }),
         // The paths: the listen address's TLS is set up once. The files they name are read
         // again at every reload (a renewed certificate is served to new connections).
         ("tls.certificate", .restartOnly, { $0.tls?.certificate != $1.tls?.certificate }),

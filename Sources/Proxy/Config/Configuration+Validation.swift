@@ -79,6 +79,7 @@ extension Configuration {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_concurrency", value: "\(prefetchConcurrency)", reason: "must be at least 1")
         }
+        try validateFleetSettings()
         try tls?.validate()
     }
 

@@ -39,12 +39,16 @@ extension Configuration {
     ///   key: /etc/cistern/tls/key.pem
     /// drain_delay: 5s               # after SIGTERM: keep accepting (readyz 503) this long
     /// drain_timeout: 30s            # then: longest wait for responses in flight
+    /// node_id: cistern-a            # this node in Via (loop detection); default host:port
+    /// trusted_proxies: [127.0.0.1, 10.0.0.0/8]   # peers whose X-Forwarded-For is kept
     /// registries: [...]             # remote and storage registries; see readRegistriesAndRoutes
     /// routes: [...]                 # repository patterns → registries, pull/push principals
     /// storage_dir: ./cistern-data/storage
     /// upload_timeout: 1h
     /// max_upload_size: 0
     /// ```
+    /// An upstream may also set `ns: NAME` (sent as `?ns=NAME` on each of its requests) and
+    /// `forward_client_address: false` (no `X-Forwarded-For` to it).
     /// Durations are `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number of **seconds**.
     /// When `upstreams` is given without `default_upstream`, the default stays `base`'s if
     /// that name is still listed, else becomes the first upstream listed. Relative paths
@@ -100,6 +104,7 @@ extension Configuration {
         if let tlsNode = reader.node("tls") { configuration.tls = try readTLS(tlsNode) }
         if let delay = try reader.duration("drain_delay") { configuration.drainDelay = delay }
         if let timeout = try reader.duration("drain_timeout") { configuration.drainTimeout = timeout }
+        try readFleetSettings(&reader, into: &configuration)
         try reader.rejectUnknownKeys()
         try configuration.validate()
         return configuration
@@ -156,6 +161,8 @@ extension Configuration {
         let proxy = try reader.string("proxy").map { try EgressProxySetting.parse($0, key: reader.keyPath("proxy")) }
         let budget = try reader.int("max_manifest_gets_per_hour")
         let scope = try reader.string("rate_limit_scope")
+        let namespace = try reader.string("ns")
+        let forwardClientAddress = try reader.bool("forward_client_address") ?? true
         if let scope, scope != "upstream" && scope != "repository" {
             throw ConfigurationError.invalidValue(key: reader.keyPath("rate_limit_scope"), value: scope, reason: "expected upstream or repository")
         }
@@ -169,6 +176,8 @@ extension Configuration {
             if let proxy { upstream.proxy = proxy }
             upstream.maxManifestGetsPerHour = budget
             upstream.rateLimitPerRepository = scope == "repository"
+            upstream.namespace = namespace
+            upstream.forwardClientAddress = forwardClientAddress
             return upstream
         } catch let error as ConfigurationError {
             throw error.renamingKey { "\(path).\($0)" }

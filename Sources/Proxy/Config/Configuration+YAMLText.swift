@@ -29,6 +29,8 @@ extension Configuration {
                 if case .proxy(let url) = upstream.proxy, url.password != nil { lines.append("    # the proxy's password is not shown") }
                 lines.append("    proxy: \(Self.quoted(upstream.proxy.description))")
             }
+            if let namespace = upstream.namespace { lines.append("    ns: \(Self.quoted(namespace))") }
+            if !upstream.forwardClientAddress { lines.append("    forward_client_address: false") }
         }
         lines += [
             "timeouts:",
@@ -53,6 +55,9 @@ extension Configuration {
             "drain_delay: \(drainDelay.configurationText)",
             "drain_timeout: \(drainTimeout.configurationText)",
         ]
+        // Null when unset: the host name plus the listen port, worked out at start.
+        lines.append("node_id: " + (nodeID.map(Self.quoted) ?? "~"))
+        lines.append("trusted_proxies: [" + trustedProxies.map { Self.quoted($0.description) }.joined(separator: ", ") + "]")
         // null (no admin address) is written too, so every key appears.
         lines.append("admin_listen: " + (adminListen.map { Self.quoted($0.description) } ?? "null"))
         if let tls {

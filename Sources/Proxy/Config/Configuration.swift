@@ -67,6 +67,14 @@ public struct Configuration: Sendable, Equatable {
     /// running fills before the process ends anyway. YAML `drain_timeout`, `--drain-timeout`.
     /// Default 30 s.
     public var drainTimeout: Duration
+    /// This node's name in the `Via` entries it adds upstream and looks for in incoming
+    /// requests (loop detection). YAML `node_id`, `--node-id`; nil = the host name plus the
+    /// listen port (``resolvedNodeID(boundPort:)``).
+    public var nodeID: String? = nil
+    /// Peers (a load balancer, an edge Cistern) whose `X-Forwarded-For` is believed and kept
+    /// in the chain sent upstream; from any other peer only its own address is sent. YAML
+    /// `trusted_proxies`. Default: none.
+    public var trustedProxies: [AddressRange] = []
     /// The name of the `registries:` entry of `type: storage` (Cistern's own store of pushed
     /// images, issue 16); nil without one. At most one storage registry.
     public var storageRegistry: String? = nil

@@ -70,6 +70,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
     public var drainDelay: Duration?
     /// `--drain-timeout`.
     public var drainTimeout: Duration?
+    /// `--node-id`.
+    public var nodeID: String?
     /// `--storage-dir`.
     public var storageDirectory: String?
     /// `--upload-timeout`.
@@ -114,6 +116,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
         if let cacheMaxAge { configuration.cacheMaxAge = cacheMaxAge }
         if let drainDelay { configuration.drainDelay = drainDelay }
         if let drainTimeout { configuration.drainTimeout = drainTimeout }
+        if let nodeID { configuration.nodeID = nodeID }
         if let storageDirectory { configuration.storageDirectory = storageDirectory }
         if let uploadTimeout { configuration.uploadTimeout = uploadTimeout }
         try applyUpstreamOverrides(to: &configuration)
@@ -148,6 +151,7 @@ public struct ConfigurationOverrides: Sendable, Equatable {
             "tls.key": ("--tls-key", tlsKey != nil),
             "drain_delay": ("--drain-delay", drainDelay != nil),
             "drain_timeout": ("--drain-timeout", drainTimeout != nil),
+            "node_id": ("--node-id", nodeID != nil),
             "storage_dir": ("--storage-dir", storageDirectory != nil),
             "upload_timeout": ("--upload-timeout", uploadTimeout != nil),
         ]
@@ -195,6 +199,8 @@ public struct ConfigurationOverrides: Sendable, Equatable {
                 upstream.proxy = replaced.proxy
                 upstream.maxManifestGetsPerHour = replaced.maxManifestGetsPerHour
                 upstream.rateLimitPerRepository = replaced.rateLimitPerRepository
+                upstream.namespace = replaced.namespace
+                upstream.forwardClientAddress = replaced.forwardClientAddress
             }
         } else if let replacedIndex {
             upstream = configuration.upstreams[replacedIndex]

@@ -39,6 +39,12 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     /// Whether a 429 closes only the repository it was for (`rate_limit_scope: repository`)
     /// instead of the whole upstream (`upstream`, the default: Docker Hub limits per account).
     public var rateLimitPerRepository = false
+    /// Sent as `?ns=NAME` on every request to it (YAML `ns`): for an upstream that is itself
+    /// a Cistern mirroring several registries, which of them is meant. nil = no `ns`.
+    public var namespace: String? = nil
+    /// Whether its requests carry `X-Forwarded-For` with the client's address (YAML
+    /// `forward_client_address`). Default true.
+    public var forwardClientAddress = true
 
     /// Creates an upstream, parsing and validating `url` and `name`.
     ///

@@ -29,6 +29,9 @@ public struct RequestHead: Sendable {
     /// The `X-Forwarded-For` field values joined, if any (Cistern appends
     /// the client's address when it asks the upstream).
     public var forwardedFor: String?
+    /// The `Via` field values joined, if any (RFC 9110 section 7.6.3): the proxies the request
+    /// passed, which is how a Cistern sees a request that already went through it (a loop).
+    public var via: String?
     /// The `X-Request-ID` field value when it is a sane id (``RequestID/init(received:)``);
     /// nil when absent, repeated or not sane (Cistern then makes one).
     public var requestID: RequestID?
@@ -68,6 +71,7 @@ public struct RequestHead: Sendable {
         ifNoneMatch = nil
         ifRange = nil
         forwardedFor = nil
+        via = nil
         contentType = nil
         contentRange = nil
         let readsUploadFields = method != .get && method != .head
@@ -93,6 +97,8 @@ public struct RequestHead: Sendable {
                 ifRange = Self.joined(ifRange, value)
             } else if HeaderName.equals(name, "x-forwarded-for") {
                 forwardedFor = Self.joined(forwardedFor, value)
+            } else if HeaderName.equals(name, "via") {
+                via = Self.joined(via, value)
             } else if readsUploadFields && HeaderName.equals(name, "content-type") {
                 contentType = String(decoding: value, as: UTF8.self)
             } else if readsUploadFields && HeaderName.equals(name, "content-range") {

@@ -106,6 +106,7 @@ public struct ResponseHead: Sendable {
         case 503: "Service Unavailable"
         case 504: "Gateway Timeout"
         case 505: "HTTP Version Not Supported"
+        case 508: "Loop Detected"
         default: "Status"
         }
     }

@@ -12,10 +12,16 @@ public final class LoopContext: @unchecked Sendable {
     public let shared: SharedServices
     package let pool: UpstreamPool
     let fillObservers: FillObservers
+    /// This node's name in `Via` (``Configuration/resolvedNodeID(boundPort:)``): appended to
+    /// every upstream request's chain, and looked for in incoming ones (loop detection).
+    public let nodeID: String
 
-    package init(loop: EventLoop, shared: SharedServices) {
+    /// - Parameter nodeID: this node's Via received-by; default: the configured `node_id`, or
+    ///   the host name plus the configured listen port.
+    package init(loop: EventLoop, shared: SharedServices, nodeID: String? = nil) {
         self.loop = loop
         self.shared = shared
+        self.nodeID = nodeID ?? shared.configuration.resolvedNodeID(boundPort: shared.configuration.listen.port)
         fillObservers = FillObservers(loop: loop)
         pool = UpstreamPool(loop: loop, resolver: shared.resolver, timeouts: shared.upstreamTimeouts,
                             userAgent: SharedServices.userAgent, tlsContexts: shared.tlsContexts)

@@ -1,3 +1,4 @@
+import ProxyHTTP
 import ProxyLoop
 import ProxyRegistry
 import ProxyStore
@@ -19,14 +20,7 @@ extension ManifestLookup {
             case .success(let (head, _)) where head.status == 200:
                 noteRateLimit(head)
                 shared.metrics.upstreamRequest(method: "HEAD", status: 200)
-                if let value = head.field("docker-content-digest"), let digest = try? Digest(parsing: String(Substring(value).trimmingOWS())),
-                   let manifest = shared.manifests.read(digest), accept.accepts(manifest.mediaType) {
-                    linkWithReferences(manifest)
-                    let record = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: shared.clock.nanosecondsSinceEpoch())
-                    shared.tags.update(record, for: key)
-                    finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: record.confirmedAtNanoseconds)))
-                    return
-                }
+                if let digest = Self.namedDigest(head), answerFromCache(digest, key: key) { return }
                 fetch(reference: reference)
             case .success(let (head, _)) where head.status == 404:
                 noteRateLimit(head)
@@ -98,7 +92,7 @@ extension ManifestLookup {
             case .success(let (head, _)) where head.status == 200:
                 noteRateLimit(head)
                 shared.metrics.upstreamRequest(method: "HEAD", status: 200)
-                if let value = head.field("docker-content-digest"), let digest = try? Digest(parsing: value) {
+                if let digest = Self.namedDigest(head) {
                     if digest == record.digest {
                         var confirmed = record
                         confirmed.confirmedAtNanoseconds = shared.clock.nanosecondsSinceEpoch()
@@ -106,13 +100,7 @@ extension ManifestLookup {
                         finish(.success(ManifestAnswer(manifest: stored, outcome: .hit, confirmedAtNanoseconds: confirmed.confirmedAtNanoseconds)))
                         return
                     }
-                    if let manifest = shared.manifests.read(digest) {
-                        linkWithReferences(manifest)
-                        let updated = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: shared.clock.nanosecondsSinceEpoch())
-                        shared.tags.update(updated, for: key)
-                        finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: updated.confirmedAtNanoseconds)))
-                        return
-                    }
+                    if answerFromCache(digest, key: key) { return }
                 }
                 fetch(reference: reference)
             case .success(let (head, _)):
@@ -127,4 +115,20 @@ extension ManifestLookup {
         send(method: .head, reference: reference, handler: buffered)
     }
 
+
+    /// The digest a HEAD's `Docker-Content-Digest` names, if readable.
+    static func namedDigest(_ head: UpstreamResponseHead) -> Digest? {
+        head.field("docker-content-digest").flatMap { try? Digest(parsing: String(Substring($0).trimmingOWS())) }
+    }
+
+    /// Answers the tag with the cached manifest `digest` when there is one of a type this
+    /// client accepts: the tag now names it for this Accept set. - Returns: whether it did.
+    func answerFromCache(_ digest: Digest, key: TagKey) -> Bool {
+        guard let manifest = shared.manifests.read(digest), accept.accepts(manifest.mediaType) else { return false }
+        linkWithReferences(manifest)
+        let record = TagRecord(digest: digest, mediaType: manifest.mediaType, confirmedAtNanoseconds: shared.clock.nanosecondsSinceEpoch())
+        shared.tags.update(record, for: key)
+        finish(.success(ManifestAnswer(manifest: manifest, outcome: .hit, confirmedAtNanoseconds: record.confirmedAtNanoseconds)))
+        return true
+    }
 }

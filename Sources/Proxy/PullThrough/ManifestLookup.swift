@@ -249,10 +249,10 @@ package final class ManifestLookup {
     }
 
     func send(method: HTTPMethod, reference: Reference, handler: UpstreamResponseHandler) {
-        var fields = client.upstreamFields
+        var fields = client.upstreamFields(for: upstream, nodeID: context.nodeID)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: method, origin: upstream.origin,
-                                      pathAndQuery: "\(upstream.basePath)/v2/\(repository.string)/manifests/\(reference.string)",
+                                      pathAndQuery: upstream.pathAndQuery("/v2/\(repository.string)/manifests/\(reference.string)"),
                                       fields: fields)
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
                                         scope: UpstreamRegistry.pullScope(repository), handler: handler)

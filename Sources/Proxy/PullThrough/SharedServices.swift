@@ -69,8 +69,9 @@ public final class SharedServices: Sendable {
         let layout = CacheLayout(root: configuration.cacheDirectory)
         let opened = CacheIndex.open(layout, clock: clock)
         // Rebuilt or reconciled means the last process did not stop cleanly, or the snapshot
-        // was damaged: worth an operator's look.
-        logger.log(level: opened.origin == .loaded ? .info : .warning, "cache index ready", metadata: [
+        // was damaged: worth an operator's look (not for a new, empty cache).
+        let worthALook = opened.origin != .loaded && opened.index.count > 0
+        logger.log(level: worthALook ? .warning : .info, "cache index ready", metadata: [
             "origin": "\(opened.origin.rawValue)", "entries": "\(opened.index.count)", "bytes": "\(opened.index.usageByteCount)",
         ])
         blobs = try BlobStore(layout: layout, index: opened.index)
@@ -104,7 +105,8 @@ public final class SharedServices: Sendable {
                                                 username: upstream.username, password: upstream.password, egress: egress,
                                                 rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
                                                                                  perRepository: upstream.rateLimitPerRepository),
-                                                traffic: metrics.upstreamTraffic(named: upstream.name))
+                                                traffic: metrics.upstreamTraffic(named: upstream.name),
+                                                namespace: upstream.namespace, forwardsClientAddress: upstream.forwardClientAddress)
             if let proxy = egress.proxy(for: registry.origin) {
                 logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
             }

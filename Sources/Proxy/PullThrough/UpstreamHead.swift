@@ -1,3 +1,4 @@
+import ProxyHTTP
 import ProxyRegistry
 import ProxyUpstream
 
@@ -37,12 +38,12 @@ enum UpstreamHead {
         let shared = context.shared
         let key = "\(upstream.name)|\(repository.string)|\(kind.rawValue)|\(digest.string)"
         guard shared.headFlights.join(key, loop: context.loop, completion: completion) else { return }
-        var fields = client.upstreamFields
+        var fields = client.upstreamFields(for: upstream, nodeID: context.nodeID)
         if kind == .manifests {
             let types = (mediaType.map { [$0] } ?? []) + MediaType.allManifestTypes.filter { $0 != mediaType }
             fields.append(("Accept", types.joined(separator: ", ")))
         }
-        let path = "\(upstream.basePath)/v2/\(repository.string)/\(kind.rawValue)/\(digest.string)"
+        let path = upstream.pathAndQuery("/v2/\(repository.string)/\(kind.rawValue)/\(digest.string)")
         let head = UpstreamRequest(method: .head, origin: upstream.origin, pathAndQuery: path, fields: fields)
         send(head, context: context, upstream: upstream, repository: repository) { answer in
             if kind == .blobs, case .success(let response) = answer,

@@ -67,6 +67,9 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         /// registry answers a bare `404 page not found` here; an OCI body is friendlier to
         /// clients that always try to decode one, and `NAME_UNKNOWN` would wrongly blame a name.
         public static let notFound = Code(rawValue: "NOT_FOUND")
+        /// Not in the spec: the request already passed this mirror (its `Via` names this node),
+        /// so answering it would go round a loop of mirrors (508, RFC 5842 section 7.2).
+        public static let loopDetected = Code(rawValue: "LOOP_DETECTED")
     }
 
     /// The spec error code.
@@ -171,6 +174,12 @@ extension RegistryError {
     /// the response must also carry `Content-Range: bytes */<size>` (RFC 9110 section 14.4).
     public static func rangeNotSatisfiable(size: Int64) -> RegistryError {
         RegistryError(code: .rangeNotSatisfiable, status: 416, message: "range not satisfiable", detail: "size \(size)")
+    }
+
+    /// `LOOP_DETECTED` 508: the request's `Via` already names this node (or an upstream mirror
+    /// answered 508 for that reason): a misconfigured ring of mirrors.
+    public static func loopDetected(_ detail: String) -> RegistryError {
+        RegistryError(code: .loopDetected, status: 508, message: "request loop detected between mirrors", detail: detail)
     }
 
     /// `NOT_FOUND` 404: the request target is not a registry endpoint.

@@ -101,10 +101,10 @@ public final class CisternServer {
         for index in 0..<workers {
             let loop = try EventLoop(index: index)
             try startLagProbe(on: loop)
-            let context = LoopContext(loop: loop, shared: shared)
+            let context = LoopContext(loop: loop, shared: shared, nodeID: configuration.resolvedNodeID(boundPort: port))
             let connections = ConnectionContext(
                 loop: loop, timeouts: current.timeouts, accessLog: current.accessLog, metrics: shared.metrics,
-                logger: logger, census: census, tls: tlsContext,
+                logger: logger, census: census, tls: tlsContext, trustedProxies: configuration.trustedProxies,
                 makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
             connections.accessLogFormat = current.accessLogFormat
             let listener = Listener(fd: fd, context: connections)
@@ -131,6 +131,7 @@ public final class CisternServer {
             "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
             "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
             "tls": "\(tlsContext == nil ? "off" : "on")",
+            "node": "\(configuration.resolvedNodeID(boundPort: port))",
         ])
         if let tlsContext {
             logger.info(tlsContext.kernelOffersKTLS

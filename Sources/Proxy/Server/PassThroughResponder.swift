@@ -23,10 +23,10 @@ final class PassThroughResponder {
         // Validated by RequestQuery (visible ASCII, no `#`, well-formed percent-encoding), so
         // it cannot split the request line.
         let forwardedQuery = query.upstreamForm
-        let path = "\(upstream.basePath)/v2/\(repository.string)/\(endpoint)" + (forwardedQuery.isEmpty ? "" : "?" + forwardedQuery)
+        let path = upstream.pathAndQuery("/v2/\(repository.string)/\(endpoint)", query: forwardedQuery)
         let localPath = "/v2/\(name.string)/\(endpoint)"
         let namespaceParameter = query.ns.map { "ns=" + TokenRequest.percentEncoded($0) }
-        var fields = connection.trace.upstreamFields
+        var fields = connection.trace.upstreamFields(for: upstream, nodeID: context.nodeID)
         let accept = AcceptedMediaTypes(headerValues: head.acceptValues)
         if !accept.mediaTypes.isEmpty { fields.append(("Accept", accept.headerValue)) }
         let request = UpstreamRequest(method: .get, origin: upstream.origin, pathAndQuery: path, fields: fields)

@@ -24,6 +24,8 @@ struct RequestDispatcher: RequestHandler {
     var onAdminPort = false
 
     func handle(_ head: RequestHead, responder connection: any ClientResponder) {
+        // First of all: a looping request must not reach the cache or join a flight.
+        if let via = head.via, LoopDetection.refusedLoop(head, via: via, connection: connection, context: context) { return }
         let id = connection.requestID
         let headOnly = head.method == .head
         let context = self.context

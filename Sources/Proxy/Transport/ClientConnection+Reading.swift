@@ -105,6 +105,7 @@ extension ClientConnection {
         logMethod = head.method
         logTarget = head.target
         requestForwardedFor = head.forwardedFor
+        requestVia = head.via
         // A body is read only when the handler asks for it (a push); a request whose
         // body stays unread is answered and the connection closed, so its body is never
         // taken for a request. Reading the whole body grants keep-alive again.

@@ -35,14 +35,20 @@ final class ClientConnection: EventHandler {
 
     let fd: Int32
     let peer: String
-    /// The `X-Forwarded-For` value for upstream requests made for the
-    /// current request: the client's own list (if it sent one) with the
-    /// client's address appended.
-    var forwardedFor: String {
-        if let forwarded = requestForwardedFor, !forwarded.isEmpty { return forwarded + ", " + clientAddress }
-        return clientAddress
+    /// The `X-Forwarded-For` and `Via` for upstream requests made for the current request:
+    /// the client's own `X-Forwarded-For` list only when the peer is in `trusted_proxies`
+    /// (anyone else could forge it), with the peer's address appended; its `Via` as sent.
+    var forwarding: ForwardingChain {
+        let address = clientAddress
+        var forwardedFor = address
+        if let forwarded = requestForwardedFor, !forwarded.isEmpty, !context.trustedProxies.isEmpty,
+           context.trustedProxies.containsAddress(address) {
+            forwardedFor = forwarded + ", " + address
+        }
+        return ForwardingChain(forwardedFor: forwardedFor, via: requestVia ?? "")
     }
     var requestForwardedFor: String?
+    var requestVia: String?
 
     /// The client's IP address without the port.
     var clientAddress: String {

@@ -9,9 +9,10 @@ import ProxyMetrics
 package protocol ClientResponder: AnyObject {
     /// The request being answered now.
     var requestID: UInt64 { get }
-    /// The `X-Forwarded-For` value for upstream requests made for this request: the
-    /// client's own list (if any) with its address appended.
-    var forwardedFor: String { get }
+    /// The `X-Forwarded-For` and `Via` to carry upstream for this request: the client's own
+    /// `X-Forwarded-For` list (kept only from a trusted proxy) with its address appended, and
+    /// the request's `Via` chain.
+    var forwarding: ForwardingChain { get }
     /// The request's id as text (`X-Request-ID`), for upstream requests made for it.
     var requestIDText: String { get }
     /// The upstream the request went to, for the access log.

@@ -27,6 +27,8 @@ package final class ConnectionContext: @unchecked Sendable {
     /// True once the server drains: every response says `Connection: close` and the
     /// connection closes after it; idle keep-alive connections were closed.
     private(set) var isDraining = false
+    /// Peers whose `X-Forwarded-For` is kept (``Configuration/trustedProxies``).
+    let trustedProxies: [AddressRange]
     /// Creates the registry policy for a newly accepted connection.
     let makeHandler: () -> any RequestHandler
     /// Client connections open on this loop (for shutdown).
@@ -64,9 +66,10 @@ package final class ConnectionContext: @unchecked Sendable {
     ///   - timeouts: the client-side timeouts (request head, idle keep-alive, write stall).
     ///   - census: the process's connection count (shared by every loop's context).
     ///   - tls: the certificate when the listen address speaks TLS only.
+    ///   - trustedProxies: peers whose `X-Forwarded-For` is kept.
     ///   - makeHandler: called on `loop` once per accepted connection.
     package init(loop: EventLoop, timeouts: Timeouts, accessLog: Bool, metrics: Metrics, logger: Logger,
-                 census: ConnectionCensus = ConnectionCensus(), tls: TLSServerContext? = nil,
+                 census: ConnectionCensus = ConnectionCensus(), tls: TLSServerContext? = nil, trustedProxies: [AddressRange] = [],
                  makeHandler: @escaping () -> any RequestHandler) {
         self.loop = loop
         self.tls = tls
@@ -74,6 +77,7 @@ package final class ConnectionContext: @unchecked Sendable {
         self.logger = logger
         self.accessLog = accessLog
         self.census = census
+        self.trustedProxies = trustedProxies
         self.makeHandler = makeHandler
         apply(timeouts: timeouts, accessLog: accessLog)
     }

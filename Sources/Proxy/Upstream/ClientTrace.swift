@@ -1,5 +1,8 @@
+import ProxyHTTP
+
 /// What an upstream request carries about the client request it was made for: its
-/// `X-Forwarded-For` chain (the client's own list with its address appended) and its
+/// `X-Forwarded-For` chain (the client's own list, when trusted, with its address appended),
+/// its `Via` chain (this node is appended to it: loop detection, RFC 9110 section 7.6.3) and its
 /// `X-Request-ID`, so the upstream's logs name the same request as Cistern's. A request that
 /// serves several clients (a coalesced fill, a shared HEAD) carries the first one's.
 package struct ClientTrace: Sendable {
@@ -7,19 +10,22 @@ package struct ClientTrace: Sendable {
     package var forwardedFor: String
     /// The client request's id (`RequestID` text); nil for requests no client made.
     package var requestID: String?
+    /// The client request's `Via` values joined; empty when it had none.
+    package var via: String
 
-    package init(forwardedFor: String, requestID: String?) {
+    package init(forwardedFor: String, via: String = "", requestID: String?) {
         self.forwardedFor = forwardedFor
+        self.via = via
         self.requestID = requestID
     }
 
     /// For requests no client made (prefetch): no fields.
     package static let none = ClientTrace(forwardedFor: "", requestID: nil)
 
-    /// The header fields for the upstream request: `X-Forwarded-For` and `X-Request-ID`,
-    /// each only when known.
-    package var upstreamFields: [(name: String, value: String)] {
-        var fields = UpstreamRequest.forwardedFor(forwardedFor)
+    /// The header fields for a request to `upstream`: `X-Forwarded-For` (when known and the
+    /// upstream takes it), `Via` with `nodeID` appended, and `X-Request-ID` when known.
+    package func upstreamFields(for upstream: UpstreamRegistry, nodeID: String) -> [(name: String, value: String)] {
+        var fields = upstream.forwardingFields(ForwardingChain(forwardedFor: forwardedFor, via: via), nodeID: nodeID)
         if let requestID { fields.append(("X-Request-ID", requestID)) }
         return fields
     }

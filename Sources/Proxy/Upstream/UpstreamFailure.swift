@@ -18,7 +18,9 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
     /// HEAD or a non-OCI body does not say which), 400 for a manifest -> MANIFEST_INVALID
     /// (the client's Accept set cannot be served), 401 -> UNAUTHORIZED
     /// and 403 -> DENIED naming the upstream (never "not found"), 429 ->
-    /// TOOMANYREQUESTS with Retry-After, 503 -> 503, other statuses -> 502.
+    /// TOOMANYREQUESTS with Retry-After, 503 -> 503, 508 -> LOOP_DETECTED 508 (another mirror
+    /// saw its own node in Via: relayed as it is, never stale, see ``allowsStale``),
+    /// other statuses -> 502.
     public static func status(_ head: UpstreamResponseHead, body: [UInt8] = [], upstream: String, notFound: RegistryError) -> UpstreamFailure {
         switch head.status {
         case 404:
@@ -41,6 +43,8 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
             return UpstreamFailure(.upstreamUnavailable("upstream \(upstream) answered 503"), retryAfter: head.field("retry-after"))
         case 504:
             return UpstreamFailure(.upstreamTimeout("upstream \(upstream) answered 504"))
+        case 508:
+            return UpstreamFailure(.loopDetected("upstream \(upstream) answered 508: the request went round a loop of mirrors"))
         default:
             return UpstreamFailure(.upstreamError("upstream \(upstream) answered \(head.status)"))
         }
@@ -83,7 +87,8 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
     }
 
     /// Whether a cached (stale) tag may be served instead: the upstream is
-    /// down, slow, overloaded or rate limiting — not when it said 404/401/403.
+    /// down, slow, overloaded or rate limiting — not when it said 404/401/403, and never over
+    /// a 508: a loop is a misconfiguration to show, not an outage to hide.
     public var allowsStale: Bool {
         [429, 500, 502, 503, 504].contains(error.status)
     }

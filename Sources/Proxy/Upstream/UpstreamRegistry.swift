@@ -28,6 +28,10 @@ public final class UpstreamRegistry: Sendable {
     public let egress: EgressRoute
     /// Its 429 memory, manifest GET budget and last `RateLimit-*` values.
     public let rateLimiter: UpstreamRateLimiter
+    /// Sent as `?ns=` on each request (an upstream Cistern mirroring several registries).
+    public let namespace: String?
+    /// Whether requests carry the client's address in `X-Forwarded-For`.
+    public let forwardsClientAddress: Bool
     private let tokens = Locked<[String: BearerToken]>([:])
     private let deniedScopes = Locked(DeniedScopes())
     private let basicPreferred = Atomic<Bool>(false)
@@ -41,9 +45,13 @@ public final class UpstreamRegistry: Sendable {
 
     /// - Parameter traffic: where the body bytes read from this upstream are counted.
     /// - Throws: `RegistryError` when the URL is not an absolute http(s) URL.
+    /// - Parameters:
+    ///   - namespace: sent as `?ns=` on every request (nil = none).
+    ///   - forwardsClientAddress: whether `X-Forwarded-For` is sent.
     public init(name: String, url: String, username: String?, password: String?, egress: EgressRoute = .direct,
                 rateLimiter: UpstreamRateLimiter = UpstreamRateLimiter(),
-                traffic: UpstreamTrafficCounter? = nil) throws(RegistryError) {
+                traffic: UpstreamTrafficCounter? = nil, namespace: String? = nil,
+                forwardsClientAddress: Bool = true) throws(RegistryError) {
         guard let parsed = Origin.parse(absoluteURL: url) else {
             throw RegistryError(code: .upstreamError, status: 500, message: "upstream \(name): unusable URL \(url)")
         }
@@ -51,6 +59,8 @@ public final class UpstreamRegistry: Sendable {
         self.traffic = traffic
         self.egress = egress
         self.rateLimiter = rateLimiter
+        self.namespace = namespace
+        self.forwardsClientAddress = forwardsClientAddress
         origin = parsed.origin
         basePath = parsed.pathAndQuery == "/" ? "" : String(parsed.pathAndQuery.trimmingSuffix("/"))
         let host = parsed.origin.host

@@ -16,12 +16,6 @@ public struct UpstreamRequest: Sendable {
         self.fields = fields
     }
 
-    /// The `X-Forwarded-For` field carrying `value` (the client's chain plus
-    /// its address), or none for requests no client made (prefetch).
-    package static func forwardedFor(_ value: String) -> [(name: String, value: String)] {
-        value.isEmpty ? [] : [("X-Forwarded-For", value)]
-    }
-
     /// The request head as bytes, with `Host` and `User-Agent`.
     /// - Parameter proxy: for a plain request through an HTTP proxy: the target is sent in
     ///   absolute form (RFC 9112 section 3.2.2) with the proxy's `Proxy-Authorization`.

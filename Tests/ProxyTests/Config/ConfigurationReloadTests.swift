@@ -26,6 +26,8 @@ import Testing
         configuration.storageDirectory = "/srv/storage"
         configuration.uploadTimeout = .seconds(15)
         configuration.maxUploadSize = 16
+        configuration.nodeID = "node-15"
+        configuration.trustedProxies = [try AddressRange(parsing: "10.0.0.16/32", key: "trusted_proxies[0]")]
         return configuration
     }
 
@@ -42,7 +44,7 @@ import Testing
                 written.insert("\(section).\(key)")
             } else if line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces).isEmpty {
                 section = key
-                if key == "upstreams" { written.insert(key) }
+                if ["upstreams", "registries", "routes"].contains(key) { written.insert(key) }  // lists, classified whole
             } else {
                 written.insert(key)
             }

@@ -97,7 +97,9 @@ import Testing
             let refused = try await OffPool.fetch(port: cistern.port, "/v2/busy/app/manifests/v2")
             #expect(refused.statusCode == status)
             #expect(OCIErrorDocument(refused.body)?.codes == [code], "\(refused.bodyText)")
-            if status == 429 { #expect(refused.header("Retry-After") == "7") }
+            // The stale request's 429 is remembered: the uncached tag is refused without asking,
+            // with the 7 s counted down.
+            if status == 429 { #expect((1...7).contains(Int(refused.header("Retry-After") ?? "") ?? 0), "\(refused.header("Retry-After") ?? "none")") }
         }
     }
 }

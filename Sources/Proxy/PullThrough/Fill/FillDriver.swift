@@ -49,7 +49,7 @@ final class FillDriver: UpstreamResponseHandler {
     }
 
     /// Starts the upstream GET of the blob through the fill's repository.
-    /// - Parameter client: sent in `X-Forwarded-For` and `X-Request-ID` (first requester).
+    /// - Parameter client: sent in `X-Forwarded-For`, `Via` and `X-Request-ID` (first requester).
     func start(client: ClientTrace) {
         shared.metrics.fillStarted()
         self.client = client
@@ -63,8 +63,8 @@ final class FillDriver: UpstreamResponseHandler {
         if let range { fields.append(("Range", "bytes=\(range)")) }
         let request = UpstreamRequest(
             method: .get, origin: upstream.origin,
-            pathAndQuery: "\(upstream.basePath)/v2/\(name.string)/blobs/\(fill.digest.string)",
-            fields: fields + client.upstreamFields)
+            pathAndQuery: upstream.pathAndQuery("/v2/\(name.string)/blobs/\(fill.digest.string)"),
+            fields: fields + client.upstreamFields(for: upstream, nodeID: context.nodeID))
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
                                         scope: UpstreamRegistry.pullScope(name), handler: self)
         self.exchange = exchange
@@ -177,7 +177,9 @@ final class FillDriver: UpstreamResponseHandler {
             exchange?.cancel()
             exchange = nil
         case .announce(let verdict):
-            if case .failed(let failure) = verdict {
+            // A relayed 508 is not logged here: the node that saw the loop logged it once,
+            // and each hop logging it again would multiply the lines of one misconfiguration.
+            if case .failed(let failure) = verdict, failure.error.code != .loopDetected {
                 shared.logger.warning("fill failed", metadata: [
                     "digest": "\(fill.digest)", "upstream": "\(upstream.name)", "error": "\(failure.error)",
                     "bytes": "\(state.writtenByteCount)", "resumes": "\(state.resumeCount)",

@@ -1,3 +1,4 @@
+import ProxyHTTP
 import ProxyRegistry
 import ProxySystem
 import ProxyUpstream

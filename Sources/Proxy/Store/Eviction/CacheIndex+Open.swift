@@ -21,17 +21,16 @@ extension CacheIndex {
     public static func open(_ layout: CacheLayout, clock: any WallClock = SystemWallClock(),
                             claim: Bool = true) -> (index: CacheIndex, origin: Origin) {
         let loaded = CacheIndexFile.load(layout)
-        let entries: [Digest: CacheEntry]
+        let index: CacheIndex
         let origin: Origin
         if let loaded, loaded.clean {
-            entries = loaded.entries
+            index = CacheIndex(clock: clock, shards: loaded.shards)
             origin = .loaded
         } else {
-            entries = CacheIndexRebuild.rebuild(layout, known: loaded?.entries ?? [:])
+            index = CacheIndex(clock: clock, entries: CacheIndexRebuild.rebuild(layout, known: loaded?.entries ?? [:]))
             origin = loaded == nil ? .rebuilt : .reconciled
         }
         if claim { CacheIndexFile.setClean(false, layout: layout) }
-        let index = CacheIndex(clock: clock, entries: entries)
         if origin != .loaded { index.markChanged() }
         index.setMeasuredOverhead(CacheFootprint.overheadByteCount(layout))
         return (index, origin)

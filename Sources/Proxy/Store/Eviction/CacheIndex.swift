@@ -54,16 +54,26 @@ public final class CacheIndex: Sendable {
     private let generation = Atomic<UInt64>(0)
     private let persistedGeneration = Atomic<UInt64>(0)
 
-    /// - Parameter entries: a loaded or rebuilt table (``CacheIndexFile``, ``CacheIndexRebuild``).
-    public init(clock: any WallClock = SystemWallClock(), entries: [Digest: CacheEntry] = [:]) {
+    /// - Parameter entries: a rebuilt table (``CacheIndexRebuild``), or none.
+    public convenience init(clock: any WallClock = SystemWallClock(), entries: [Digest: CacheEntry] = [:]) {
+        var shards = [[Digest: CacheEntry]](repeating: [:], count: Self.shardCount)
+        // Digests spread evenly over the shards: room for each one's share up front.
+        let share = entries.count / Self.shardCount + entries.count / (Self.shardCount * 8) + 16
+        for index in shards.indices { shards[index].reserveCapacity(share) }
+        for (digest, entry) in entries { shards[Self.shardIndex(digest)][digest] = entry }
+        self.init(clock: clock, shards: shards)
+    }
+
+    /// - Parameter shards: ``shardCount`` tables, each holding the digests of its
+    ///   ``shardIndex(_:)`` (as ``CacheIndexFile`` loads them: each entry inserted once).
+    public init(clock: any WallClock = SystemWallClock(), shards: [[Digest: CacheEntry]]) {
+        precondition(shards.count == Self.shardCount, "a cache index has \(Self.shardCount) shards")
         self.clock = clock
-        var initialShards = [Shard](repeating: Shard(), count: Self.shardCount)
         var initialTotals = Totals()
-        for (digest, entry) in entries {
-            Self.add(entry, to: &initialTotals)
-            initialShards[Self.shardIndex(digest)].entries[digest] = entry
+        for shard in shards {
+            for entry in shard.values { Self.add(entry, to: &initialTotals) }
         }
-        shards = initialShards.map { Locked($0) }
+        self.shards = shards.map { Locked(Shard(entries: $0)) }
         totals = Locked(initialTotals)
     }
 

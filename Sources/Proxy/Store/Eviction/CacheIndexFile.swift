@@ -61,9 +61,19 @@ public enum CacheIndexFile {
 
     /// What a file held.
     public struct Loaded {
-        public var entries: [Digest: CacheEntry]
+        /// The entries split as ``CacheIndex`` keeps them (by ``CacheIndex/shardIndex(_:)``),
+        /// so that a start inserts each entry once.
+        public var shards: [[Digest: CacheEntry]]
         /// Whether it was written at a clean shutdown.
         public var clean: Bool
+
+        /// Every entry in one table (the rebuild and the tools; a copy).
+        public var entries: [Digest: CacheEntry] {
+            var all: [Digest: CacheEntry] = [:]
+            all.reserveCapacity(shards.reduce(0) { $0 + $1.count })
+            for shard in shards { all.merge(shard) { first, _ in first } }
+            return all
+        }
     }
 
     /// Decodes a file's bytes; nil when they are damaged.
@@ -82,8 +92,9 @@ public enum CacheIndexFile {
                 links.append(RepositoryLink(upstream: upstream, repository: repository))
             }
             guard let count = reader.integer(8), count <= UInt64(body) else { return nil }
-            var entries: [Digest: CacheEntry] = [:]
-            entries.reserveCapacity(Int(count))
+            var shards = [[Digest: CacheEntry]](repeating: [:], count: CacheIndex.shardCount)
+            let share = Int(count) / CacheIndex.shardCount + Int(count) / (CacheIndex.shardCount * 8) + 16
+            for index in shards.indices { shards[index].reserveCapacity(share) }
             for _ in 0..<count {
                 guard let algorithmCode = reader.integer(1), algorithmCode <= 1 else { return nil }
                 let algorithm: DigestAlgorithm = algorithmCode == 0 ? .sha256 : .sha512
@@ -97,10 +108,11 @@ public enum CacheIndexFile {
                     guard let number = reader.integer(4), number < UInt64(links.count) else { return nil }
                     entry.links.append(links[Int(number)])
                 }
-                entries[Digest(algorithm: algorithm, rawHash: hash)] = entry
+                let digest = Digest(algorithm: algorithm, rawHash: hash)
+                shards[CacheIndex.shardIndex(digest)][digest] = entry
             }
             guard reader.offset == body else { return nil }
-            return Loaded(entries: entries, clean: false)
+            return Loaded(shards: shards, clean: false)
         }
     }
 
