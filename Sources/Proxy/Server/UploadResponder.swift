@@ -152,6 +152,7 @@ enum UploadResponder {
         let bound = LoopBound(connection, loop: context.loop)
         let name = session.repository
         let routes = context.shared.routes
+        let cache = context.shared.blobs
         let accepted = context.shared.ioPool.submit(key: digest.hashValue, reportingTo: context.loop, { () -> RegistryError? in
             let quota = StorageQuota.admits(digest, byteCount: session.byteCount, rule: rule, routes: routes, storage: storage)
             guard quota.admitted else {
@@ -159,7 +160,10 @@ enum UploadResponder {
                 return StorageQuota.exceeded(rule: rule, usedByteCount: quota.usedByteCount, byteCount: session.byteCount)
             }
             do throws(SystemError) {
-                try storage.blobs.commitBlob(temporaryPath: session.path, file: session.file, digest: digest)
+                // The cache holds the digest already: one file for both (its link), not two.
+                if !storage.blobs.adoptHardLink(from: cache, digest) {
+                    try storage.blobs.commitBlob(temporaryPath: session.path, file: session.file, digest: digest)
+                }
                 try storage.linkBlob(name, digest)
                 storage.uploads.finish(session)
                 return nil
