@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "ProxyMain",
             dependencies: [
-                "Proxy", "ProxyConfig", "ProxyPullThrough", "ProxyWarm", "ProxyLogging", "ProxySystem", "ProxyStore", "ProxyRegistry",
+                "Proxy", "ProxyConfig", "ProxyPullThrough", "ProxyWarm", "ProxyLogging", "ProxySystem", "ProxyStore", "ProxyStorage", "ProxyRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

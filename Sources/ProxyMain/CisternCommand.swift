@@ -15,7 +15,7 @@ struct CisternCommand: ParsableCommand {
             the --config YAML file, then flags (flags win). See 'cistern serve --help' for the flags.
             """,
         version: version,
-        subcommands: [ServeCommand.self, CacheCommand.self, WarmCommand.self, VersionCommand.self],
+        subcommands: [ServeCommand.self, CacheCommand.self, StorageCommand.self, WarmCommand.self, VersionCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

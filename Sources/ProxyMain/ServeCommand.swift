@@ -139,7 +139,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     private func serve() throws {
-        let configuration = try loadConfiguration()
+        let (configuration, warnings) = try loadConfiguration()
         if printConfig {
             print(configuration.yamlText, terminator: "")
             return
@@ -149,6 +149,7 @@ struct ServeCommand: ParsableCommand {
             StderrLogHandler(label: label, liveLevel: logLevel)
         }
         let logger = Logger(label: "cistern")
+        for warning in warnings { logger.warning("configuration", metadata: ["file": "\(configFile ?? "")", "warning": "\(warning)"]) }
         logger.info("starting", metadata: [
             "version": "\(CisternCommand.version)",
             "listen": "\(configuration.listen)",
@@ -160,13 +161,14 @@ struct ServeCommand: ParsableCommand {
         let server = try CisternServer(configuration: configuration, logger: logger)
         server.addReloadable(LogLevelReload(level: logLevel))
         // SIGHUP reads the same file again, under the same flags (flags still win).
-        try server.run(reloadConfiguration: loadConfiguration)
+        try server.run(reloadConfiguration: { try loadConfiguration().configuration })
     }
 
-    /// The embedded default ← the `--config` file (read now) ← the flags, validated.
-    private func loadConfiguration() throws -> Configuration {
-        let base = try configFile.map { try Configuration.load(file: $0) } ?? .embeddedDefault
-        return try overrides.applied(to: base)
+    /// The embedded default ← the `--config` file (read now; Cistern's format or a
+    /// distribution `config.yml`) ← the flags, validated; with the file's warnings.
+    private func loadConfiguration() throws -> (configuration: Configuration, warnings: [String]) {
+        let loaded = try configFile.map { try Configuration.loadReportingWarnings(file: $0) } ?? (.embeddedDefault, [])
+        return (try overrides.applied(to: loaded.configuration), loaded.warnings)
     }
 
     /// The flags that were given, as library overrides (nil = not given).

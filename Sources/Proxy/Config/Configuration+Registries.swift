@@ -17,6 +17,7 @@ extension Configuration {
     ///     registry: local
     ///     pull: anyone             # anyone | nobody; default anyone
     ///     push: anyone             # push and delete; default nobody
+    ///     quota: 10GiB             # storage routes: most blob bytes of its repositories; default none
     /// storage_dir: /var/lib/cistern/storage   # default <cache_dir>/storage
     /// upload_timeout: 1h
     /// max_upload_size: 10GiB       # 0 = no limit
@@ -92,7 +93,8 @@ extension Configuration {
         }
         let pull = try principals("pull", default: .anyone)
         let push = try principals("push", default: .nobody)
+        let quota = try reader.byteCount("quota")
         try reader.rejectUnknownKeys()
-        return RouteConfiguration(match: match, registry: registry, pull: pull, push: push)
+        return RouteConfiguration(match: match, registry: registry, pull: pull, push: push, quota: quota)
     }
 }

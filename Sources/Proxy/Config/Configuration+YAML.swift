@@ -110,18 +110,29 @@ extension Configuration {
         return configuration
     }
 
-    /// Reads the YAML file at `path` and lays it over `base`; see ``load(yaml:over:)``.
+    /// Reads the YAML file at `path` and lays it over `base`; see ``load(yaml:over:)``, or
+    /// ``loadDistribution(yaml:over:)`` for a distribution `config.yml`
+    /// (``isDistributionFormat(yaml:)``), whose warnings are dropped here.
     ///
     /// - Throws: ``ConfigurationError/unreadableConfigurationFile(path:reason:)``, or any
     ///   error of ``load(yaml:over:)``.
     public static func load(file path: String, over base: Configuration = .embeddedDefault) throws -> Configuration {
+        try loadReportingWarnings(file: path, over: base).configuration
+    }
+
+    /// ``load(file:over:)`` with the warnings of a distribution `config.yml` (keys ignored),
+    /// for the caller to log; none for Cistern's own format, which refuses unknown keys.
+    public static func loadReportingWarnings(file path: String, over base: Configuration = .embeddedDefault) throws
+        -> (configuration: Configuration, warnings: [String])
+    {
         let text: String
         do {
             text = try ConfigurationFile.readText(atPath: path)
         } catch {
             throw ConfigurationError.unreadableConfigurationFile(path: path, reason: error.reason)
         }
-        return try load(yaml: text, over: base)
+        if isDistributionFormat(yaml: text) { return try loadDistribution(yaml: text, over: base) }
+        return (try load(yaml: text, over: base), [])
     }
 
     private static func readUpstreams(_ node: Node) throws -> [UpstreamConfiguration] {

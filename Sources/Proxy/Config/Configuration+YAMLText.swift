@@ -83,6 +83,7 @@ extension Configuration {
             for route in routes {
                 lines += ["  - match: \(Self.quoted(route.match))", "    registry: \(Self.quoted(route.registry))",
                           "    pull: \(route.pull)", "    push: \(route.push)"]
+                if let quota = route.quota { lines.append("    quota: \(ByteCountText.text(quota))") }
             }
         }
         lines.append("storage_dir: \(storageDirectory.map(Self.quoted) ?? "~")  # ~ = <cache_dir>/storage")

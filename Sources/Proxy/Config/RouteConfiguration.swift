@@ -13,12 +13,16 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var pull: AccessPrincipals
     /// `push:` (push and delete); default nobody.
     public var push: AccessPrincipals
+    /// `quota:` (storage routes only): the most bytes of blobs the route's repositories may
+    /// hold together, each digest counted once; nil = no limit.
+    public var quota: Int64?
 
-    public init(match: String, registry: String, pull: AccessPrincipals = .anyone, push: AccessPrincipals = .nobody) {
+    public init(match: String, registry: String, pull: AccessPrincipals = .anyone, push: AccessPrincipals = .nobody, quota: Int64? = nil) {
         self.match = match
         self.registry = registry
         self.pull = pull
         self.push = push
+        self.quota = quota
     }
 }
 
@@ -33,7 +37,7 @@ extension Configuration {
         let rules = routes.compactMap { route -> RouteTable.Rule? in
             guard let pattern = try? RoutePattern(configurationText: route.match) else { return nil }
             return RouteTable.Rule(pattern: pattern, registry: route.registry, kind: route.registry == storageRegistry ? .storage : .remote,
-                                   isDockerHub: hub.contains(route.registry), pull: route.pull, push: route.push)
+                                   isDockerHub: hub.contains(route.registry), pull: route.pull, push: route.push, quota: route.quota)
         }
         return RouteTable(rules: rules, remoteNames: Set(upstreams.map(\.name)))
     }
@@ -44,12 +48,19 @@ extension Configuration {
         return (cacheDirectory.hasSuffix("/") ? String(cacheDirectory.dropLast()) : cacheDirectory) + "/storage"
     }
 
+    private static func trimmedDirectory(_ path: String) -> Substring {
+        var text = Substring(path)
+        while text.count > 1, text.hasSuffix("/") { text = text.dropLast() }
+        return text
+    }
+
     /// Checks `registries:`, `routes:` and the upload limits.
     ///
     /// - Throws: ``ConfigurationError/invalidValue(key:value:reason:)``: `registries` when the
     ///   storage registry has a remote's name; `routes[i].match` for a pattern that does not
     ///   parse; `routes[i].registry` naming no registry; `routes[i].push` other than nobody on
-    ///   a remote (remotes are read-only); `upload_timeout` ≤ 0; `max_upload_size` < 0.
+    ///   a remote (remotes are read-only); `routes[i].quota` on a remote or ≤ 0; `upload_timeout` ≤ 0; `max_upload_size` < 0; `storage_dir`
+    ///   empty or the cache directory.
     func validateRoutes() throws {
         let remoteNames = Set(upstreams.map(\.name))
         if let storageRegistry, remoteNames.contains(storageRegistry) {
@@ -67,6 +78,10 @@ extension Configuration {
                 throw ConfigurationError.invalidValue(key: "routes[\(index)].registry", value: route.registry,
                                                       reason: "names no registry (configured: \(known))")
             }
+            if let quota = route.quota, !isStorage || quota <= 0 {
+                throw ConfigurationError.invalidValue(key: "routes[\(index)].quota", value: "\(quota)",
+                                                      reason: isStorage ? "must be more than 0 bytes" : "\(route.registry) is a remote registry: only storage routes take a quota")
+            }
             if !isStorage && route.push != .nobody {
                 throw ConfigurationError.invalidValue(key: "routes[\(index)].push", value: route.push.description,
                                                       reason: "\(route.registry) is a remote registry, which is read-only: push must be nobody")
@@ -80,6 +95,10 @@ extension Configuration {
         }
         if let storageDirectory, storageDirectory.isEmpty {
             throw ConfigurationError.invalidValue(key: "storage_dir", value: "", reason: "must not be empty")
+        }
+        if let storageDirectory, Self.trimmedDirectory(storageDirectory) == Self.trimmedDirectory(cacheDirectory) {
+            throw ConfigurationError.invalidValue(key: "storage_dir", value: storageDirectory,
+                                                  reason: "must not be the cache directory (the cache's eviction would remove pushed content)")
         }
     }
 }

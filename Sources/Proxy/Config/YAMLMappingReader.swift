@@ -123,8 +123,15 @@ struct YAMLMappingReader {
         return value
     }
 
+    /// The full paths of the keys nobody asked for, in document order (for formats whose
+    /// unknown keys are warned about rather than refused).
+    var unreadKeyPaths: [String] {
+        keysInOrder.filter { !consumed.contains($0) }.map(keyPath)
+    }
+
     /// - Throws: ``ConfigurationError/unknownKey(key:)`` for the first key (in document order)
     ///   that no accessor asked for.
+
     func rejectUnknownKeys() throws {
         if let unknown = keysInOrder.first(where: { !consumed.contains($0) }) {
             throw ConfigurationError.unknownKey(key: keyPath(unknown))

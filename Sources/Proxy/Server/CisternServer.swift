@@ -32,6 +32,9 @@ public final class CisternServer {
     var listeners: [LoopBound<Listener>] = []
     private var threads: [pthread_t] = []
     private let cacheLock: CacheDirectoryLock
+    /// The storage directory's lock (nil without a storage registry): `cistern storage gc`
+    /// refuses a storage this process serves, also when it lies outside the cache directory.
+    private let storageLock: CacheDirectoryLock?
     /// The shared listening socket; -1 before `start()`, after `closeListeners()` and after `shutdown()`.
     var listenFD: Int32 = -1
     /// The TCP port the listeners are bound to (useful with port 0).
@@ -76,6 +79,9 @@ public final class CisternServer {
         // Before anything touches the directory: a second process must not
         // remove the first one's fills in progress.
         cacheLock = try CacheDirectoryLock(directory: configuration.cacheDirectory)
+        storageLock = try configuration.storageRegistry.map { _ in
+            try CacheDirectoryLock(directory: configuration.effectiveStorageDirectory, role: "storage directory")
+        }
         shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics(), clock: clock)
         if let tlsContext { reloadables.append(TLSCertificateReload(context: tlsContext, logger: logger)) }
     }
@@ -202,6 +208,7 @@ public final class CisternServer {
         }
         shared.ioPool.stop()
         cacheLock.release()
+        storageLock?.release()
         shared.resolver.stop()
         LogWriter.standardError.drain()
     }

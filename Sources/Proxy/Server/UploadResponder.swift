@@ -34,11 +34,11 @@ enum UploadResponder {
                 connection.respond(requestID, error: .unsupported(head.method.token), allow: "POST", headOnly: headOnly)
                 return
             }
-            if let mount = query.value(named: "mount"), mountBlob(mount, from: query.value(named: "from"), head: head, connection: connection,
+            if let mount = query.value(named: "mount"), mountBlob(mount, from: query.value(named: "from"), rule: rule, head: head, connection: connection,
                                                                    context: context, storage: storage, name: name) {
                 return
             }
-            open(head, connection: connection, context: context, storage: storage, name: name, digest: query.value(named: "digest"))
+            open(head, connection: connection, context: context, storage: storage, name: name, digest: query.value(named: "digest"), rule: rule)
             return
         }
         switch head.method {
@@ -69,7 +69,7 @@ enum UploadResponder {
                 storage.uploads.release(session, now: MonotonicClock.now())
                 return connection.respond(requestID, error: .digestInvalid("PUT needs ?digest="), headOnly: false)
             }
-            receive(head, connection: connection, context: context, storage: storage, session: session, digest: digest)
+            receive(head, connection: connection, context: context, storage: storage, session: session, digest: digest, rule: rule)
         case .delete:
             guard case .session(let session) = storage.uploads.acquire(id, repository: name) else {
                 return connection.respond(requestID, error: uploadUnknown(id), headOnly: false)
@@ -83,7 +83,7 @@ enum UploadResponder {
 
     /// `POST`: a new session; with `digest`, the body is the whole blob.
     private static func open(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, storage: LocalStorage,
-                             name: RepositoryName, digest: String?) {
+                             name: RepositoryName, digest: String?, rule: RouteTable.Rule) {
         let session: UploadSession
         do {
             session = try storage.uploads.create(for: name, now: MonotonicClock.now())
@@ -91,7 +91,7 @@ enum UploadResponder {
             return connection.respond(connection.requestID, error: storageError(error), headOnly: false)
         }
         if digest != nil {
-            receive(head, connection: connection, context: context, storage: storage, session: session, digest: digest)
+            receive(head, connection: connection, context: context, storage: storage, session: session, digest: digest, rule: rule)
             return
         }
         storage.uploads.release(session, now: MonotonicClock.now())
@@ -102,7 +102,7 @@ enum UploadResponder {
     /// Reads the request body into the held session, then answers: 202 for a chunk, or (with
     /// `digest`) verifies and commits the blob.
     private static func receive(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, storage: LocalStorage,
-                                session: UploadSession, digest: String?) {
+                                session: UploadSession, digest: String?, rule: RouteTable.Rule) {
         let requestID = connection.requestID
         let limit = context.shared.configuration.maxUploadSize
         let writer = UploadBodyWriter(session: session, maximumByteCount: limit) { [weak connection] outcome in
@@ -110,7 +110,7 @@ enum UploadResponder {
             switch outcome {
             case .complete:
                 if let digest {
-                    commit(session, digest: digest, connection: connection, requestID: requestID, context: context, storage: storage)
+                    commit(session, digest: digest, connection: connection, requestID: requestID, context: context, storage: storage, rule: rule)
                 } else {
                     storage.uploads.release(session, now: MonotonicClock.now())
                     connection.respond(requestID, head: sessionHead(status: 202, name: session.repository, session: session), body: .empty,
@@ -135,9 +135,10 @@ enum UploadResponder {
         connection.readBody(requestID, into: writer)
     }
 
-    /// Verifies the session's bytes against `digestText` and commits them on the I/O pool.
+    /// Verifies the session's bytes against `digestText` and commits them on the I/O pool, unless the
+    /// route's `quota:` would be exceeded (403 DENIED, the bytes discarded; see ``StorageQuota``).
     private static func commit(_ session: UploadSession, digest digestText: String, connection: any ClientResponder, requestID: UInt64,
-                               context: LoopContext, storage: LocalStorage) {
+                               context: LoopContext, storage: LocalStorage, rule: RouteTable.Rule) {
         guard let digest = try? Digest(parsing: digestText), digest.algorithm == .sha256 else {
             storage.uploads.finish(session)
             return connection.respond(requestID, error: .digestInvalid("not a sha256 digest: \(digestText)"), headOnly: false)
@@ -150,18 +151,28 @@ enum UploadResponder {
         }
         let bound = LoopBound(connection, loop: context.loop)
         let name = session.repository
-        let accepted = context.shared.ioPool.submit(key: digest.hashValue, reportingTo: context.loop, { () -> SystemError? in
+        let routes = context.shared.routes
+        let cache = context.shared.blobs
+        let accepted = context.shared.ioPool.submit(key: digest.hashValue, reportingTo: context.loop, { () -> RegistryError? in
+            let quota = StorageQuota.admits(digest, byteCount: session.byteCount, rule: rule, routes: routes, storage: storage)
+            guard quota.admitted else {
+                storage.uploads.finish(session)
+                return StorageQuota.exceeded(rule: rule, usedByteCount: quota.usedByteCount, byteCount: session.byteCount)
+            }
             do throws(SystemError) {
-                try storage.blobs.commitBlob(temporaryPath: session.path, file: session.file, digest: digest)
+                // The cache holds the digest already: one file for both (its link), not two.
+                if !storage.blobs.adoptHardLink(from: cache, digest) {
+                    try storage.blobs.commitBlob(temporaryPath: session.path, file: session.file, digest: digest)
+                }
                 try storage.linkBlob(name, digest)
                 storage.uploads.finish(session)
                 return nil
             } catch {
                 storage.uploads.finish(session)
-                return error
+                return storageError(error)
             }
         }, completion: { failure in
-            if let failure { return bound.value.respond(requestID, error: storageError(failure), headOnly: false) }
+            if let failure { return bound.value.respond(requestID, error: failure, headOnly: false) }
             bound.value.respond(requestID, head: blobCreated(name: name, digest: digest), body: .empty, headOnly: false, outcome: nil)
         })
         if !accepted {
@@ -173,7 +184,7 @@ enum UploadResponder {
     /// Mounts `digest` from `from` when the client may pull it there (a storage route with
     /// pull allowed, holding the blob): links it on the I/O pool and answers 201. Returns
     /// false when it cannot, so a session is opened instead (end-11).
-    private static func mountBlob(_ digestText: String, from: String?, head: RequestHead, connection: any ClientResponder,
+    private static func mountBlob(_ digestText: String, from: String?, rule target: RouteTable.Rule, head: RequestHead, connection: any ClientResponder,
                                   context: LoopContext, storage: LocalStorage, name: RepositoryName) -> Bool {
         guard let from, let source = try? RepositoryName(parsing: from), let digest = try? Digest(parsing: digestText),
               let rule = try? context.shared.routes.route(for: source, tag: nil, ns: nil),
@@ -181,11 +192,15 @@ enum UploadResponder {
         else { return false }
         let requestID = connection.requestID
         let bound = LoopBound(connection, loop: context.loop)
-        let accepted = context.shared.ioPool.submit(key: digest.hashValue, reportingTo: context.loop, { () -> SystemError? in
-            do throws(SystemError) { try storage.linkBlob(name, digest) } catch { return error }
+        let routes = context.shared.routes
+        let accepted = context.shared.ioPool.submit(key: digest.hashValue, reportingTo: context.loop, { () -> RegistryError? in
+            let size = storage.blobs.blobSize(digest) ?? 0
+            let quota = StorageQuota.admits(digest, byteCount: size, rule: target, routes: routes, storage: storage)
+            guard quota.admitted else { return StorageQuota.exceeded(rule: target, usedByteCount: quota.usedByteCount, byteCount: size) }
+            do throws(SystemError) { try storage.linkBlob(name, digest) } catch { return storageError(error) }
             return nil
         }, completion: { failure in
-            if let failure { return bound.value.respond(requestID, error: storageError(failure), headOnly: false) }
+            if let failure { return bound.value.respond(requestID, error: failure, headOnly: false) }
             bound.value.respond(requestID, head: blobCreated(name: name, digest: digest), body: .empty, headOnly: false, outcome: nil)
         })
         return accepted

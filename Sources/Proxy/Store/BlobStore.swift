@@ -185,6 +185,11 @@ public final class BlobStore: Sendable {
         _ = cep_fsync_dir(directory)
     }
 
+    /// The next number for a unique temporary name.
+    func sequenceNumber() -> UInt64 {
+        sequence.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
     /// Deletes a temporary file (failed or abandoned fill).
     public func discard(temporaryPath: String) {
         _ = cep_unlink(temporaryPath)

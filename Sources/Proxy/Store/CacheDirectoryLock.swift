@@ -28,21 +28,22 @@ public final class CacheDirectoryLock: Sendable {
     private let descriptor: Atomic<Int32>
 
     /// Creates `directory` if needed and locks it.
+    /// - Parameter role: how errors name the directory (`cache directory`, `storage directory`).
     /// - Throws: `Failure` when another process holds the lock (naming its PID), or when the
     ///   directory cannot be created or opened.
-    public init(directory: String) throws {
+    public init(directory: String, role: String = "cache directory") throws {
         let mkdir = cep_mkdir_p(directory)
         if mkdir < 0 {
-            throw Failure(description: "cache directory \(directory): \(SystemError(code: -mkdir, operation: "mkdir").description)")
+            throw Failure(description: "\(role) \(directory): \(SystemError(code: -mkdir, operation: "mkdir").description)")
         }
         var holder: Int32 = 0
         let fd = cep_dir_lock(directory, directory + "/" + Self.pidFileName, &holder)
         if fd == -EWOULDBLOCK {
             let who = holder > 0 ? "process \(holder)" : "another process"
-            throw Failure(description: "cache directory \(directory) is in use by \(who) (another Cistern?); each process needs its own --cache-dir")
+            throw Failure(description: "\(role) \(directory) is in use by \(who) (another Cistern?); each process needs its own --\(role == "cache directory" ? "cache" : "storage")-dir")
         }
         if fd < 0 {
-            throw Failure(description: "cache directory \(directory): \(SystemError(code: -fd, operation: "lock").description)")
+            throw Failure(description: "\(role) \(directory): \(SystemError(code: -fd, operation: "lock").description)")
         }
         descriptor = Atomic(fd)
     }

@@ -113,6 +113,9 @@ import Testing
         ("registries: [{name: other, type: storage}]", "registries[2].type"),
         ("registries: [{name: other, type: cloud}]", "registries[2].type"),
         ("upload_timeout: 0s", "upload_timeout"),
+        ("routes: [{match: \"a\", registry: docker.io, quota: 1GiB}]", "routes[0].quota"),
+        ("routes: [{match: \"a\", registry: local, quota: 0}]", "routes[0].quota"),
+        ("cache_dir: /var/cache/cistern\nstorage_dir: /var/cache/cistern/", "storage_dir"),
     ])
     func misconfigurationFailsNamingTheKey(extra: String, key: String) throws {
         var yaml = """

@@ -37,7 +37,8 @@ package enum BlobResponder {
         let linked = shared.links.isLinked(upstream: upstream.name, repository: request.repository, digest: digest)
         let running = shared.fills.running(digest)
         let joinsOwnFill = running.map { $0.upstreamName == upstream.name && $0.repository == request.repository } ?? false
-        if !linked && !joinsOwnFill && (running != nil || shared.blobs.blobSize(digest) != nil) {
+        let stored = shared.storage?.blobs.blobSize(digest) != nil
+        if !linked && !joinsOwnFill && (running != nil || shared.blobs.blobSize(digest) != nil || stored) {
             confirmThenServe(request)
             return
         }
@@ -53,6 +54,7 @@ package enum BlobResponder {
             attach(request, fill: fill, outcome: .joined)
             return
         }
+        if serveStored(request) { return }
         if request.headOnly {
             headFromUpstream(request)
             return
@@ -149,6 +151,18 @@ package enum BlobResponder {
             request.shared.contentMovedAside(request.digest, kind: "blob", reason: reason, path: path)
             return false
         }
+    }
+
+    /// Serves a blob the storage of pushed images holds (issue 16 item 9: one copy of a digest
+    /// both pushed and pulled through): the upstream confirmed this repository has it (the
+    /// caller came through the link check or ``confirmThenServe(_:)``), and the bytes are the
+    /// digest's, so the cache stores no second copy. False when the storage has none.
+    private static func serveStored(_ request: Request) -> Bool {
+        guard let storage = request.shared.storage, case .found(let file, let size) = storage.blobs.openCommittedBlob(request.digest) else {
+            return false
+        }
+        respond(request, size: size, outcome: .hit) { offset, end in .file(file, offset: offset, end: end) }
+        return true
     }
 
     /// Answers from `fill` through a `Waiter` as soon as its size is known.

@@ -30,9 +30,13 @@ public struct RouteTable: Sendable, Equatable {
         public var pull: AccessPrincipals
         /// Push and delete.
         public var push: AccessPrincipals
+        /// Storage routes: the most bytes of blobs its repositories may hold together (each
+        /// digest once); nil = no limit.
+        public var quota: Int64?
 
         public init(pattern: RoutePattern, registry: String, kind: RegistryKind, isDockerHub: Bool = false,
-                    pull: AccessPrincipals = .anyone, push: AccessPrincipals = .nobody) {
+                    pull: AccessPrincipals = .anyone, push: AccessPrincipals = .nobody, quota: Int64? = nil) {
+            self.quota = quota
             self.pattern = pattern.normalized(dockerHub: isDockerHub)
             self.registry = registry
             self.kind = kind

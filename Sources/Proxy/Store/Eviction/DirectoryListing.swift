@@ -3,14 +3,15 @@ import Glibc
 /// The names in one directory, with whether each is a directory (`readdir`'s `d_type`, with
 /// an `lstat` when the file system does not say). For the cache tools, the index rebuild and
 /// the footprint walk: pool threads and tools only, never a loop thread.
-enum DirectoryListing {
-    struct Item {
-        var name: String
-        var isDirectory: Bool
+package enum DirectoryListing {
+    /// One directory entry.
+    package struct Item {
+        package var name: String
+        package var isDirectory: Bool
     }
 
     /// The items of `path` except `.` and `..`; empty when it cannot be read.
-    static func items(_ path: String) -> [Item] {
+    package static func items(_ path: String) -> [Item] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var items: [Item] = []
