@@ -22,10 +22,12 @@ extension ManifestLookup {
                 shared.metrics.upstreamRequest(method: "HEAD", status: 200)
                 if let digest = Self.namedDigest(head), answerFromCache(digest, key: key) { return }
                 fetch(reference: reference)
-            case .success(let (head, _)) where head.status == 404:
+            case .success(let (head, _)) where [400, 404, 405, 501].contains(head.status):
                 noteRateLimit(head)
-                // A HEAD's 404 has no body to say NAME_UNKNOWN or MANIFEST_UNKNOWN: the GET's does.
-                shared.metrics.upstreamRequest(method: "HEAD", status: 404)
+                // A HEAD's 404 has no body to say NAME_UNKNOWN or MANIFEST_UNKNOWN: the GET's
+                // does. An upstream (or a proxy before it) that does not take HEAD for
+                // manifests (405, 501, a bare 400) is asked the usual way.
+                shared.metrics.upstreamRequest(method: "HEAD", status: head.status)
                 fetch(reference: reference)
             case .success(let (head, _)):
                 noteRateLimit(head)

@@ -12,11 +12,12 @@ extension BlobStore {
     /// - Returns: false when the pool refused the job (its lane is full, or it stopped):
     ///   nothing was done and `completion` never runs; the caller decides (serve uncached).
     @discardableResult
-    public func commitBlob(temporaryPath: String, file: SharedFile, digest: Digest, on pool: IOPool, reportingTo loop: EventLoop,
+    public func commitBlob(temporaryPath: String, file: SharedFile, digest: Digest, releasing reserved: Int64 = 0,
+                           on pool: IOPool, reportingTo loop: EventLoop,
                            completion: @escaping @Sendable (Result<Void, SystemError>) -> Void) -> Bool {
         pool.submit(key: digest.hashValue, reportingTo: loop, { [self] () -> Result<Void, SystemError> in
             do throws(SystemError) {
-                try commitBlob(temporaryPath: temporaryPath, file: file, digest: digest)
+                try commitBlob(temporaryPath: temporaryPath, file: file, digest: digest, releasing: reserved)
                 return .success(())
             } catch {
                 return .failure(error)

@@ -163,12 +163,13 @@ public final class BlobStore: Sendable {
     /// Makes a verified temporary file the committed blob: fsync the data,
     /// rename into place, fsync the directory.
     /// The blob's size is recorded first (``BlobSizeRecords``).
-    public func commitBlob(temporaryPath: String, file: SharedFile, digest: Digest) throws(SystemError) {
+    /// - Parameter reserved: room reserved for the fill, released as the blob starts to count.
+    public func commitBlob(temporaryPath: String, file: SharedFile, digest: Digest, releasing reserved: Int64 = 0) throws(SystemError) {
         let n = sequence.wrappingAdd(1, ordering: .relaxed).newValue
         let size = try file.size()
         try sizes.record(size, for: digest, temporaryPath: "\(layout.temporaryDirectory)/\(digest.hex).\(n).size")
         try commit(temporaryPath: temporaryPath, file: file, directory: layout.blobDirectory(digest), path: layout.blobPath(digest))
-        index.recordBlob(digest, byteCount: size, hold: file.hold)
+        index.recordBlob(digest, byteCount: size, hold: file.hold, releasing: reserved)
     }
 
     /// Same as `commitBlob` for a manifest file.

@@ -34,8 +34,10 @@ public struct NoProxyList: Sendable, Equatable {
             }
             let parts = entry.split(separator: "/", maxSplits: 1)
             if let first = parts.first, let bytes = Self.addressBytes(String(first)) {
-                let bits = parts.count > 1 ? Int(parts[1]) ?? bytes.count * 8 : bytes.count * 8
-                rules.append(.address(bytes, prefixBits: min(bits, bytes.count * 8), port: port))
+                let bits = parts.count > 1 ? Int(parts[1]) ?? -1 : bytes.count * 8
+                // A prefix that is not a number from 0 to the address's bits names nothing.
+                guard (0...bytes.count * 8).contains(bits) else { continue }
+                rules.append(.address(bytes, prefixBits: bits, port: port))
             } else if entry.hasPrefix(".") {
                 rules.append(.domain(String(entry.dropFirst()), includesItself: false, port: port))
             } else if !entry.isEmpty {

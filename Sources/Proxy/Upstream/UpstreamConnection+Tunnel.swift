@@ -59,7 +59,11 @@ extension UpstreamConnection {
             }
             let status = Int(head.status)
             // Nothing may follow the answer: in TLS the client speaks first.
-            guard (200..<300).contains(status), Int(rc) == buffered else {
+            guard Int(rc) == buffered || !(200..<300).contains(status) else {
+                fail(.connect("\(origin) through proxy \(proxy): the proxy sent data after its answer to CONNECT"))
+                return
+            }
+            guard (200..<300).contains(status) else {
                 fail(.connect("\(origin) through proxy \(proxy): CONNECT answered \(status)\(status == 407 ? " (proxy authentication required: set user:password in the proxy URL)" : "")"))
                 return
             }

@@ -1,3 +1,4 @@
+import Glibc
 import ProxyRegistry
 
 /// An error answer for a client that stems from the upstream: the OCI error
@@ -38,9 +39,9 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
         case 403:
             return UpstreamFailure(.denied("upstream \(upstream) denied access (403)"))
         case 429:
-            return UpstreamFailure(.tooManyRequests("upstream \(upstream) is rate limiting (429)"), retryAfter: head.field("retry-after"))
+            return UpstreamFailure(.tooManyRequests("upstream \(upstream) is rate limiting (429)"), retryAfter: sanitizedRetryAfter(head.field("retry-after")))
         case 503:
-            return UpstreamFailure(.upstreamUnavailable("upstream \(upstream) answered 503"), retryAfter: head.field("retry-after"))
+            return UpstreamFailure(.upstreamUnavailable("upstream \(upstream) answered 503"), retryAfter: sanitizedRetryAfter(head.field("retry-after")))
         case 504:
             return UpstreamFailure(.upstreamTimeout("upstream \(upstream) answered 504"))
         case 508:
@@ -78,12 +79,19 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
         case 403:
             return UpstreamFailure(.denied("the token service of upstream \(upstream) denied access (403)"))
         case 429:
-            return UpstreamFailure(.tooManyRequests("the token service of upstream \(upstream) is rate limiting (429)"), retryAfter: retryAfter)
+            return UpstreamFailure(.tooManyRequests("the token service of upstream \(upstream) is rate limiting (429)"), retryAfter: sanitizedRetryAfter(retryAfter))
         case 500...599:
-            return UpstreamFailure(.upstreamUnavailable("the token service of upstream \(upstream) answered \(status)"), retryAfter: retryAfter)
+            return UpstreamFailure(.upstreamUnavailable("the token service of upstream \(upstream) answered \(status)"), retryAfter: sanitizedRetryAfter(retryAfter))
         default:
             return UpstreamFailure(.upstreamError("the token service of upstream \(upstream) answered \(status)"))
         }
+    }
+
+    /// The upstream's `Retry-After` as whole seconds from now (an HTTP-date converted), or
+    /// nil when it is absent or unreadable: a client never gets the upstream's text as is.
+    static func sanitizedRetryAfter(_ value: String?) -> String? {
+        guard let wait = RateLimitFields.retryAfter(value, nowUnixSeconds: Int64(time(nil))) else { return nil }
+        return String((wait + 999_999_999) / 1_000_000_000)
     }
 
     /// Whether a cached (stale) tag may be served instead: the upstream is

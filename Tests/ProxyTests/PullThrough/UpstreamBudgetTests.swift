@@ -132,4 +132,16 @@ import Testing
         #expect(metrics.value(#"cistern_upstream_ratelimit_remaining{upstream="127.0.0.1:\#(upstream.port)"}"#) == 76)
         #expect(metrics.value(#"cistern_upstream_ratelimit_limit{upstream="127.0.0.1:\#(upstream.port)"}"#) == 100)
     }
+
+    @Test func anUpstreamThatRefusesHeadForManifestsIsAskedWithAGet() throws {
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let digest = upstream.addManifest(repository: "team/app", tag: "v1", bytes: Self.manifestBytes, mediaType: FixtureMediaType.ociManifest)
+        upstream.setBehaviour(.status(405), for: .path(Self.manifestPath("v1")), method: "HEAD")
+        let cistern = try CisternInstance(upstream: URL(string: upstream.baseURL)!)
+        defer { cistern.stop() }
+        let response = try TestHTTPClient.fetch(port: cistern.port, Self.manifestPath("v1"))
+        #expect(response.statusCode == 200 && response.header("Docker-Content-Digest") == digest)
+        #expect(upstream.requestCount(method: "GET", path: Self.manifestPath("v1")) == 1)
+    }
 }

@@ -24,6 +24,8 @@ struct EgressRouteTests {
         ("anything.example", 443, "*", true),
         ("registry.example", 443, "", false),
         ("registry.example", 443, "other.example, registry.example", true),
+        ("10.1.2.3", 443, "10.0.0.0/-1", false),
+        ("10.1.2.3", 443, "10.0.0.0/x", false),
     ] as [(String, Int, String, Bool)])
     func noProxyMatchesAsGoDoes(host: String, port: Int, list: String, matches: Bool) {
         #expect(NoProxyList(list).matches(host: host, port: UInt16(port)) == matches, "\(host):\(port) against \(list)")

@@ -72,6 +72,14 @@ struct RateLimitMemoryTests {
         #expect(RateLimitFields.retryAfter("Sun, 06 Nov 1994 08:49:37 GMT", nowUnixSeconds: 784_111_767) == 10 * Self.second)
         #expect(RateLimitFields.retryAfter("Sun, 06 Nov 1994 08:49:37 GMT", nowUnixSeconds: 900_000_000) == 0)
         #expect(RateLimitFields.retryAfter("soon", nowUnixSeconds: 0) == nil)
+        // Hostile dates are unreadable, never a trap: a year past Int32 after `- 1900`, a
+        // day 99, a minute 61.
+        #expect(RateLimitFields.retryAfter("Sun, 06 Nov -2147483648 08:49:37 GMT", nowUnixSeconds: 0) == nil)
+        #expect(RateLimitFields.retryAfter("Sun, 99 Nov 1994 08:49:37 GMT", nowUnixSeconds: 0) == nil)
+        #expect(RateLimitFields.retryAfter("Sun, 06 Nov 1994 08:61:37 GMT", nowUnixSeconds: 0) == nil)
+        // What a client is told: whole seconds, or nothing.
+        #expect(UpstreamFailure.sanitizedRetryAfter("17") == "17")
+        #expect(UpstreamFailure.sanitizedRetryAfter("garbage, -5") == nil)
         #expect(RateLimitFields.retryAfter(nil, nowUnixSeconds: 0) == nil)
         #expect(RateLimitFields.count("100;w=21600") == 100)
         #expect(RateLimitFields.count(" 76 ") == 76)

@@ -282,10 +282,13 @@ final class FillDriver: UpstreamResponseHandler {
             return
         }
         let bound = LoopBound((self, completion), loop: context.loop)
-        let accepted = shared.blobs.commitBlob(temporaryPath: temporaryPath, file: file, digest: fill.digest,
+        // The reservation is given back by the commit itself, as the blob starts to count.
+        let reserved = reservedByteCount
+        let accepted = shared.blobs.commitBlob(temporaryPath: temporaryPath, file: file, digest: fill.digest, releasing: reserved,
                                                on: shared.ioPool, reportingTo: context.loop) { result in
             let (driver, completion) = bound.value
             if case .success = result {
+                driver.reservedByteCount -= reserved
                 driver.shared.links.link(upstream: driver.upstream.name, repository: driver.fill.repository, digest: driver.fill.digest)
             }
             completion(result)

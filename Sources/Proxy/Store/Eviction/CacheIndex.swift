@@ -102,10 +102,11 @@ public final class CacheIndex: Sendable {
 
     /// Replaces `old` (nil: none) by `new` (nil: removed) in the totals. Called with a shard's
     /// lock held: the totals lock is always taken after a shard's.
-    private func account(replacing old: CacheEntry?, with new: CacheEntry?) {
+    private func account(replacing old: CacheEntry?, with new: CacheEntry?, releasing reserved: Int64 = 0) {
         totals.withLock { totals in
             if let old { Self.subtract(old, from: &totals) }
             if let new { Self.add(new, to: &totals) }
+            totals.reservedByteCount -= reserved
         }
     }
 
@@ -114,12 +115,12 @@ public final class CacheIndex: Sendable {
     }
 
     /// Changes the entry of `digest` (creating it), keeping the totals right.
-    private func update(_ digest: Digest, now: Int64, _ change: (inout CacheEntry) -> Void) {
+    private func update(_ digest: Digest, now: Int64, releasing reserved: Int64 = 0, _ change: (inout CacheEntry) -> Void) {
         shard(digest).withLock { shard in
             let old = shard.entries[digest]
             var entry = old ?? CacheEntry(lastAccessSeconds: now)
             change(&entry)
-            account(replacing: old, with: entry)
+            account(replacing: old, with: entry, releasing: reserved)
             shard.entries[digest] = entry
         }
         changed()
@@ -158,9 +159,12 @@ public final class CacheIndex: Sendable {
     // MARK: Commits and links
 
     /// The blob `digest` of `byteCount` bytes was committed; `hold` is its writer's (the fill's).
-    public func recordBlob(_ digest: Digest, byteCount: Int64, hold: FileHold? = nil) {
+    /// - Parameter reserved: the fill's reservation (``reserve(_:maximumByteCount:)``), given
+    ///   back in the same step in which the entry starts to count, so that a pass never
+    ///   counts the blob twice (once reserved, once cached) and evicts for room it has.
+    public func recordBlob(_ digest: Digest, byteCount: Int64, hold: FileHold? = nil, releasing reserved: Int64 = 0) {
         let now = nowSeconds
-        update(digest, now: now) { entry in
+        update(digest, now: now, releasing: reserved) { entry in
             entry.blobByteCount = byteCount
             entry.lastAccessSeconds = now
             if let hold {

@@ -64,4 +64,18 @@ struct CacheIndexTests {
         // And no room can be made while bytes are held beyond the limit.
         #expect(blobs.index.reserve(10, maximumByteCount: 5) == false)
     }
+
+    /// A fill's reservation is given back in the step in which its blob starts to count: an
+    /// eviction pass reading usage in between would otherwise see the blob twice and evict
+    /// for room the cache has (seen: concurrent fills over the limit emptied the cache).
+    @Test func aCommittedBlobReplacesItsReservationInOneStep() throws {
+        let index = CacheIndex()
+        let digest = try Digest(parsing: "sha256:" + String(repeating: "ab", count: 32))
+        #expect(index.reserve(1000, maximumByteCount: 10_000))
+        #expect(index.usageByteCount == 1000)
+        index.recordBlob(digest, byteCount: 996, releasing: 1000)
+        // 996 bytes and their 3-byte size record; the allowance for new directories aside.
+        #expect(index.cachedByteCount == 999)
+        #expect(index.usageByteCount == 999 + CacheIndex.overheadAllowancePerCommit)
+    }
 }
