@@ -187,8 +187,8 @@ verify_digests() {  # base-url: every blob once more (now cached), hashed
     done <"$WORK/blobs.txt"
 }
 
-upstream_figures() {  # prints: upstream-bytes upstream-blob-gets (the image's blobs only)
-    curl -fsS --max-time 10 "http://127.0.0.1:$ORIGIN/stats" \
+upstream_figures() {  # stats-copy -> prints: upstream-bytes upstream-blob-gets (the image's blobs only)
+    curl -fsS --max-time 10 "http://127.0.0.1:$ORIGIN/stats" | tee "$1" \
         | awk 'NR == FNR { want[$1] = 1; next } ($1 in want) { bytes += $5; gets += $2 } END { print bytes + 0, gets + 0 }' \
             "$WORK/blobs.txt" -
 }
@@ -229,7 +229,7 @@ for run in $(seq 1 "$RUNS"); do
         start_origin "origin-$side-$run"
         start_fleet "$side" "$run"
         bad=$(run_clients "http://127.0.0.1:$FRONT" "$WORK/$side-$run" "$CLIENTS")
-        read -r up_bytes up_gets < <(upstream_figures)
+        read -r up_bytes up_gets < <(upstream_figures "$RESULTS/$side-$run-origin-stats.txt")
         verify_digests "http://127.0.0.1:$FRONT" || bad="$bad + digest mismatch"
         read -r p50 p99 max < <(percentiles "$WORK/$side-$run/ttlbs")
         cp "$WORK/$side-$run/ttlbs" "$RESULTS/$side-$run-ttlbs.txt"
