@@ -247,6 +247,13 @@ package final class UpstreamExchange: UpstreamResponseHandler {
             finishWithFailure(.authentication("token service: \(error)"))
         case .success(let (head, body)):
             guard head.status == 200 else {
+                if head.status == 429 {
+                    // The token service speaks for the upstream: its 429 is remembered as the
+                    // upstream's, and nothing is asked of either until the wait is over.
+                    registry.rateLimiter.observe(
+                        status: 429, retryAfter: RateLimitFields.retryAfter(head.field("retry-after"), nowUnixSeconds: Int64(time(nil))),
+                        limit: nil, remaining: nil, repository: repository, now: MonotonicClock.now())
+                }
                 finishWithFailure(.tokenServiceRefused(status: head.status, retryAfter: head.field("retry-after")))
                 return
             }
