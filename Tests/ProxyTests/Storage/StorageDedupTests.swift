@@ -21,13 +21,6 @@ import Testing
         }
     }
 
-    private static func push(_ image: BuiltImage, to reference: String) async throws {
-        try await ChildProcess.run(Skopeo.executablePath, [
-            "--insecure-policy", "copy", "--retry-times", "0", "--preserve-digests", "--dest-tls-verify=false", "--dest-no-creds",
-            "oci:\(image.layoutDirectory.path)", "docker://\(reference)",
-        ], timeout: .seconds(65))
-    }
-
     private static func status(_ root: URL, _ digest: String) -> stat? {
         let hex = digest.dropFirst("sha256:".count)
         var status = stat()
@@ -44,7 +37,7 @@ import Testing
         try await Skopeo().copy("\(cistern.hostAndPort)/team/base:v1", to: work.appending("pulled"))
         #expect(cistern.committedBlobDigests().contains(image.layers[0].digest))
 
-        try await Self.push(image, to: "\(cistern.hostAndPort)/mycorp/base:1")
+        try await Skopeo.push(image, to: "\(cistern.hostAndPort)/mycorp/base:1")
         let storage = cistern.cacheDirectory.appendingPathComponent("storage")
         for blob in image.blobs {
             let cached = try #require(Self.status(cistern.cacheDirectory, blob.digest))
@@ -63,7 +56,7 @@ import Testing
         let image = try await ImageBuilder(directory: work.url).image(name: "app", layers: [.file(byteCount: 400_000)], seed: 1911)
         try await RegistrySeeder(registry: registry).push(image, repository: "team/app", tag: "v1")
         let cistern = try Self.start(registry)
-        try await Self.push(image, to: "\(cistern.hostAndPort)/mycorp/app:1")
+        try await Skopeo.push(image, to: "\(cistern.hostAndPort)/mycorp/app:1")
         try await registry.resetRequestLog()
 
         let pulled = work.url.appendingPathComponent("pulled")

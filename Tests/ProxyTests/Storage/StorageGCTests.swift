@@ -20,13 +20,6 @@ import Testing
         }
     }
 
-    private static func push(_ image: BuiltImage, to reference: String) async throws {
-        try await ChildProcess.run(Skopeo.executablePath, [
-            "--insecure-policy", "copy", "--retry-times", "0", "--preserve-digests", "--dest-tls-verify=false", "--dest-no-creds",
-            "oci:\(image.layoutDirectory.path)", "docker://\(reference)",
-        ], timeout: .seconds(65))
-    }
-
     private static func gc(_ arguments: [String]) async throws -> (ChildProcess.Termination, String, String) {
         let child = try ChildProcess(executablePath: CisternProcess.executablePath, arguments: ["storage", "gc"] + arguments)
         let termination = try await child.waitUntilExit(timeout: .seconds(60))
@@ -54,8 +47,8 @@ import Testing
         let old = try await builder.image(name: "old", layers: [.file(byteCount: 200_000), .file(byteCount: 4096, path: "old.bin")], seed: 1701)
         let kept = try await builder.image(name: "kept", layers: [.file(byteCount: 200_000), .file(byteCount: 8192, path: "kept.bin")], seed: 1701)
         #expect(old.layers[0].digest == kept.layers[0].digest)
-        try await Self.push(old, to: "\(hostAndPort)/mycorp/old:1")
-        try await Self.push(kept, to: "\(hostAndPort)/mycorp/kept:1")
+        try await Skopeo.push(old, to: "\(hostAndPort)/mycorp/old:1")
+        try await Skopeo.push(kept, to: "\(hostAndPort)/mycorp/kept:1")
 
         // While the server runs, gc refuses and names it.
         let (refused, _, refusal) = try await Self.gc(["--cache-dir", cache.url.path])

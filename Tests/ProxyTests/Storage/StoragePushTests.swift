@@ -30,14 +30,6 @@ import Testing
         }
     }
 
-    /// `skopeo copy --all --preserve-digests oci:<layout> docker://<cistern>/<reference>`.
-    private static func push(_ image: BuiltImage, to reference: String) async throws {
-        try await ChildProcess.run(Skopeo.executablePath, [
-            "--insecure-policy", "copy", "--retry-times", "0", "--all", "--preserve-digests", "--src-tls-verify=false",
-            "--dest-tls-verify=false", "--dest-no-creds", "oci:\(image.layoutDirectory.path)", "docker://\(reference)",
-        ], timeout: .seconds(65))
-    }
-
     @Test(arguments: [("oci", 1601), ("docker", 1611), ("index", 1621)])
     func skopeoPushesToAStorageRouteAndPullsBackEveryDigest(kind: String, seed: Int) async throws {
         let work = try TemporaryDirectory(prefix: "cistern-push")
@@ -48,7 +40,7 @@ import Testing
         let image = kind == "index"
             ? try await builder.multiPlatformImage(name: kind, layers: layers, seed: UInt64(seed))
             : try await builder.image(name: kind, layers: layers, seed: UInt64(seed), format: kind == "docker" ? .docker : .oci)
-        try await Self.push(image, to: "\(cistern.hostAndPort)/mycorp/app:\(kind)")
+        try await Skopeo.push(image, to: "\(cistern.hostAndPort)/mycorp/app:\(kind)", all: true)
 
         let pulled = work.url.appendingPathComponent("pulled")
         try await Skopeo().copy("\(cistern.hostAndPort)/mycorp/app:\(kind)", to: pulled, all: true)
@@ -218,7 +210,7 @@ import Testing
         let registry = try await RegistryProcess.start(SeededRegistry.registryOptions)
         let image = try await ImageBuilder(directory: work.url).image(name: "kept", layers: [.file(byteCount: 20_000)], seed: 1631)
         var cistern: CisternInstance? = try Self.start(registry, cacheDirectory: cache.url)
-        try await Self.push(image, to: "\(cistern!.hostAndPort)/mycorp/kept:v1")
+        try await Skopeo.push(image, to: "\(cistern!.hostAndPort)/mycorp/kept:v1", all: true)
         cistern?.stop()
         cistern = nil
         let restarted = try Self.start(registry, cacheDirectory: cache.url)
