@@ -58,6 +58,8 @@ enum RegistryRouteProperties {
             require(rendered("/v2") || rendered("/v2/"), "base is /v2 or /v2/")
         case .health:
             require(rendered("/healthz"), "health is /healthz")
+        case .readiness:
+            require(rendered("/readyz") || rendered("/readyz/"), "readiness is /readyz")
         case .metrics:
             require(rendered("/metrics"), "metrics is /metrics")
         case .manifest(let name, let reference):
@@ -78,11 +80,14 @@ enum RegistryRouteProperties {
             checkName(name)
             DigestProperties.checkValid(digest)
             require(rendered("/v2/\(name)/referrers/\(digest)"), "referrers route renders to its path")
-        case .blobUpload(let name):
+        case .blobUpload(let name, let session):
             checkName(name)
             let prefix = Array("/v2/\(name)/blobs/uploads".utf8)
             require(path.starts(with: prefix) && (path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/")),
                     "upload route is its name followed by /blobs/uploads")
+            // The session is exactly what follows `/blobs/uploads/`, nil when nothing does.
+            let after = path.count > prefix.count + 1 ? String(decoding: path[(prefix.count + 1)...], as: UTF8.self) : nil
+            require(session == after, "the upload session is the rest of the path")
             let segments = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
             require(!path.contains(UInt8(ascii: "%")) && !path.contains(UInt8(ascii: "\\")), "no escapes in an upload path")
             // RFC 3986 dot-segments are exactly "." and ".."; "..." is an ordinary segment.
