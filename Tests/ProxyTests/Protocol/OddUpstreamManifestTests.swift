@@ -88,6 +88,7 @@ import Testing
             TestHeaderField("Docker-Content-Digest", digest),
         ], body: compressed), for: .route(.manifest), method: "GET")
         try await Self.expectIdentity(cistern, Self.tagPath, bytes: bytes, digest: digest, "gzip")
+        cistern.server.shared.ioPool.waitUntilIdle()  // the manifest's commit, after its answer
         #expect(Self.isCached(digest, in: cistern))
     }
 
