@@ -88,7 +88,7 @@ let package = Package(
         // Upstream registries: connections, pool, auth tokens, DNS.
         .target(
             name: "ProxyUpstream",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyMetrics", "CEpoll"],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyMetrics", "ProxyConfig", "CEpoll"],
             path: "Sources/Proxy/Upstream"
         ),
         // Client connections: bytes, keep-alive, timeouts, behind RequestHandler.

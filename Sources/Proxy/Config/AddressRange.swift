@@ -47,6 +47,11 @@ public struct AddressRange: Sendable, Equatable, CustomStringConvertible {
         return true
     }
 
+    /// Whether `text`'s part before any `/` is an IP literal (so `text` is meant as a range).
+    public static func looksLikeAddress(_ text: String) -> Bool {
+        addressBytes(String(text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0])) != nil
+    }
+
     /// The 16 bytes of an IPv4 (mapped) or IPv6 literal.
     private static func addressBytes(_ text: String) -> (bytes: [UInt8], isIPv4: Bool)? {
         var v4 = in_addr()

@@ -1,4 +1,4 @@
-import Glibc
+import ProxyConfig
 
 /// `NO_PROXY`: the hosts reached directly although a proxy is set, with the rules Go's
 /// `httpproxy` package applies (distribution and containerd use it):
@@ -11,7 +11,7 @@ public struct NoProxyList: Sendable, Equatable {
     private enum Rule: Sendable, Equatable {
         case everything
         case domain(String, includesItself: Bool, port: UInt16?)
-        case address([UInt8], prefixBits: Int, port: UInt16?)
+        case address(AddressRange, port: UInt16?)
     }
 
     private let rules: [Rule]
@@ -32,12 +32,10 @@ public struct NoProxyList: Sendable, Equatable {
                 port = UInt16(entry[entry.index(after: close)...].dropFirst())
                 entry = String(entry[entry.index(after: entry.startIndex)..<close])
             }
-            let parts = entry.split(separator: "/", maxSplits: 1)
-            if let first = parts.first, let bytes = Self.addressBytes(String(first)) {
-                let bits = parts.count > 1 ? Int(parts[1]) ?? -1 : bytes.count * 8
-                // A prefix that is not a number from 0 to the address's bits names nothing.
-                guard (0...bytes.count * 8).contains(bits) else { continue }
-                rules.append(.address(bytes, prefixBits: bits, port: port))
+            if let range = try? AddressRange(parsing: entry, key: "NO_PROXY") {
+                rules.append(.address(range, port: port))
+            } else if AddressRange.looksLikeAddress(entry) {
+                continue  // an address with a prefix that is not 0 to its bits names nothing
             } else if entry.hasPrefix(".") {
                 rules.append(.domain(String(entry.dropFirst()), includesItself: false, port: port))
             } else if !entry.isEmpty {
@@ -50,7 +48,6 @@ public struct NoProxyList: Sendable, Equatable {
     /// Whether `host` (a name or an IP literal) on `port` is reached directly.
     public func matches(host: String, port: UInt16) -> Bool {
         let name = host.lowercased()
-        let address = Self.addressBytes(name)
         for rule in rules {
             switch rule {
             case .everything:
@@ -58,38 +55,19 @@ public struct NoProxyList: Sendable, Equatable {
             case .domain(let domain, let includesItself, let rulePort):
                 guard rulePort == nil || rulePort == port else { continue }
                 if name.hasSuffix("." + domain) || (includesItself && name == domain) { return true }
-            case .address(let network, let prefixBits, let rulePort):
-                guard rulePort == nil || rulePort == port, let address, address.count == network.count else { continue }
-                if Self.prefix(address, equals: network, bits: prefixBits) { return true }
+            case .address(let range, let rulePort):
+                guard rulePort == nil || rulePort == port else { continue }
+                if range.contains(name) { return true }
             }
         }
         return false
     }
 
+    private static let loopback = [try! AddressRange(parsing: "127.0.0.0/8", key: "loopback"), try! AddressRange(parsing: "::1", key: "loopback")]
+
     /// `localhost` and loopback addresses.
     static func isLoopback(_ host: String) -> Bool {
         let name = host.lowercased()
-        if name == "localhost" || name.hasSuffix(".localhost") { return true }
-        guard let bytes = addressBytes(name) else { return false }
-        return bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
-    }
-
-    private static func addressBytes(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } }
-        return nil
-    }
-
-    private static func prefix(_ a: [UInt8], equals b: [UInt8], bits: Int) -> Bool {
-        var left = bits
-        for index in a.indices where left > 0 {
-            let take = min(8, left)
-            let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - take))
-            if a[index] & mask != b[index] & mask { return false }
-            left -= take
-        }
-        return true
+        return name == "localhost" || name.hasSuffix(".localhost") || loopback.containsAddress(name)
     }
 }

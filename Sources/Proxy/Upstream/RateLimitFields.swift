@@ -33,6 +33,12 @@ public enum RateLimitFields {
         return Int64(timegm(&parts))
     }
 
+    /// `nanoseconds` as the whole seconds a `Retry-After` says: rounded up, so a client that
+    /// waits them is never early.
+    public static func retryAfterSeconds(_ nanoseconds: Int64) -> Int64 {
+        (nanoseconds + 999_999_999) / 1_000_000_000
+    }
+
     /// The count in `RateLimit-Limit` / `RateLimit-Remaining` as Docker Hub sends them
     /// (`100;w=21600`: 100 per 21,600 s window): the integer before any `;`.
     public static func count(_ value: String?) -> Int? {

@@ -87,8 +87,20 @@ package final class UpstreamExchange: UpstreamResponseHandler {
         return parts.count == 3 ? String(parts[1]) : nil
     }
 
+    /// Reports an answer to the rate limiter. `Retry-After` is read only on a 429, the one
+    /// answer it is remembered for.
+    private func observeRateLimit(_ head: UpstreamResponseHead) {
+        let retryAfter = head.status == 429
+            ? RateLimitFields.retryAfter(head.field("retry-after"), nowUnixSeconds: Int64(time(nil))) : nil
+        registry.rateLimiter.observe(
+            status: head.status, retryAfter: retryAfter,
+            limit: RateLimitFields.count(head.field("ratelimit-limit")),
+            remaining: RateLimitFields.count(head.field("ratelimit-remaining")),
+            repository: repository, now: MonotonicClock.now())
+    }
+
     private func refuse(_ refusal: UpstreamRateLimiter.Refusal) {
-        let seconds = (refusal.retryAfter + 999_999_999) / 1_000_000_000
+        let seconds = RateLimitFields.retryAfterSeconds(refusal.retryAfter)
         let reason: String
         switch refusal {
         case .rateLimited: reason = "rate-limited"
@@ -122,14 +134,7 @@ package final class UpstreamExchange: UpstreamResponseHandler {
     // MARK: UpstreamResponseHandler
 
     package func upstreamReceivedHead(_ head: UpstreamResponseHead) {
-        if request.origin == registry.origin {
-            registry.rateLimiter.observe(
-                status: head.status,
-                retryAfter: RateLimitFields.retryAfter(head.field("retry-after"), nowUnixSeconds: Int64(time(nil))),
-                limit: RateLimitFields.count(head.field("ratelimit-limit")),
-                remaining: RateLimitFields.count(head.field("ratelimit-remaining")),
-                repository: repository, now: MonotonicClock.now())
-        }
+        if request.origin == registry.origin { observeRateLimit(head) }
         if head.status == 401, sentFreshToken, request.origin == registry.origin {
             registry.rememberDenied(scope)
         }
@@ -247,13 +252,9 @@ package final class UpstreamExchange: UpstreamResponseHandler {
             finishWithFailure(.authentication("token service: \(error)"))
         case .success(let (head, body)):
             guard head.status == 200 else {
-                if head.status == 429 {
-                    // The token service speaks for the upstream: its 429 is remembered as the
-                    // upstream's, and nothing is asked of either until the wait is over.
-                    registry.rateLimiter.observe(
-                        status: 429, retryAfter: RateLimitFields.retryAfter(head.field("retry-after"), nowUnixSeconds: Int64(time(nil))),
-                        limit: nil, remaining: nil, repository: repository, now: MonotonicClock.now())
-                }
+                // The token service speaks for the upstream: its 429 is remembered as the
+                // upstream's, and nothing is asked of either until the wait is over.
+                if head.status == 429 { observeRateLimit(head) }
                 finishWithFailure(.tokenServiceRefused(status: head.status, retryAfter: head.field("retry-after")))
                 return
             }

@@ -91,7 +91,7 @@ public struct UpstreamFailure: Error, Sendable, Equatable {
     /// nil when it is absent or unreadable: a client never gets the upstream's text as is.
     static func sanitizedRetryAfter(_ value: String?) -> String? {
         guard let wait = RateLimitFields.retryAfter(value, nowUnixSeconds: Int64(time(nil))) else { return nil }
-        return String((wait + 999_999_999) / 1_000_000_000)
+        return String(RateLimitFields.retryAfterSeconds(wait))
     }
 
     /// Whether a cached (stale) tag may be served instead: the upstream is

@@ -106,12 +106,16 @@ public final class CacheEviction: Sendable {
         guard index.usageByteCount > maximum, pool != nil else { return .granted(room) }
         roomWaiters.withLock { $0.append(whenRoomIsMade) }
         fillsWaitingForRoom.add(1, ordering: .relaxed)
-        if !schedulePass() { wakeRoomWaiters(roomWaiters.withLock { waiters in defer { waiters = [] }; return waiters }) }
+        if !schedulePass() { wakeRoomWaiters(takeRoomWaiters()) }
         return .afterPass(room)
     }
 
     /// Fills holding their bytes until a pass makes room (the `cistern_cache_fills_waiting_for_room` gauge).
     public var waitingFillCount: Int { fillsWaitingForRoom.load(ordering: .relaxed) }
+
+    private func takeRoomWaiters() -> [@Sendable () -> Void] {
+        roomWaiters.withLock { waiters in defer { waiters = [] }; return waiters }
+    }
 
     private func wakeRoomWaiters(_ waiters: [@Sendable () -> Void]) {
         guard !waiters.isEmpty else { return }
@@ -175,7 +179,7 @@ public final class CacheEviction: Sendable {
         var report = Report()
         // Fills that reserved before this point are in the usage this pass plans from; they
         // may write once its victims are unlinked. Later ones wait for the next pass.
-        let waiters = roomWaiters.withLock { waiters in defer { waiters = [] }; return waiters }
+        let waiters = takeRoomWaiters()
         // Quarantined files (damaged content kept for inspection) are the first to go.
         QuarantineSweep.sweep(layout, limits: limits, usage: index.usageByteCount, nowSeconds: index.nowSeconds, logger: logger)
         if limits.maximumByteCount != nil { index.setMeasuredOverhead(CacheFootprint.overheadByteCount(layout)) }
