@@ -87,6 +87,9 @@ public struct ResponseHead: Sendable {
     public static func reasonPhrase(_ status: Int) -> String {
         switch status {
         case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
         case 206: "Partial Content"
         case 304: "Not Modified"
         case 400: "Bad Request"

@@ -25,6 +25,13 @@ import Testing
             """)
     }
 
+    /// The statuses a push answers with carry their RFC 9110 phrases (they read "Status").
+    @Test func pushStatusesCarryTheirReasonPhrases() {
+        #expect(ResponseHead.reasonPhrase(201) == "Created")
+        #expect(ResponseHead.reasonPhrase(202) == "Accepted")
+        #expect(ResponseHead.reasonPhrase(204) == "No Content")
+    }
+
     @Test func appendingToAReusedBufferGivesTheSameBytesAsANewOne() {
         var head = ResponseHead(status: 206, fields: [("Content-Range", "bytes 0-0/9")], contentDigest: digest.halves)
         head.add("Cache-Control", "max-age=0")
