@@ -18,6 +18,9 @@ public enum RegistryRoute: Hashable, Sendable {
     case readiness
     /// `/metrics`: Prometheus exposition.
     case metrics
+    /// `/token`: Cistern's token endpoint (Docker token authentication specification), the
+    /// realm of its Bearer challenges when `auth:` is configured (issue 17).
+    case token
     /// end-4a…6, 11, 13 `/v2/<name>/blobs/uploads[/<session>]`: push. `session` is everything
     /// after `/blobs/uploads/` (nil when nothing is): an upload session's id, or text that
     /// names no session.
@@ -67,6 +70,7 @@ public enum RegistryRoute: Hashable, Sendable {
         if path.elementsEqual("/healthz".utf8) { return .health }
         if path.elementsEqual("/readyz".utf8) { return .readiness }
         if path.elementsEqual("/metrics".utf8) { return .metrics }
+        if path.elementsEqual("/token".utf8) { return .token }
         guard path.starts(with: "/v2/".utf8) else { throw .notFound() }
         let rest = path.dropFirst(4)
         try validateSegments(rest)

@@ -84,6 +84,7 @@ public final class CisternServer {
         }
         shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics(), clock: clock)
         if let tlsContext { reloadables.append(TLSCertificateReload(context: tlsContext, logger: logger)) }
+        if let authenticator = shared.authenticator { reloadables.append(HtpasswdReload(authenticator: authenticator, logger: logger)) }
     }
 
     /// Binds the listening socket and starts the loop threads.
@@ -207,6 +208,7 @@ public final class CisternServer {
             cache.flush(clean: true)
         }
         shared.ioPool.stop()
+        shared.authenticator?.verifier.stop()
         cacheLock.release()
         storageLock?.release()
         shared.resolver.stop()
