@@ -39,7 +39,7 @@ int cep_aead_seal(const uint8_t *key, const uint8_t *nonce, const void *plain, s
 }
 
 int cep_aead_open(const uint8_t *key, const uint8_t *nonce, const void *cipher, size_t len, const uint8_t *tag, uint8_t *plain) {
-    return cep_aead(0, key, nonce, cipher, len, (uint8_t *)tag, plain);
+    return cep_aead(0, key, nonce, cipher, len, plain, (uint8_t *)tag);
 }
 
 int cep_crypt_verify(const char *password, const char *hash) {

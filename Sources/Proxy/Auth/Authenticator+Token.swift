@@ -40,7 +40,8 @@ extension Authenticator {
             let authentication = RequestAuthentication(identity: identity)
             let access = resolved.compactMap { scope, name, rule -> TokenAccess? in
                 let granted = RegistryAction.allCases.filter { action in
-                    (action == .pull || rule.kind == .storage) && action.isCovered(by: scope.actions)
+                    (action == .pull || rule.kind == .storage)
+                        && (scope.actions.contains(action.rawValue) || scope.actions.contains("*"))
                         && decide(authentication, rule: rule, name: name, action: action) == .allowed
                 }
                 return granted.isEmpty ? nil : TokenAccess(name: scope.name, actions: granted.map(\.rawValue))

@@ -16,7 +16,8 @@ package struct Htpasswd: Sendable, Equatable {
     ///   for a line without `:`, an empty user, a user given twice, or a hash that is not bcrypt.
     package init(text: String, path: String, key: String = "auth.htpasswd") throws {
         var hashes: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Line by line; "\r\n" is one Character (and a newline) in Swift.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) || line.hasPrefix("#") { continue }
             func refuse(_ reason: String) -> ConfigurationError {
