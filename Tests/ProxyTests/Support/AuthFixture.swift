@@ -31,14 +31,18 @@ final class AuthFixture {
         ]
     }
 
-    /// The same as a YAML file's text, for `cistern serve --config`.
-    func yaml(upstream: String) -> String {
-        """
+    /// The same as a YAML file's text, for `cistern serve --config`; the remote is named
+    /// after its `host:port`.
+    func yaml(upstream url: URL) -> String {
+        let upstream = "\(url.host!):\(url.port!)"
+        return """
         auth:
           htpasswd: \(htpasswdPath)
           token_key_file: \(tokenKeyPath)
           max_failed_attempts: 5
         registries:
+          - name: "\(upstream)"
+            url: \(url.absoluteString)
           - name: local
             type: storage
         routes:
