@@ -28,7 +28,7 @@ extension Authenticator {
         case .nothing:
             completion(.authenticated(.anonymous))
         case .bearer(let token):
-            guard let verified = codec.verify(token, now: nowSeconds) else { return completion(.refused(invalidToken: true)) }
+            guard let verified = verifiedToken(token, now: nowSeconds) else { return completion(.refused(invalidToken: true)) }
             let identity = ClientIdentity(user: verified.user, credential: keepsCredential ? verified.credential : nil)
             completion(.authenticated(RequestAuthentication(identity: identity, tokenAccess: verified.access)))
         case .unusable:

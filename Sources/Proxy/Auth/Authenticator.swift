@@ -22,6 +22,8 @@ package final class Authenticator: Sendable {
     package let clientCredentialRegistries: Set<String>
     /// Wall-clock time for token `iat`/`exp` (a test clock in tests).
     package let clock: any WallClock
+    /// Tokens verified lately (held only for a dictionary lookup or insert).
+    private let verifiedTokens = Locked(VerifiedTokenCache())
 
     /// - Throws: ``ConfigurationError`` naming `auth.htpasswd` or `auth.token_key_file`.
     package convenience init(configuration: Configuration, routes: RouteTable, clock: any WallClock = SystemWallClock()) throws {
@@ -66,6 +68,15 @@ package final class Authenticator: Sendable {
         }
         if let credential = ClientCredential(basicAuthorization: value) { return .basic(credential) }
         return .unusable
+    }
+
+    /// The claims of a valid `token` presented at `now` (seconds): from memory when it was
+    /// checked before, else verified (``TokenCodec/verify(_:now:)``) and remembered.
+    package func verifiedToken(_ token: Substring, now: Int64) -> TokenCodec.Verified? {
+        if let known = verifiedTokens.withLock({ $0.verified(token, now: now) }) { return known }
+        guard let verified = codec.verify(token, now: now) else { return nil }
+        verifiedTokens.withLock { $0.remember(token, verified, now: now) }
+        return verified
     }
 
     /// Seconds since the epoch.

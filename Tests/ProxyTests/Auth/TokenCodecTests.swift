@@ -89,3 +89,20 @@ import Testing
         #expect(TokenAccess(scope: "repository:x") == nil)
     }
 }
+
+/// Tokens remembered after their first check (issue 17: a pull must not pay a full
+/// verification per request), never past their expiry.
+@Suite struct VerifiedTokenCacheTests {
+    @Test func aRememberedTokenIsAnsweredUntilItExpiresAndTheCacheIsBounded() {
+        var cache = VerifiedTokenCache(capacity: 2)
+        let verified = TokenCodec.Verified(user: "alice", access: [], credential: nil, expiresAt: 200)
+        cache.remember("a.b.c", verified, now: 100)
+        #expect(cache.verified("a.b.c", now: 199) == verified)
+        #expect(cache.verified("a.b.c", now: 200) == nil)
+        #expect(cache.verified("a.b.d", now: 100) == nil)
+        cache.remember("x", TokenCodec.Verified(user: nil, access: [], credential: nil, expiresAt: 150), now: 100)
+        // Full: the expired entry goes first.
+        cache.remember("y", verified, now: 160)
+        #expect(cache.count == 2 && cache.verified("x", now: 100) == nil && cache.verified("a.b.c", now: 160) == verified)
+    }
+}
