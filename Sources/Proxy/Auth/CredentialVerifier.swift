@@ -74,6 +74,11 @@ package final class CredentialVerifier: Sendable {
         state.withLock { $0.limiter.failed(address, now: now) }
     }
 
+    /// Users in the htpasswd file now.
+    package var userCount: Int {
+        state.withLock { $0.htpasswd.hashes.count }
+    }
+
     /// Whether `user` is in the htpasswd file now.
     package func knows(_ user: String) -> Bool {
         state.withLock { $0.htpasswd.hashes[user] != nil }

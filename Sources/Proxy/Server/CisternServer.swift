@@ -85,7 +85,13 @@ public final class CisternServer {
         }
         shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics(), clock: clock)
         if let tlsContext { reloadables.append(TLSCertificateReload(context: tlsContext, logger: logger)) }
-        if let authenticator = shared.authenticator { reloadables.append(HtpasswdReload(authenticator: authenticator, logger: logger)) }
+        if let authenticator = shared.authenticator {
+            reloadables.append(HtpasswdReload(authenticator: authenticator, logger: logger))
+            logger.info("client authentication on", metadata: [
+                "users": "\(authenticator.verifier.userCount)", "token_key_file": "\(configuration.effectiveTokenKeyFile ?? "")",
+                "token_ttl": "\(authenticator.tokenLifetimeSeconds)s",
+            ])
+        }
     }
 
     /// Binds the listening socket and starts the loop threads.

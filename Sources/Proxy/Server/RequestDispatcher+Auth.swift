@@ -48,9 +48,9 @@ extension RequestDispatcher {
                                                                                                   error: invalidToken ? "invalid_token" : nil),
                                    headOnly: headOnly)
             case .limited(let seconds):
-                connection.respond(id, error: .tooManyRequests("too many failed authentication attempts"), retryAfter: "\(seconds)", headOnly: headOnly)
+                respondLimited(id, seconds: seconds, headOnly: headOnly, connection)
             case .busy:
-                connection.respond(id, error: RegistryError(code: .init(rawValue: "UNAVAILABLE"), status: 503, message: "authentication busy; retry"), headOnly: headOnly)
+                respondBusy(id, headOnly: headOnly, connection)
             }
         }
     }
@@ -75,9 +75,9 @@ extension RequestDispatcher {
                 connection.respond(id, error: .unauthorized(), challenge: Authenticator.challenge(realm: realm, error: invalidToken ? "invalid_token" : nil),
                                    headOnly: headOnly)
             case .limited(let seconds):
-                connection.respond(id, error: .tooManyRequests("too many failed authentication attempts"), retryAfter: "\(seconds)", headOnly: headOnly)
+                respondLimited(id, seconds: seconds, headOnly: headOnly, connection)
             case .busy:
-                connection.respond(id, error: RegistryError(code: .init(rawValue: "UNAVAILABLE"), status: 503, message: "authentication busy; retry"), headOnly: headOnly)
+                respondBusy(id, headOnly: headOnly, connection)
             }
         }
     }
@@ -104,11 +104,22 @@ extension RequestDispatcher {
             case .refused:
                 connection.respond(id, error: .unauthorized("wrong user name or password"), challenge: "Basic realm=\"\(realm)\"", headOnly: headOnly)
             case .limited(let seconds):
-                connection.respond(id, error: .tooManyRequests("too many failed authentication attempts"), retryAfter: "\(seconds)", headOnly: headOnly)
+                respondLimited(id, seconds: seconds, headOnly: headOnly, connection)
             case .busy:
-                connection.respond(id, error: RegistryError(code: .init(rawValue: "UNAVAILABLE"), status: 503, message: "authentication busy; retry"), headOnly: headOnly)
+                respondBusy(id, headOnly: headOnly, connection)
             }
         }
+    }
+
+    /// 429 TOOMANYREQUESTS with Retry-After: too many failed attempts from this address.
+    private static func respondLimited(_ id: UInt64, seconds: Int64, headOnly: Bool, _ connection: any ClientResponder) {
+        connection.respond(id, error: .tooManyRequests("too many failed authentication attempts"), retryAfter: "\(seconds)", headOnly: headOnly)
+    }
+
+    /// 503: the credential check's pool is full; the client retries.
+    private static func respondBusy(_ id: UInt64, headOnly: Bool, _ connection: any ClientResponder) {
+        connection.respond(id, error: RegistryError(code: .init(rawValue: "UNAVAILABLE"), status: 503, message: "authentication busy; retry"),
+                           retryAfter: "1", headOnly: headOnly)
     }
 
     /// The token endpoint's URL as the client reached Cistern: `http(s)://<Host>/token`.

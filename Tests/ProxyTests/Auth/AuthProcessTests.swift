@@ -58,4 +58,32 @@ import Testing
         }
         #expect(!log.lowercased().contains("authorization: "))
     }
+
+    /// Start-up refuses unusable auth files, naming the key, the file and the line.
+    @Test func startupRefusesANonBcryptEntryAMissingFileAndAnUnreadableKey() async throws {
+        let work = try TemporaryDirectory(prefix: "cistern-auth-startup")
+        let htpasswd = work.appending("htpasswd")
+        try Data("ci-bot:\(try HtpasswdFile.bcrypt("pw"))\nold:$apr1$salt1234$abcdefghijklmnopqrstuv\n".utf8).write(to: htpasswd)
+        let keyDirectory = work.appending("keys")
+        try FileManager.default.createDirectory(at: keyDirectory, withIntermediateDirectories: true)
+        try Data("too short\n".utf8).write(to: keyDirectory.appendingPathComponent("short.key"))
+        let cases: [(yaml: String, message: String)] = [
+            ("auth: {htpasswd: \(htpasswd.path)}\n",
+             "auth.htpasswd: invalid value \"\(htpasswd.path)\": line 2: the hash of old is not bcrypt (write it with htpasswd -B)"),
+            ("auth: {htpasswd: \(work.appending("missing").path)}\n",
+             "auth.htpasswd: invalid value \"\(work.appending("missing").path)\": cannot read the file: No such file or directory"),
+            ("auth: {token_key_file: \(keyDirectory.appendingPathComponent("short.key").path)}\n",
+             "auth.token_key_file: invalid value \"\(keyDirectory.appendingPathComponent("short.key").path)\": expected at least 32 bytes as base64"),
+        ]
+        for (index, entry) in cases.enumerated() {
+            let configFile = work.appending("cistern-\(index).yaml")
+            try Data(entry.yaml.utf8).write(to: configFile)
+            #expect {
+                _ = try CisternProcess(upstream: "http://127.0.0.1:9", cache: work.appending("cache-\(index)"),
+                                       extraArguments: ["--config", configFile.path], startTimeout: .seconds(10))
+            } throws: { error in
+                "\(error)".contains(entry.message)
+            }
+        }
+    }
 }
