@@ -9,14 +9,17 @@ import Testing
 /// gets every digest back, wrong passwords get 401 (then 429), a user outside `push` gets
 /// 403 DENIED, the probes and metrics stay open.
 @Suite(.serialized) struct AuthRegistryTests {
-    private static func start(_ auth: AuthFixture) async throws -> (RegistryProcess, CisternInstance) {
+    static func start(_ auth: AuthFixture, configure: (inout Configuration) -> Void = { _ in }) async throws -> (RegistryProcess, CisternInstance) {
         let registry = try await RegistryProcess.start()
         let name = registry.hostAndPort
-        let cistern = try CisternInstance(upstreams: [(name, registry.baseURL.absoluteString)]) { auth.configure(&$0, upstream: name) }
+        let cistern = try CisternInstance(upstreams: [(name, registry.baseURL.absoluteString)]) {
+            auth.configure(&$0, upstream: name)
+            configure(&$0)
+        }
         return (registry, cistern)
     }
 
-    private static func errorCode(_ response: TestHTTPResponse) -> String? {
+    static func errorCode(_ response: TestHTTPResponse) -> String? {
         let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         return (json?["errors"] as? [[String: Any]])?.first?["code"] as? String
     }
@@ -27,6 +30,9 @@ import Testing
         let realm = "Bearer realm=\"http://127.0.0.1:\(cistern.port)/token\",service=\"cistern\""
         let base = try await OffPool.fetch(port: cistern.port, "/v2/")
         #expect(base.statusCode == 401 && base.header("WWW-Authenticate") == realm)
+        // X-Forwarded-Proto is believed from trusted proxies only; there are none here.
+        let forwarded = try await OffPool.fetch(port: cistern.port, "/v2/", headers: [("X-Forwarded-Proto", "https")])
+        #expect(forwarded.header("WWW-Authenticate") == realm)
         let push = try await OffPool.fetch(port: cistern.port, method: "POST", "/v2/mycorp/app/blobs/uploads/", headers: [("Content-Length", "0")])
         #expect(push.statusCode == 401)
         #expect(push.header("WWW-Authenticate") == realm + ",scope=\"repository:mycorp/app:pull,push\"")

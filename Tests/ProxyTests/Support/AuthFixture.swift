@@ -5,7 +5,8 @@ import Foundation
 /// The client-authentication setting of the auth tests (issue 17): an htpasswd file written
 /// by apache2-utils' `htpasswd -B` with two users, a token key file path in the same
 /// temporary directory, and the routes: `mycorp/*` to storage (pull anyone, push ci-bot),
-/// `team/*` to storage (pull and push for authenticated users), everything else to the upstream.
+/// `team/*` to storage (pull and push for authenticated users), `secret/*` to storage (alice
+/// only), everything else to the upstream.
 final class AuthFixture {
     static let ciBot = RegistrySeeder.Credentials(username: "ci-bot", password: "ci-bot-secret-4711")
     static let alice = RegistrySeeder.Credentials(username: "alice", password: "alice-secret-0815")
@@ -27,6 +28,7 @@ final class AuthFixture {
         configuration.routes = [
             RouteConfiguration(match: "mycorp/*", registry: "local", pull: .anyone, push: .users([Self.ciBot.username])),
             RouteConfiguration(match: "team/*", registry: "local", pull: .authenticated, push: .authenticated),
+            RouteConfiguration(match: "secret/*", registry: "local", pull: .users([Self.alice.username]), push: .users([Self.alice.username])),
             RouteConfiguration(match: "*", registry: upstream),
         ]
     }
@@ -54,6 +56,10 @@ final class AuthFixture {
             registry: local
             pull: authenticated
             push: authenticated
+          - match: "secret/*"
+            registry: local
+            pull: [\(Self.alice.username)]
+            push: [\(Self.alice.username)]
           - match: "*"
             registry: "\(upstream)"
 
