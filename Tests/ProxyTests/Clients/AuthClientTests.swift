@@ -58,4 +58,19 @@ import Testing
         #expect(verified.verifiedDigests.count == image.blobs.count, "\(verified.verifiedDigests)")
         #expect(verified.verifiedDigests.contains(image.blobs[0].digest) || image.blobs.contains { verified.verifiedDigests.contains($0.digest) })
     }
+
+    @Test func podmanLoginSucceedsWithTheRightPasswordOnly() async throws {
+        let auth = try await AuthFixture()
+        let hub = try await DockerHubMirror { auth.configure(&$0, upstream: "docker.io") }
+        let podman = try hub.podman()
+        let authFile = hub.workDirectory.url.appendingPathComponent("auth.json")
+        await #expect(throws: ChildProcess.Failure.self) {
+            try await podman.login(hub.cistern.hostAndPort, username: AuthFixture.alice.username, password: "wrong", authFile: authFile)
+        }
+        let login = try await podman.login(hub.cistern.hostAndPort, username: AuthFixture.alice.username, password: AuthFixture.alice.password,
+                                           authFile: authFile)
+        #expect(String(decoding: login.standardOutput, as: UTF8.self).contains("Login Succeeded"))
+        let stored = try String(contentsOf: authFile, encoding: .utf8)
+        #expect(stored.contains(hub.cistern.hostAndPort))
+    }
 }
