@@ -60,4 +60,31 @@ import Testing
         // Another client behind the same proxy is not affected.
         #expect(try await OffPool.fetch(port: port, "/v2/", headers: [AuthFixture.basic(AuthFixture.ciBot), ("X-Forwarded-For", "10.9.9.8")]).statusCode == 200)
     }
+
+    /// Item 4: what a client authenticated with never reaches the upstream.
+    @Test func aClientsAuthorizationIsNeverForwardedUpstream() async throws {
+        let auth = try await AuthFixture()
+        let upstream = try FakeUpstream()
+        defer { upstream.stop() }
+        let blob = Array("pulled through with a credential".utf8)
+        let digest = upstream.addBlob(blob)
+        let name = "127.0.0.1:\(upstream.port)"
+        let cistern = try CisternInstance(upstreams: [(name, upstream.baseURL)]) {
+            auth.configure(&$0, upstream: name)
+            $0.routes.insert(RouteConfiguration(match: "internal/*", registry: name, pull: .authenticated), at: 0)
+        }
+        let token = try await OffPool.fetch(port: cistern.port, "/token?service=cistern&scope=repository:internal/app:pull",
+                                            headers: [AuthFixture.basic(AuthFixture.alice)])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(token.body)) as? [String: Any])
+        let bearer = try #require(json["token"] as? String)
+        let viaToken = try await OffPool.fetch(port: cistern.port, "/v2/internal/app/blobs/\(digest)", headers: [("Authorization", "Bearer \(bearer)")])
+        #expect(viaToken.statusCode == 200 && viaToken.body == blob)
+        let viaBasic = try await OffPool.fetch(port: cistern.port, "/v2/library/x/blobs/\(digest)", headers: [AuthFixture.basic(AuthFixture.alice)])
+        #expect(viaBasic.statusCode == 200 && viaBasic.body == blob)
+        let requests = upstream.requests
+        #expect(!requests.isEmpty)
+        for request in requests {
+            #expect(request.header("Authorization") == nil, "\(request.method) \(request.target)")
+        }
+    }
 }
