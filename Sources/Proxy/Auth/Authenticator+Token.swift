@@ -22,7 +22,8 @@ extension Authenticator {
     /// `anyone` holds on each scope's route; a client with a valid htpasswd credential (Basic)
     /// gets its own grants; a credential that is no htpasswd user is refused (401) unless a
     /// scope's repository routes to a `credentials: client` remote, where it is sealed in the
-    /// token for the upstream to check, without local grants elsewhere. `completion` runs on
+    /// token for the upstream to check, without local grants elsewhere (a login, which names no
+    /// scope, is accepted then too when any such remote exists). `completion` runs on
     /// `loop`, possibly before this returns.
     /// - Parameters:
     ///   - query: the request target's query, raw.
@@ -35,7 +36,10 @@ extension Authenticator {
                   let rule = try? routes.route(for: name, tag: nil, ns: nil) else { return nil }
             return (scope, name, rule)
         }
-        let forUpstream = resolved.contains { takesClientCredentials($0.2) }
+        // A request without scopes is a login (`docker login`, `podman login`): with remotes that
+        // take client credentials, a credential Cistern does not know may be one of theirs, and
+        // only their upstreams can tell, so the login is not refused here.
+        let forUpstream = resolved.contains { takesClientCredentials($0.2) } || (scopes.isEmpty && !clientCredentialRegistries.isEmpty)
         let issue: @Sendable (ClientIdentity) -> Void = { [self] identity in
             let authentication = RequestAuthentication(identity: identity)
             let access = resolved.compactMap { scope, name, rule -> TokenAccess? in

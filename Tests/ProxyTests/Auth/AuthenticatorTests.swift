@@ -128,4 +128,21 @@ import Testing
         }
         #expect(refused == .refused)
     }
+
+    /// `docker login` asks for a token without a scope: an upstream's credential passes it when
+    /// a `credentials: client` remote exists (only that upstream can judge it), not otherwise.
+    @Test func aLoginWithAnUpstreamCredentialPassesOnlyWhenARemoteTakesClientCredentials() async throws {
+        let loop = try TestEventLoop()
+        let eventLoop = loop.loop
+        let credential = ClientCredential(username: "upstream-user", password: "upstream-pw")
+        for (registries, issued) in [(Set(["private"]), true), (Set<String>(), false)] {
+            let auth = try Self.authenticator(clientCredentialRegistries: registries)
+            defer { auth.verifier.stop() }
+            let answer: Authenticator.TokenAnswer = try await loop.run { done in
+                auth.issueToken(query: "service=cistern&account=upstream-user", authorization: credential.basicAuthorization,
+                                address: "10.3.3.3", reportingTo: eventLoop, completion: done)
+            }
+            if case .issued = answer { #expect(issued) } else { #expect(!issued && answer == .refused) }
+        }
+    }
 }
