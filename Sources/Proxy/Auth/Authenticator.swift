@@ -11,12 +11,15 @@ import ProxySystem
 /// it when missing). Thread-safe: immutable but for the ``CredentialVerifier``, which guards
 /// its own state.
 package final class Authenticator: Sendable {
+    /// Signs and verifies tokens with the key file's derived keys.
     package let codec: TokenCodec
+    /// The htpasswd users, their bcrypt checks and the failed-attempt counts.
     package let verifier: CredentialVerifier
     /// The htpasswd file, read again on SIGHUP; nil without users.
     package let htpasswdPath: String?
     /// Seconds an issued token lives.
     package let tokenLifetimeSeconds: Int64
+    /// The routes whose principals decide (the same table the dispatcher routes by).
     package let routes: RouteTable
     /// Remote registries that take each client's own credentials (`credentials: client`).
     package let clientCredentialRegistries: Set<String>
@@ -39,6 +42,7 @@ package final class Authenticator: Sendable {
                   clock: clock)
     }
 
+    /// An authenticator from its parts (tests build one without files).
     package init(key: [UInt8], htpasswd: Htpasswd, htpasswdPath: String?, tokenLifetime: Duration, routes: RouteTable,
                  clientCredentialRegistries: Set<String>, limiter: FailedAttemptLimiter, clock: any WallClock) {
         codec = TokenCodec(key: key)
@@ -60,6 +64,7 @@ package final class Authenticator: Sendable {
         case unusable
     }
 
+    /// What the `Authorization` value `authorization` presents (schemes matched case-insensitively).
     package static func presented(_ authorization: String?) -> Presented {
         guard let authorization else { return .nothing }
         let value = authorization.drop { $0 == " " }

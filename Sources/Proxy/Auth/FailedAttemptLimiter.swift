@@ -7,11 +7,15 @@
 /// At most `maximumAddresses` are remembered; past that, ended windows are dropped first,
 /// then the oldest. Not thread-safe by itself (``CredentialVerifier`` holds it under a lock).
 package struct FailedAttemptLimiter: Sendable {
+    /// Failures within one window that close an address.
     package let maximumFailures: Int
+    /// The window, from an address's first failure.
     package let windowNanoseconds: Int64
+    /// Most addresses remembered at once.
     package let maximumAddresses: Int
     private var windows: [String: (start: Int64, failures: Int)] = [:]
 
+    /// A limiter remembering no address yet.
     package init(maximumFailures: Int, windowNanoseconds: Int64, maximumAddresses: Int = 10_000) {
         self.maximumFailures = maximumFailures
         self.windowNanoseconds = windowNanoseconds

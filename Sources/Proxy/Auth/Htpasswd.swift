@@ -35,6 +35,7 @@ package struct Htpasswd: Sendable, Equatable {
         self.hashes = hashes
     }
 
+    /// Users given directly (tests; an `auth:` without `htpasswd`).
     package init(hashes: [String: String]) {
         self.hashes = hashes
     }

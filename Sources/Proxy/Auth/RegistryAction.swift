@@ -29,6 +29,7 @@ package struct RequestAuthentication: Sendable, Equatable {
     /// do, even where the route would allow more); nil for Basic or nothing.
     package var tokenAccess: [TokenAccess]?
 
+    /// An identity and, for a token, its grants.
     package init(identity: ClientIdentity, tokenAccess: [TokenAccess]? = nil) {
         self.identity = identity
         self.tokenAccess = tokenAccess

@@ -11,6 +11,7 @@ package struct TokenAccess: Codable, Hashable, Sendable {
     /// The actions granted or asked for (`pull`, `push`, `delete`, `*`).
     package var actions: [String]
 
+    /// An entry for `name` with `actions`.
     package init(type: String = "repository", name: String, actions: [String]) {
         self.type = type
         self.name = name

@@ -27,6 +27,7 @@ package struct TokenCodec: Sendable {
     package struct Verified: Sendable, Equatable {
         /// The htpasswd user; nil for an anonymous token.
         package var user: String?
+        /// The `access` claim: what the token grants.
         package var access: [TokenAccess]
         /// The sealed client credential, opened.
         package var credential: ClientCredential?

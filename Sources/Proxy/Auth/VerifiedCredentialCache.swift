@@ -9,11 +9,14 @@ import ProxyRegistry
 /// that, expired ones are dropped, then everything. A pure value; time comes in as monotonic
 /// nanoseconds. Not thread-safe by itself.
 package struct VerifiedCredentialCache: Sendable {
+    /// How long an entry is answered.
     package let lifetimeNanoseconds: Int64
+    /// Most entries at once.
     package let capacity: Int
     private let fingerprintKey = AuthCrypto.randomBytes(32)
     private var entries: [[UInt8]: (user: String, expiresAt: Int64)] = [:]
 
+    /// An empty cache.
     package init(lifetimeNanoseconds: Int64, capacity: Int = 4096) {
         self.lifetimeNanoseconds = lifetimeNanoseconds
         self.capacity = capacity
@@ -30,15 +33,18 @@ package struct VerifiedCredentialCache: Sendable {
         return entry.user
     }
 
+    /// Remembers `credential` as verified at `now` (monotonic nanoseconds).
     package mutating func remember(_ credential: ClientCredential, now: Int64) {
         if entries.count >= capacity { entries = entries.filter { now < $0.value.expiresAt } }
         if entries.count >= capacity { entries.removeAll() }
         entries[fingerprint(credential)] = (credential.username, now + lifetimeNanoseconds)
     }
 
+    /// Forgets every credential (the htpasswd file was read again).
     package mutating func removeAll() {
         entries.removeAll()
     }
 
+    /// Credentials remembered now.
     package var count: Int { entries.count }
 }

@@ -7,9 +7,11 @@
 /// then everything. A pure value; time comes in as seconds since the epoch. Not
 /// thread-safe by itself (``Authenticator`` holds it under a lock).
 package struct VerifiedTokenCache: Sendable {
+    /// Most tokens at once.
     package let capacity: Int
     private var entries: [Substring: TokenCodec.Verified] = [:]
 
+    /// An empty cache.
     package init(capacity: Int = 4096) {
         self.capacity = capacity
     }
@@ -20,6 +22,7 @@ package struct VerifiedTokenCache: Sendable {
         return entry
     }
 
+    /// Remembers `token`'s verified claims (until their own expiry).
     package mutating func remember(_ token: Substring, _ verified: TokenCodec.Verified, now: Int64) {
         if entries.count >= capacity { entries = entries.filter { now < $0.value.expiresAt } }
         if entries.count >= capacity { entries.removeAll() }
@@ -27,5 +30,6 @@ package struct VerifiedTokenCache: Sendable {
         entries[Substring(String(token))] = verified
     }
 
+    /// Tokens remembered now.
     package var count: Int { entries.count }
 }

@@ -24,6 +24,7 @@ public struct AuthConfiguration: Sendable, Equatable {
     /// The window failed attempts are counted over. Default 1 minute.
     public var failedAttemptsWindow: Duration
 
+    /// The section with these keys; every default is the YAML default.
     public init(htpasswd: String? = nil, tokenKeyFile: String? = nil, tokenTTL: Duration = .seconds(300),
                 maxFailedAttempts: Int = 10, failedAttemptsWindow: Duration = .seconds(60)) {
         self.htpasswd = htpasswd

@@ -10,6 +10,7 @@ public struct ClientIdentity: Hashable, Sendable, CustomStringConvertible {
     /// Never forwarded anywhere else, never logged (its description hides the password).
     public var credential: ClientCredential?
 
+    /// An identity; both nil is anonymous.
     public init(user: String? = nil, credential: ClientCredential? = nil) {
         self.user = user
         self.credential = credential
