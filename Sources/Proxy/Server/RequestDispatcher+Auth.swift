@@ -44,11 +44,12 @@ extension RequestDispatcher {
                                        headOnly: headOnly)
                 }
             case .refused(let invalidToken):
+                context.shared.metrics.auth.refused(invalidToken: invalidToken)
                 connection.respond(id, error: .unauthorized(), challenge: Authenticator.challenge(realm: realm, scope: scope,
                                                                                                   error: invalidToken ? "invalid_token" : nil),
                                    headOnly: headOnly)
             case .limited(let seconds):
-                respondLimited(id, seconds: seconds, headOnly: headOnly, connection)
+                respondLimited(id, seconds: seconds, headOnly: headOnly, connection, context)
             case .busy:
                 respondBusy(id, headOnly: headOnly, connection)
             }
@@ -72,10 +73,11 @@ extension RequestDispatcher {
             case .authenticated:
                 connection.respond(id, error: .unauthorized(), challenge: Authenticator.challenge(realm: realm), headOnly: headOnly)
             case .refused(let invalidToken):
+                context.shared.metrics.auth.refused(invalidToken: invalidToken)
                 connection.respond(id, error: .unauthorized(), challenge: Authenticator.challenge(realm: realm, error: invalidToken ? "invalid_token" : nil),
                                    headOnly: headOnly)
             case .limited(let seconds):
-                respondLimited(id, seconds: seconds, headOnly: headOnly, connection)
+                respondLimited(id, seconds: seconds, headOnly: headOnly, connection, context)
             case .busy:
                 respondBusy(id, headOnly: headOnly, connection)
             }
@@ -99,12 +101,14 @@ extension RequestDispatcher {
             let connection = pending.value
             switch answer {
             case .issued(let body):
+                context.shared.metrics.auth.tokenIssued()
                 let response = ResponseHead(status: 200, fields: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")])
                 connection.respond(id, head: response, body: .bytes(Array(body.utf8)), headOnly: headOnly, outcome: nil)
             case .refused:
+                context.shared.metrics.auth.refused(invalidToken: false)
                 connection.respond(id, error: .unauthorized("wrong user name or password"), challenge: "Basic realm=\"\(realm)\"", headOnly: headOnly)
             case .limited(let seconds):
-                respondLimited(id, seconds: seconds, headOnly: headOnly, connection)
+                respondLimited(id, seconds: seconds, headOnly: headOnly, connection, context)
             case .busy:
                 respondBusy(id, headOnly: headOnly, connection)
             }
@@ -112,7 +116,8 @@ extension RequestDispatcher {
     }
 
     /// 429 TOOMANYREQUESTS with Retry-After: too many failed attempts from this address.
-    private static func respondLimited(_ id: UInt64, seconds: Int64, headOnly: Bool, _ connection: any ClientResponder) {
+    private static func respondLimited(_ id: UInt64, seconds: Int64, headOnly: Bool, _ connection: any ClientResponder, _ context: LoopContext) {
+        context.shared.metrics.auth.limitedRequest()
         connection.respond(id, error: .tooManyRequests("too many failed authentication attempts"), retryAfter: "\(seconds)", headOnly: headOnly)
     }
 

@@ -121,6 +121,12 @@ import Testing
         #expect(Self.errorCode(answer) == "TOOMANYREQUESTS")
         #expect(Int(answer.header("Retry-After") ?? "") ?? 0 > 0)
         #expect(try await OffPool.fetch(port: cistern.port, "/v2/", headers: [AuthFixture.basic(AuthFixture.ciBot)]).statusCode == 429)
+        // Every refusal is counted, up to the limit; past it the 429s are.
+        let metrics = try await OffPool.fetch(port: cistern.port, "/metrics").bodyText
+        #expect(metrics.contains("cistern_auth_failures_total{reason=\"password\"} 5\n"), "\(metrics)")
+        #expect(metrics.contains("cistern_auth_failures_total{reason=\"token\"} 0\n"))
+        #expect(metrics.contains("cistern_auth_limited_total 2\n"))
+        #expect(metrics.contains("cistern_auth_tokens_issued_total "))
         // Anonymous pulls are not failed attempts and still work.
         #expect(try await OffPool.fetch(port: cistern.port, "/v2/team/app/tags/list").statusCode == 401)
     }
