@@ -122,6 +122,21 @@ package final class Authenticator: Sendable {
         return value
     }
 
+    /// Users that routes' `pull:` or `push:` lists name but the htpasswd file does not have
+    /// (a typo, or a user not added yet), sorted: worth a warning, not a refusal.
+    package func routeUsersMissingFromHtpasswd() -> [String] {
+        var named: Set<String> = []
+        for rule in routes.rules {
+            for principals in [rule.pull, rule.push] {
+                switch principals {
+                case .users(let names): named.formUnion(names)
+                case .anyone, .authenticated, .nobody: break
+                }
+            }
+        }
+        return named.filter { !verifier.knows($0) }.sorted()
+    }
+
     /// Reads the htpasswd file again (SIGHUP): the parsed users, for ``CredentialVerifier/replace(_:)``.
     /// - Throws: ``ConfigurationError`` naming `auth.htpasswd`.
     package func readUsersAgain() throws -> Htpasswd? {

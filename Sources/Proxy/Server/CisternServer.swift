@@ -91,6 +91,11 @@ public final class CisternServer {
                 "users": "\(authenticator.verifier.userCount)", "token_key_file": "\(configuration.effectiveTokenKeyFile ?? "")",
                 "token_ttl": "\(authenticator.tokenLifetimeSeconds)s",
             ])
+            let missing = authenticator.routeUsersMissingFromHtpasswd()
+            if !missing.isEmpty {
+                logger.warning("routes name users the htpasswd file does not have; they cannot log in until added",
+                               metadata: ["users": "\(missing.joined(separator: ","))"])
+            }
         }
     }
 

@@ -60,6 +60,14 @@ import Testing
         #expect(auth.decide(stranger, rule: auth.routes.rules[2], name: try RepositoryName(parsing: "private/a"), action: .pull) == .denied)
     }
 
+    @Test func routeUsersTheHtpasswdFileLacksAreListed() throws {
+        let auth = try Self.authenticator(users: ["alice": try HtpasswdFile.bcrypt("pw")])
+        defer { auth.verifier.stop() }
+        #expect(auth.routeUsersMissingFromHtpasswd() == ["ci-bot"])
+        auth.verifier.replace(Htpasswd(hashes: ["alice": "x", "ci-bot": "y"]))
+        #expect(auth.routeUsersMissingFromHtpasswd().isEmpty)
+    }
+
     @Test func anAnonymousTokenCarriesWhatAnyoneMayAndAUserTokenItsOwnGrants() async throws {
         let hash = try HtpasswdFile.bcrypt("pw")
         let auth = try Self.authenticator(users: ["ci-bot": hash, "alice": hash])
