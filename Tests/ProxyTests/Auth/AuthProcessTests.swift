@@ -49,6 +49,21 @@ import Testing
         #expect(carolsToken.statusCode == 200)
         secrets.append(try Self.tokenText(carolsToken))
 
+        // A file with a non-bcrypt line: the reload is refused naming it, the running users stay.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: auth.htpasswdPath))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("dave:$apr1$salt1234$abcdefghijklmnopqrstuv\n".utf8))
+        try handle.close()
+        cistern.child.send(signal: SIGHUP)
+        #expect(await ProcessProbes.eventually(within: .seconds(10)) {
+            ProcessProbes.standardError(cistern).contains("configuration reload refused")
+        })
+        let refusal = ProcessProbes.standardError(cistern).split(separator: "\n").first { $0.contains("configuration reload refused") }
+        #expect(refusal?.contains("auth.htpasswd") == true && refusal?.contains("line 4") == true, "\(refusal ?? "")")
+        let afterRefusal = try await OffPool.fetch(port: port, tokenPath, headers: [AuthFixture.basic(carol)])
+        #expect(afterRefusal.statusCode == 200)
+        secrets.append(try Self.tokenText(afterRefusal))
+
         cistern.stop()
         let log = ProcessProbes.standardError(cistern)
         #expect(log.contains("/token?service=cistern"), "the access log has the token requests")
