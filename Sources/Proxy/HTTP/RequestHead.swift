@@ -5,8 +5,9 @@ import CEpoll
 /// and 14).
 ///
 /// Only the fields the registry protocol needs are copied out; every other
-/// field is ignored (which is why the client's `Authorization` can never be
-/// forwarded upstream: it is never read).
+/// field is ignored. The client's `Authorization` is kept only as ``authorization``, which
+/// nothing logs or copies into an upstream request: under `credentials: client` (issue 17)
+/// the credential it carries is presented upstream by Cistern's own exchanges.
 public struct RequestHead: Sendable {
     public var method: HTTPMethod
     /// The request-target exactly as sent (origin-form expected).
@@ -49,6 +50,9 @@ public struct RequestHead: Sendable {
     /// The `Content-Range` field value (a chunked upload's `<start>-<end>`, distribution-spec
     /// "Pushing a blob in chunks"); only read for methods other than GET and HEAD.
     public var contentRange: String?
+    /// The `Authorization` field value, if any (one field: a repeated one is dropped, as no
+    /// single credential can be read from it). Never logged; never sent upstream as it is.
+    public var authorization: String?
 
     /// Whether a request body follows the head.
     public var hasBody: Bool { chunked || contentLength > 0 }
@@ -74,6 +78,8 @@ public struct RequestHead: Sendable {
         via = nil
         contentType = nil
         contentRange = nil
+        authorization = nil
+        var authorizationFieldCount = 0
         let readsUploadFields = method != .get && method != .head
         requestID = nil
         var requestIDFieldCount = 0
@@ -106,6 +112,9 @@ public struct RequestHead: Sendable {
             } else if HeaderName.equals(name, "x-request-id") {
                 requestIDFieldCount += 1
                 requestID = requestIDFieldCount == 1 ? RequestID(received: String(decoding: value, as: UTF8.self)) : nil
+            } else if HeaderName.equals(name, "authorization") {
+                authorizationFieldCount += 1
+                authorization = authorizationFieldCount == 1 ? String(decoding: value, as: UTF8.self) : nil
             } else if HeaderName.equals(name, "host") {
                 hostFieldCount += 1
                 if !value.allSatisfy(RequestHead.isAuthorityByte) { hostValuesAreValid = false }

@@ -39,6 +39,8 @@ struct RequestDispatcher: RequestHandler {
             return
         }
         connection.requestKind = EndpointKind(parsed.route)
+        // Issue 17's seam: the one place the request's client credential is taken from.
+        let credential = Self.clientCredential(head)
         let isRead = head.method == .get || head.method == .head
         guard isRead || shared.routes.hasStorageRoutes else {
             // Without storage routes every write is refused before routing, as on a pull-only
@@ -65,7 +67,11 @@ struct RequestDispatcher: RequestHandler {
             if case .tag(let value) = reference { tag = value.string }
             Self.withRoute(name, tag: tag, head, parsed.query, connection, context) { rule, upstream in
                 if let upstream {
-                    ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, reference: reference)
+                    Self.withClientAccess(.manifest(reference), credential: credential, name: name, upstream: upstream,
+                                          head, connection, context) { credential in
+                        ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                                reference: reference, credential: credential)
+                    }
                 } else {
                     StorageResponder.manifest(head, connection: connection, context: context, name: name, reference: reference)
                 }
@@ -73,7 +79,11 @@ struct RequestDispatcher: RequestHandler {
         case .blob(let name, let digest):
             Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { rule, upstream in
                 if let upstream {
-                    BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, digest: digest)
+                    Self.withClientAccess(.blob(digest), credential: credential, name: name, upstream: upstream,
+                                          head, connection, context) { credential in
+                        BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                            digest: digest, credential: credential)
+                    }
                 } else {
                     StorageResponder.blob(head, connection: connection, context: context, name: name, digest: digest)
                 }
@@ -82,7 +92,8 @@ struct RequestDispatcher: RequestHandler {
             Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream in
                 if let upstream {
                     PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                               endpoint: "tags/list", query: parsed.query)
+                                               endpoint: "tags/list", query: parsed.query,
+                                               credential: Self.presentedCredential(credential, to: upstream))
                 } else {
                     StorageResponder.tags(head, connection: connection, context: context, name: name, query: parsed.query)
                 }
@@ -91,7 +102,8 @@ struct RequestDispatcher: RequestHandler {
             Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream in
                 if let upstream {
                     PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                               endpoint: "referrers/\(digest.string)", query: parsed.query)
+                                               endpoint: "referrers/\(digest.string)", query: parsed.query,
+                                               credential: Self.presentedCredential(credential, to: upstream))
                 } else {
                     StorageResponder.referrers(head, connection: connection, context: context, name: name, subject: digest, query: parsed.query)
                 }
