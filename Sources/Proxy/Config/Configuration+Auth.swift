@@ -1,12 +1,6 @@
 import Yams
 
 extension Configuration {
-    /// The names of the remote registries that take each client's own credentials
-    /// (`credentials: client`, issue 17 item 3): a token request's Basic credential that is
-    /// no htpasswd user is still accepted for their repositories, sealed in the token, and
-    /// checked by the upstream. Empty until such remotes are configured.
-    public var clientCredentialRegistryNames: Set<String> { [] }
-
     /// The token key file in use: ``AuthConfiguration/tokenKeyFile`` or `<cache_dir>/token.key`.
     public var effectiveTokenKeyFile: String? {
         guard let auth else { return nil }

@@ -10,6 +10,7 @@ extension Configuration {
     ///   - name: docker.io          # remote: every key of an `upstreams:` entry
     ///     type: remote             # default remote
     ///     url: https://registry-1.docker.io
+    ///     credentials: configured  # or client: each client's own (issue 17), + client_access_ttl
     ///   - name: local
     ///     type: storage            # Cistern's own store of pushed images (at most one)
     /// routes:

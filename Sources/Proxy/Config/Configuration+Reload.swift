@@ -16,7 +16,8 @@ extension Configuration {
         ("workers", .restartOnly, { $0.workers != $1.workers }),
         ("cache_dir", .restartOnly, { $0.cacheDirectory != $1.cacheDirectory }),
         ("default_upstream", .restartOnly, { $0.defaultUpstream != $1.defaultUpstream }),
-        // Credentials included: the upstream registries and their connection pools are built once.
+        // Credentials included (also `credentials` and `client_access_ttl`, issue 17): the upstream
+        // registries, their connection pools and their client confirmations are built once.
         ("upstreams", .restartOnly, { $0.upstreams != $1.upstreams }),
         ("timeouts.request_head", .live, { $0.timeouts.requestHead != $1.timeouts.requestHead }),
         ("timeouts.idle_keep_alive", .live, { $0.timeouts.idleKeepAlive != $1.timeouts.idleKeepAlive }),

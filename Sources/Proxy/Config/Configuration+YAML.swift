@@ -165,6 +165,10 @@ extension Configuration {
         let scope = try reader.string("rate_limit_scope")
         let namespace = try reader.string("ns")
         let forwardClientAddress = try reader.bool("forward_client_address") ?? true
+        let credentials = try reader.string("credentials")
+        let clientAccessTTL = try reader.duration("client_access_ttl")
+        let mode = try Self.credentialMode(credentials, clientAccessTTL: clientAccessTTL, ownCredentials: username != nil || passwordFile != nil,
+                                           reader: reader)
         if let scope, scope != "upstream" && scope != "repository" {
             throw ConfigurationError.invalidValue(key: reader.keyPath("rate_limit_scope"), value: scope, reason: "expected upstream or repository")
         }
@@ -180,6 +184,8 @@ extension Configuration {
             upstream.rateLimitPerRepository = scope == "repository"
             upstream.namespace = namespace
             upstream.forwardClientAddress = forwardClientAddress
+            upstream.credentials = mode
+            if let clientAccessTTL { upstream.clientAccessTTL = clientAccessTTL }
             return upstream
         } catch let error as ConfigurationError {
             throw error.renamingKey { "\(path).\($0)" }

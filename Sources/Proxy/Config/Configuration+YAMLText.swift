@@ -32,6 +32,10 @@ extension Configuration {
             }
             if let namespace = upstream.namespace { lines.append("    ns: \(Self.quoted(namespace))") }
             if !upstream.forwardClientAddress { lines.append("    forward_client_address: false") }
+            if upstream.credentials == .client {
+                lines.append("    credentials: client")
+                lines.append("    client_access_ttl: \(upstream.clientAccessTTL.configurationText)")
+            }
         }
         lines += [
             "timeouts:",

@@ -7,6 +7,7 @@ extension UpstreamConfiguration: CustomStringConvertible, CustomDebugStringConve
         if password != nil { text += " password=<redacted>" }
         if insecureSkipTLSVerify { text += " insecure_skip_tls_verify=true" }
         if let caFile { text += " ca_file=\(caFile)" }
+        if credentials == .client { text += " credentials=client client_access_ttl=\(clientAccessTTL)" }
         return text
     }
 
@@ -19,6 +20,7 @@ extension UpstreamConfiguration: CustomStringConvertible, CustomDebugStringConve
             "name": name, "url": url, "scheme": scheme, "host": host, "port": port,
             "username": username as Any, "password": (password == nil ? "nil" : "<redacted>") as Any,
             "insecureSkipTLSVerify": insecureSkipTLSVerify, "caFile": caFile as Any,
+            "credentials": credentials, "clientAccessTTL": clientAccessTTL,
         ], displayStyle: .struct)
     }
 }

@@ -45,6 +45,14 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     /// Whether its requests carry `X-Forwarded-For` with the client's address (YAML
     /// `forward_client_address`). Default true.
     public var forwardClientAddress = true
+    /// Whose credentials its exchanges present (YAML `credentials`, issue 17 item 3):
+    /// ``UpstreamCredentials/configured`` (the default: ``username``/``password``, or
+    /// anonymous) or ``UpstreamCredentials/client`` (each client's own).
+    public var credentials: UpstreamCredentials = .configured
+    /// Under `credentials: client`, how long the upstream's answer to one credential reading
+    /// one repository is trusted (YAML `client_access_ttl`, default 60 s): one HEAD serves a
+    /// whole pull, and a revoked right is seen within this time.
+    public var clientAccessTTL: Duration = .seconds(60)
 
     /// Creates an upstream, parsing and validating `url` and `name`.
     ///

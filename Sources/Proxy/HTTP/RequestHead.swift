@@ -5,8 +5,10 @@ import CEpoll
 /// and 14).
 ///
 /// Only the fields the registry protocol needs are copied out; every other
-/// field is ignored. `Authorization` is read for Cistern's own client authentication
-/// (issue 17) and never copied into an upstream request or a log line.
+/// field is ignored. The client's `Authorization` is kept only as ``authorization``, read for
+/// Cistern's own client authentication (issue 17); nothing logs it or copies it into an
+/// upstream request: under `credentials: client` the credential it carries is presented
+/// upstream by Cistern's own exchanges.
 public struct RequestHead: Sendable {
     public var method: HTTPMethod
     /// The request-target exactly as sent (origin-form expected).
@@ -49,9 +51,9 @@ public struct RequestHead: Sendable {
     /// The `Content-Range` field value (a chunked upload's `<start>-<end>`, distribution-spec
     /// "Pushing a blob in chunks"); only read for methods other than GET and HEAD.
     public var contentRange: String?
-
-    /// The `Authorization` field value (a Cistern token or Basic credential); nil when absent.
-    /// Never forwarded upstream, never logged.
+    /// The `Authorization` field value (a Cistern token or Basic credential), if any; nil too
+    /// when the field is repeated, as no single credential can be read from it. Never logged;
+    /// never sent upstream as it is.
     public var authorization: String?
     /// The `Host` field value when there is exactly one (the base URL of the token realm).
     public var host: String?
@@ -85,6 +87,7 @@ public struct RequestHead: Sendable {
         authorization = nil
         host = nil
         forwardedProto = nil
+        var authorizationFieldCount = 0
         let readsUploadFields = method != .get && method != .head
         requestID = nil
         var requestIDFieldCount = 0
@@ -118,7 +121,8 @@ public struct RequestHead: Sendable {
                 requestIDFieldCount += 1
                 requestID = requestIDFieldCount == 1 ? RequestID(received: String(decoding: value, as: UTF8.self)) : nil
             } else if HeaderName.equals(name, "authorization") {
-                authorization = String(decoding: value, as: UTF8.self)
+                authorizationFieldCount += 1
+                authorization = authorizationFieldCount == 1 ? String(decoding: value, as: UTF8.self) : nil
             } else if HeaderName.equals(name, "x-forwarded-proto") {
                 forwardedProto = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "host") {

@@ -44,9 +44,11 @@ extension ManifestLookup {
     /// Whether a known tag is served stale after `failure`: the upstream is down, slow,
     /// overloaded or rate limiting, or (unless `serve_stale_on_denied` is off) it refused the
     /// mirror's own credential with 401/403 — clients never send upstream credentials, so to
-    /// them that denial is an outage too.
+    /// them that denial is an outage too. Never on a 401/403 under `credentials: client`
+    /// (issue 17 item 3): there the refused credential is the client's, and the refusal its answer.
     func servesStale(after failure: UpstreamFailure) -> Bool {
-        failure.allowsStale || (shared.serveStaleOnDenied && (failure.error.status == 401 || failure.error.status == 403))
+        let denied = failure.error.status == 401 || failure.error.status == 403
+        return failure.allowsStale || (shared.serveStaleOnDenied && denied && !upstream.takesClientCredentials)
     }
 
     func serveStaleOrFail(_ failure: UpstreamFailure, stored: StoredManifest, record: TagRecord) {

@@ -255,7 +255,7 @@ package final class ManifestLookup {
                                       pathAndQuery: upstream.pathAndQuery("/v2/\(repository.string)/manifests/\(reference.string)"),
                                       fields: fields)
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
-                                        scope: UpstreamRegistry.pullScope(repository), handler: handler)
+                                        scope: UpstreamRegistry.pullScope(repository), client: client.credential, handler: handler)
         self.exchange = exchange
         exchange.start()
     }

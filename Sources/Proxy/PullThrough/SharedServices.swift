@@ -23,6 +23,9 @@ public final class SharedServices: Sendable {
     public let manifestFlights: FlightTable<Result<ManifestAnswer, UpstreamFailure>>
     /// Coalesced upstream HEADs (uncached blob HEADs, repository confirmations).
     let headFlights: FlightTable<Result<UpstreamResponseHead, UpstreamError>>
+    /// Under `credentials: client`: which client credentials the upstream confirmed may read
+    /// which repositories, and the confirmations in flight (issue 17 item 3).
+    package let clientAccess = ClientAccessTable()
     /// Which repositories are known to hold which digests.
     public let links: RepositoryLinks
     /// The size and age limits: fill reservations, eviction passes, the persisted index.
@@ -110,7 +113,9 @@ public final class SharedServices: Sendable {
                                                 rateLimiter: UpstreamRateLimiter(manifestGetsPerHour: upstream.maxManifestGetsPerHour,
                                                                                  perRepository: upstream.rateLimitPerRepository),
                                                 traffic: metrics.upstreamTraffic(named: upstream.name),
-                                                namespace: upstream.namespace, forwardsClientAddress: upstream.forwardClientAddress)
+                                                namespace: upstream.namespace, forwardsClientAddress: upstream.forwardClientAddress,
+                                                takesClientCredentials: upstream.credentials == .client,
+                                                clientAccessLifetime: upstream.clientAccessTTL)
             if let proxy = egress.proxy(for: registry.origin) {
                 logger.info("upstream reached through a proxy", metadata: ["upstream": "\(upstream.name)", "proxy": "\(proxy)"])
             }

@@ -45,12 +45,12 @@ enum UpstreamHead {
         }
         let path = upstream.pathAndQuery("/v2/\(repository.string)/\(kind.rawValue)/\(digest.string)")
         let head = UpstreamRequest(method: .head, origin: upstream.origin, pathAndQuery: path, fields: fields)
-        send(head, context: context, upstream: upstream, repository: repository) { answer in
+        send(head, context: context, upstream: upstream, repository: repository, client: client.credential) { answer in
             if kind == .blobs, case .success(let response) = answer,
                response.status == 404 || (response.status == 200 && response.contentLength == nil) {
                 var ranged = UpstreamRequest(method: .get, origin: upstream.origin, pathAndQuery: path, fields: fields)
                 ranged.fields.append(("Range", "bytes=0-0"))
-                send(ranged, context: context, upstream: upstream, repository: repository) { confirmed in
+                send(ranged, context: context, upstream: upstream, repository: repository, client: client.credential) { confirmed in
                     shared.headFlights.complete(key, with: confirmed.map(sizeFromRangedGet))
                 }
                 return
@@ -63,7 +63,7 @@ enum UpstreamHead {
     /// any body (a one-byte range, or a whole blob from an upstream that
     /// ignores Range) is not read: the exchange is dropped after the head.
     private static func send(_ request: UpstreamRequest, context: LoopContext, upstream: UpstreamRegistry,
-                             repository: RepositoryName, completion: @escaping (Answer) -> Void) {
+                             repository: RepositoryName, client: ClientCredential?, completion: @escaping (Answer) -> Void) {
         let shared = context.shared
         // A body of more than the one requested byte (an upstream ignoring Range) is not read.
         let handler = HeadOnlyResponse(dropsBodyOver: request.method == .head ? nil : 1) { answer in
@@ -71,7 +71,7 @@ enum UpstreamHead {
             completion(answer)
         }
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
-                                        scope: UpstreamRegistry.pullScope(repository), handler: handler)
+                                        scope: UpstreamRegistry.pullScope(repository), client: client, handler: handler)
         handler.exchange = exchange
         exchange.start()
     }

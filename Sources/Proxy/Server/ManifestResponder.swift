@@ -15,8 +15,10 @@ import ProxyUpstream
 /// go through one manifest flight per (upstream, repository, reference,
 /// accepted media types).
 enum ManifestResponder {
+    /// - Parameter credential: the client's own credential, presented by the upstream
+    ///   requests made for it when the upstream takes client credentials (issue 17).
     static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
-                      name: RepositoryName, reference: Reference) {
+                      name: RepositoryName, reference: Reference, credential: ClientCredential? = nil) {
         let shared = context.shared
         let id = connection.requestID
         let repository = upstream.upstreamName(name)
@@ -42,8 +44,10 @@ enum ManifestResponder {
             respond(bound.value, id: id, request: request, result: result, shared: shared)
         }
         guard leader else { return }
+        var client = connection.trace
+        client.credential = credential
         ManifestLookup(context: context, upstream: upstream, repository: repository, reference: reference,
-                       accept: accept, client: connection.trace).run { result in
+                       accept: accept, client: client).run { result in
             shared.manifestFlights.complete(flightKey, with: result, followerAnswer: FlightTable.joined)
         }
     }

@@ -15,8 +15,10 @@ import ProxyUpstream
 final class PassThroughResponder {
     static let maximumBodyByteCount = 4 * 1024 * 1024
 
+    /// - Parameter credential: the client's own credential, presented when the upstream takes
+    ///   client credentials (issue 17): the upstream then answers for that client itself.
     static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
-                      name: RepositoryName, endpoint: String, query: RequestQuery) {
+                      name: RepositoryName, endpoint: String, query: RequestQuery, credential: ClientCredential? = nil) {
         let id = connection.requestID
         let headOnly = head.method == .head
         let repository = upstream.upstreamName(name)
@@ -55,7 +57,7 @@ final class PassThroughResponder {
             }
         }
         UpstreamExchange(registry: upstream, pool: context.pool, request: request,
-                         scope: UpstreamRegistry.pullScope(repository), handler: buffered).start()
+                         scope: UpstreamRegistry.pullScope(repository), client: credential, handler: buffered).start()
     }
 
     private static func canonical(_ name: String) -> String {

@@ -82,35 +82,47 @@ struct RequestDispatcher: RequestHandler {
         case .manifest(let name, let reference):
             var tag: String?
             if case .tag(let value) = reference { tag = value.string }
-            Self.withRoute(name, tag: tag, head, parsed.query, connection, context) { rule, upstream, _ in
+            Self.withRoute(name, tag: tag, head, parsed.query, connection, context) { rule, upstream, authentication in
                 if let upstream {
-                    ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, reference: reference)
+                    let credential = Self.clientCredential(head, authentication, context)
+                    Self.withClientAccess(.manifest(reference), credential: credential, name: name, upstream: upstream,
+                                          head, connection, context) { credential in
+                        ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                                reference: reference, credential: credential)
+                    }
                 } else {
                     StorageResponder.manifest(head, connection: connection, context: context, name: name, reference: reference)
                 }
             }
         case .blob(let name, let digest):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { rule, upstream, _ in
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { rule, upstream, authentication in
                 if let upstream {
-                    BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, digest: digest)
+                    let credential = Self.clientCredential(head, authentication, context)
+                    Self.withClientAccess(.blob(digest), credential: credential, name: name, upstream: upstream,
+                                          head, connection, context) { credential in
+                        BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                            digest: digest, credential: credential)
+                    }
                 } else {
                     StorageResponder.blob(head, connection: connection, context: context, name: name, digest: digest)
                 }
             }
         case .tagsList(let name):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream, _ in
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream, authentication in
                 if let upstream {
                     PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                               endpoint: "tags/list", query: parsed.query)
+                                               endpoint: "tags/list", query: parsed.query,
+                                               credential: Self.presentedCredential(Self.clientCredential(head, authentication, context), to: upstream))
                 } else {
                     StorageResponder.tags(head, connection: connection, context: context, name: name, query: parsed.query)
                 }
             }
         case .referrers(let name, let digest):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream, _ in
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream, authentication in
                 if let upstream {
                     PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                               endpoint: "referrers/\(digest.string)", query: parsed.query)
+                                               endpoint: "referrers/\(digest.string)", query: parsed.query,
+                                               credential: Self.presentedCredential(Self.clientCredential(head, authentication, context), to: upstream))
                 } else {
                     StorageResponder.referrers(head, connection: connection, context: context, name: name, subject: digest, query: parsed.query)
                 }

@@ -1,4 +1,5 @@
 import ProxyHTTP
+import ProxyRegistry
 
 /// What an upstream request carries about the client request it was made for: its
 /// `X-Forwarded-For` chain (the client's own list, when trusted, with its address appended),
@@ -12,11 +13,16 @@ package struct ClientTrace: Sendable {
     package var requestID: String?
     /// The client request's `Via` values joined; empty when it had none.
     package var via: String
+    /// The client's own credential, presented upstream only by a registry that takes client
+    /// credentials (`credentials: client`, issue 17); nil = anonymous, and for requests no
+    /// client made. Its description hides the password.
+    package var credential: ClientCredential?
 
-    package init(forwardedFor: String, via: String = "", requestID: String?) {
+    package init(forwardedFor: String, via: String = "", requestID: String?, credential: ClientCredential? = nil) {
         self.forwardedFor = forwardedFor
         self.via = via
         self.requestID = requestID
+        self.credential = credential
     }
 
     /// For requests no client made (prefetch): no fields.

@@ -1,7 +1,8 @@
 import Glibc
+import ProxyRegistry
 import ProxySystem
 /// One logical request to an upstream registry: sent with the upstream's
-/// credentials, answering a bearer or basic challenge once, and following
+/// credentials (under `credentials: client` the client's, ``UpstreamPresentation``), answering a bearer or basic challenge once, and following
 /// redirects (301/302/303/307/308, at most five) as Docker Hub and S3/CDN
 /// blob backends send them. Redirects are never relayed to the client, and
 /// the upstream's Authorization is never sent to another host.
@@ -23,6 +24,10 @@ package final class UpstreamExchange: UpstreamResponseHandler {
     private var handler: UpstreamResponseHandler?
     private var request: UpstreamRequest
     private let scope: String
+    /// The credential presented (the registry's own, or under `credentials: client` the
+    /// client's) and the key its token is kept under.
+    private let presented: UpstreamPresentation
+    private var tokenKey: String { presented.tokenKey(scope) }
     private var redirectCount = 0
     private var authAttempted = false
     /// Whether the request now carries a token fetched for it: a 401 to that is a denial of
@@ -35,8 +40,12 @@ package final class UpstreamExchange: UpstreamResponseHandler {
     /// - Parameters:
     ///   - request: the request to the upstream's own origin.
     ///   - scope: the token scope it needs (`repository:<name>:pull`).
-    package init(registry: UpstreamRegistry, pool: UpstreamPool, request: UpstreamRequest, scope: String, handler: UpstreamResponseHandler) {
+    ///   - client: the credential of the client it is made for (``ClientTrace/credential``);
+    ///     presented only when the registry takes client credentials, nil = anonymous there.
+    package init(registry: UpstreamRegistry, pool: UpstreamPool, request: UpstreamRequest, scope: String,
+                 client: ClientCredential? = nil, handler: UpstreamResponseHandler) {
         self.registry = registry
+        self.presented = registry.presentation(for: client)
         self.pool = pool
         self.request = request
         self.scope = scope
@@ -53,9 +62,9 @@ package final class UpstreamExchange: UpstreamResponseHandler {
             refuse(refusal)
             return
         }
-        if let token = registry.token(for: scope) {
+        if let token = registry.token(for: tokenKey) {
             setAuthorization(token.authorizationValue)
-        } else if let basic = registry.basicAuthorization, registry.prefersBasic {
+        } else if let basic = presented.basicAuthorization, registry.prefersBasic {
             setAuthorization(basic)
         }
         send()
@@ -139,16 +148,16 @@ package final class UpstreamExchange: UpstreamResponseHandler {
             registry.nodeIDs.learn(fromVia: head.fieldValues("via"))
         }
         if head.status == 401, sentFreshToken, request.origin == registry.origin {
-            registry.rememberDenied(scope)
+            registry.rememberDenied(tokenKey)
         }
-        if head.status == 401, !authAttempted, request.origin == registry.origin, !registry.isDenied(scope) {
+        if head.status == 401, !authAttempted, request.origin == registry.origin, !registry.isDenied(tokenKey) {
             let challenges = head.fieldValues("www-authenticate").flatMap { AuthChallenge.parse($0) }
             if let bearer = challenges.first(where: { if case .bearer = $0 { true } else { false } }) {
                 authAttempted = true
                 pending = .retryWithBearer(bearer)
                 return
             }
-            if challenges.contains(where: { if case .basic = $0 { true } else { false } }), registry.basicAuthorization != nil {
+            if challenges.contains(where: { if case .basic = $0 { true } else { false } }), presented.basicAuthorization != nil {
                 authAttempted = true
                 pending = .retryWithBasic
                 return
@@ -192,7 +201,7 @@ package final class UpstreamExchange: UpstreamResponseHandler {
             handler?.upstreamFinished()
         case .retryWithBasic:
             registry.prefersBasic = true
-            setAuthorization(registry.basicAuthorization)
+            setAuthorization(presented.basicAuthorization)
             send()
         case .retryWithBearer(let challenge):
             fetchToken(challenge)
@@ -235,7 +244,7 @@ package final class UpstreamExchange: UpstreamResponseHandler {
         // The mirror's credentials go to the token service only over TLS, or
         // to the upstream's own host: a challenge must not be able to pull
         // them onto a cleartext connection elsewhere.
-        if let basic = registry.basicAuthorization, tokenRequest.usesTLS || tokenRequest.host == registry.origin.host {
+        if let basic = presented.basicAuthorization, tokenRequest.usesTLS || tokenRequest.host == registry.origin.host {
             fields.append(("Authorization", basic))
         }
         let fetch = BufferedUpstreamResponse(limit: 1 << 20) { [self] result in
@@ -263,7 +272,7 @@ package final class UpstreamExchange: UpstreamResponseHandler {
             }
             do {
                 let token = try BearerToken.parse(json: body, now: ContinuousClock.now)
-                registry.store(token, for: scope)
+                registry.store(token, for: tokenKey)
                 sentFreshToken = true
                 setAuthorization(token.authorizationValue)
                 send()

@@ -34,6 +34,16 @@ public final class UpstreamRegistry: Sendable {
     public let namespace: String?
     /// Whether requests carry the client's address in `X-Forwarded-For`.
     public let forwardsClientAddress: Bool
+    /// `credentials: client` (issue 17 item 3): every exchange made for a client presents that
+    /// client's own credential (``presentation(for:)``), and cached content is served to a
+    /// client only once the upstream confirmed its access.
+    public let takesClientCredentials: Bool
+    /// Under `credentials: client`, how long one confirmation of a credential reading a
+    /// repository holds, in nanoseconds (`client_access_ttl`).
+    public let clientAccessLifetimeNanoseconds: Int64
+    /// Past this many cached tokens (one per scope, or per credential and scope), unusable
+    /// ones are dropped when another is stored: client credentials must not grow it forever.
+    static let tokenTableCapacity = 4096
     private let tokens = Locked<[String: BearerToken]>([:])
     private let deniedScopes = Locked(DeniedScopes())
     private let basicPreferred = Atomic<Bool>(false)
@@ -50,10 +60,13 @@ public final class UpstreamRegistry: Sendable {
     /// - Parameters:
     ///   - namespace: sent as `?ns=` on every request (nil = none).
     ///   - forwardsClientAddress: whether `X-Forwarded-For` is sent.
+    ///   - takesClientCredentials: `credentials: client`; then `username`/`password` are nil.
+    ///   - clientAccessLifetime: `client_access_ttl`.
     public init(name: String, url: String, username: String?, password: String?, egress: EgressRoute = .direct,
                 rateLimiter: UpstreamRateLimiter = UpstreamRateLimiter(),
                 traffic: UpstreamTrafficCounter? = nil, namespace: String? = nil,
-                forwardsClientAddress: Bool = true) throws(RegistryError) {
+                forwardsClientAddress: Bool = true, takesClientCredentials: Bool = false,
+                clientAccessLifetime: Duration = .seconds(60)) throws(RegistryError) {
         guard let parsed = Origin.parse(absoluteURL: url) else {
             throw RegistryError(code: .upstreamError, status: 500, message: "upstream \(name): unusable URL \(url)")
         }
@@ -63,6 +76,8 @@ public final class UpstreamRegistry: Sendable {
         self.rateLimiter = rateLimiter
         self.namespace = namespace
         self.forwardsClientAddress = forwardsClientAddress
+        self.takesClientCredentials = takesClientCredentials
+        clientAccessLifetimeNanoseconds = MonotonicClock.nanoseconds(clientAccessLifetime)
         origin = parsed.origin
         basePath = parsed.pathAndQuery == "/" ? "" : String(parsed.pathAndQuery.trimmingSuffix("/"))
         let host = parsed.origin.host
@@ -85,7 +100,7 @@ public final class UpstreamRegistry: Sendable {
         "repository:\(repository.string):pull"
     }
 
-    /// A cached, still-valid token for `scope`.
+    /// A cached, still-valid token for `scope` (a ``UpstreamPresentation/tokenKey(_:)``).
     func token(for scope: String) -> BearerToken? {
         let now = ContinuousClock.now
         return tokens.withLock { table in
@@ -97,7 +112,11 @@ public final class UpstreamRegistry: Sendable {
     }
 
     func store(_ token: BearerToken, for scope: String) {
-        tokens.withLock { $0[scope] = token }
+        let now = ContinuousClock.now
+        tokens.withLock { table in
+            if table.count >= Self.tokenTableCapacity { table = table.filter { $0.value.isUsable(at: now) } }
+            table[scope] = token
+        }
     }
 
     func forgetToken(for scope: String) {

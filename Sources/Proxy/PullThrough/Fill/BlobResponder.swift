@@ -25,14 +25,20 @@ package enum BlobResponder {
         let digest: Digest
         let range: ByteRange?
         let headOnly: Bool
+        /// What its upstream requests carry for it, the client's credential included.
+        let client: ClientTrace
         var shared: SharedServices { context.shared }
     }
 
+    /// - Parameter credential: the client's own credential, presented by the upstream
+    ///   requests made for it (the fill it starts) when the upstream takes client credentials.
     package static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
-                      name: RepositoryName, digest: Digest) {
+                      name: RepositoryName, digest: Digest, credential: ClientCredential? = nil) {
+        var client = connection.trace
+        client.credential = credential
         let request = Request(connection: connection, context: context, id: connection.requestID, upstream: upstream,
                               repository: upstream.upstreamName(name), digest: digest,
-                              range: honouredRange(head, digest: digest), headOnly: head.method == .head)
+                              range: honouredRange(head, digest: digest), headOnly: head.method == .head, client: client)
         let shared = request.shared
         let linked = shared.links.isLinked(upstream: upstream.name, repository: request.repository, digest: digest)
         let running = shared.fills.running(digest)
@@ -60,7 +66,7 @@ package enum BlobResponder {
             return
         }
         switch FillStart.joinOrStart(digest, upstream: request.upstream, repository: request.repository, context: request.context,
-                                     client: request.connection.trace, uncachedAllowed: true) {
+                                     client: request.client, uncachedAllowed: true) {
         case .unavailable(let error):
             shared.logger.error("cannot start a fill", metadata: ["digest": "\(digest)", "error": "\(error)"])
             request.connection.respond(request.id, error: RegistryError(code: .upstreamError, status: 500, message: "cache unavailable",
@@ -109,7 +115,7 @@ package enum BlobResponder {
                                          found: @escaping (Request, UpstreamResponseHead) -> Void) {
         let bound = LoopBound((request, found), loop: request.context.loop)
         UpstreamHead.request(context: request.context, upstream: request.upstream, repository: request.repository,
-                             kind: .blobs, digest: request.digest, client: request.connection.trace) { answer in
+                             kind: .blobs, digest: request.digest, client: request.client) { answer in
             let (request, found) = bound.value
             switch answer {
             case .success(let head) where head.status == 200:

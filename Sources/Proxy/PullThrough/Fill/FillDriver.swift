@@ -66,7 +66,7 @@ final class FillDriver: UpstreamResponseHandler {
             pathAndQuery: upstream.pathAndQuery("/v2/\(name.string)/blobs/\(fill.digest.string)"),
             fields: fields + client.upstreamFields(for: upstream, nodeID: context.nodeID))
         let exchange = UpstreamExchange(registry: upstream, pool: context.pool, request: request,
-                                        scope: UpstreamRegistry.pullScope(name), handler: self)
+                                        scope: UpstreamRegistry.pullScope(name), client: client.credential, handler: self)
         self.exchange = exchange
         exchange.start()
     }

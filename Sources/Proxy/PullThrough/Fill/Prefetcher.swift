@@ -45,6 +45,9 @@ final class Prefetcher: Sendable {
     /// Blobs already cached or being filled, and targets already queued, are skipped.
     /// - Parameter repository: the name as the upstream knows it.
     func manifestFetched(_ manifest: StoredManifest, upstream: UpstreamRegistry, repository: RepositoryName, context: LoopContext) {
+        // Under `credentials: client` every upstream request needs a client's credential, and
+        // a prefetch is made for no client: its layers are fetched when a client asks.
+        guard !upstream.takesClientCredentials else { return }
         let shared = context.shared
         let references = ManifestReferences(parsing: manifest.bytes)
         var targets: [Target] = references.blobs
