@@ -53,6 +53,7 @@ extension ClientConnection {
                 if requestStart == 0 { requestStart = MonotonicClock.now() }
                 setDeadline(MonotonicClock.now() + context.requestHeadTimeoutNanoseconds)
             }
+            borrowHeadFields()
             let rc = buffer.withReadableBytes { bytes in
                 cep_http_parse_request(&parser, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
             }
@@ -67,6 +68,8 @@ extension ClientConnection {
             let head = buffer.withReadableBytes { RequestHead(parsed: parser, buffer: $0) }
             buffer.consume(Int(rc))
             cep_http_reset(&parser)
+            releaseHeadFields()
+            buffer.releaseIfEmpty()
             begin(head)
         }
         return state != .closed

@@ -64,9 +64,11 @@ final class ClientConnection: EventHandler {
     var loop: EventLoop { context.loop }
     var registration: Registration?
     var state = State.readingHead
-    var buffer = ReadBuffer(maximumCapacity: Int(CEP_HTTP_MAX_HEAD) + 16 * 1024)
+    /// Holds storage only while request bytes are in flight (from the loop's pool).
+    var buffer: ReadBuffer
+    /// `parser.fields` is borrowed from the loop's pool while a head is being parsed (it must
+    /// stay the same array across the calls for one head) and given back once it is parsed.
     var parser = cep_http_head()
-    let fieldStorage = UnsafeMutablePointer<cep_http_field>.allocate(capacity: Int(CEP_HTTP_MAX_HEADERS))
     var interest: EventLoop.Events = []
     var peerHalfClosed = false
     /// The TLS session on a TLS listen address (from the first byte on); nil on plain HTTP.
@@ -115,12 +117,27 @@ final class ClientConnection: EventHandler {
         self.peer = peer
         self.context = context
         self.handler = handler
-        parser.fields = fieldStorage
-        parser.fields_cap = UInt32(CEP_HTTP_MAX_HEADERS)
+        buffer = ReadBuffer(maximumCapacity: Int(CEP_HTTP_MAX_HEAD) + 16 * 1024, pool: context.readBuffers)
     }
 
     deinit {
-        fieldStorage.deallocate()
+        buffer.release()
+        releaseHeadFields()
+    }
+
+    /// Borrows a field array for the head about to be parsed (no-op when one is held).
+    func borrowHeadFields() {
+        guard parser.fields == nil else { return }
+        parser.fields = context.headFields.take().baseAddress!.bindMemory(to: cep_http_field.self, capacity: Int(CEP_HTTP_MAX_HEADERS))
+        parser.fields_cap = UInt32(CEP_HTTP_MAX_HEADERS)
+    }
+
+    /// Gives the field array back (the head was parsed, or the connection closed).
+    func releaseHeadFields() {
+        guard let fields = parser.fields else { return }
+        parser.fields = nil
+        parser.fields_cap = 0
+        context.headFields.give(UnsafeMutableRawBufferPointer(start: fields, count: context.headFields.byteCount))
     }
 
     /// Registers with the loop and starts reading.
@@ -208,6 +225,8 @@ final class ClientConnection: EventHandler {
             self.tls = nil
         }
         if reset { _ = cep_close_reset(fd) } else { _ = cep_close(fd) }
+        buffer.release()
+        releaseHeadFields()
         context.metrics.connectionsClosed()
         context.census.closed()
         context.openConnections[ObjectIdentifier(self)] = nil

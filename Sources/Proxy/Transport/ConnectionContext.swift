@@ -1,3 +1,4 @@
+import CEpoll
 import Logging
 import ProxyConfig
 import ProxyHTTP
@@ -11,7 +12,7 @@ import ProxySystem
 /// Transport state only: registry policy reaches a connection through the
 /// `RequestHandler` that `makeHandler` creates for it.
 ///
-/// `@unchecked Sendable`: `openConnections`, `accessLogBuffer`, `responseBuffer`,
+/// `@unchecked Sendable`: `openConnections`, `accessLogBuffer`, `responseBuffer`, the buffer pools,
 /// `tlsFileChunk`, `accessLog`, the timeouts and `isDraining` are loop-confined (touched
 /// only on `loop`'s thread, by connections of that loop and by tasks other threads send
 /// through `loop.execute`, which is how a reload (``apply(timeouts:accessLog:)``) and a drain
@@ -39,6 +40,14 @@ package final class ConnectionContext: @unchecked Sendable {
     package var accessLogFormat = AccessLogFormat.text
     /// Makes the ids of requests that bring none. Loop-confined, like the buffers.
     var requestIDs = RequestID.Generator()
+    /// Read buffers for client connections: borrowed while request bytes are in flight,
+    /// returned when the connection goes idle (``ReadBuffer``).
+    let readBuffers = BufferPool(byteCount: ConnectionContext.readBufferByteCount, keptCount: 256)
+    /// Field arrays for the request-head parser, borrowed while a head is parsed.
+    let headFields = BufferPool(byteCount: Int(CEP_HTTP_MAX_HEADERS) * MemoryLayout<cep_http_field>.stride, keptCount: 64)
+    /// Bytes of a pooled read buffer: a registry request head with four manifest types in
+    /// `Accept` and a bearer token fits; a larger head grows a private buffer.
+    static let readBufferByteCount = 4096
     /// A response buffer (head and small body) handed from one finished response to the
     /// next, so small responses allocate nothing; see `ClientConnection.releasePending`.
     var responseBuffer: [UInt8] = []
