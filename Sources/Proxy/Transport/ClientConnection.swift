@@ -66,9 +66,10 @@ final class ClientConnection: EventHandler {
     var state = State.readingHead
     /// Holds storage only while request bytes are in flight (from the loop's pool).
     var buffer: ReadBuffer
-    /// `parser.fields` is borrowed from the loop's pool while a head is being parsed (it must
-    /// stay the same array across the calls for one head) and given back once it is parsed.
-    var parser = cep_http_head()
+    /// The request-head parser's state and field array, borrowed from the loop's pool while a
+    /// head is being parsed (both must stay put across the calls for one head) and given
+    /// back once it is parsed: nil between requests, so an idle connection holds neither.
+    var parser: UnsafeMutablePointer<cep_http_head>?
     var interest: EventLoop.Events = []
     var peerHalfClosed = false
     /// The TLS session on a TLS listen address (from the first byte on); nil on plain HTTP.
@@ -122,22 +123,34 @@ final class ClientConnection: EventHandler {
 
     deinit {
         buffer.release()
-        releaseHeadFields()
+        releaseParser()
     }
 
-    /// Borrows a field array for the head about to be parsed (no-op when one is held).
-    func borrowHeadFields() {
-        guard parser.fields == nil else { return }
-        parser.fields = context.headFields.take().baseAddress!.bindMemory(to: cep_http_field.self, capacity: Int(CEP_HTTP_MAX_HEADERS))
-        parser.fields_cap = UInt32(CEP_HTTP_MAX_HEADERS)
+    /// The parser for the head being read, borrowed (zeroed, with its field array) when a head
+    /// starts; the same one until `releaseParser()`.
+    func borrowParser() -> UnsafeMutablePointer<cep_http_head> {
+        if let parser { return parser }
+        let block = context.headParsers.take().baseAddress!
+        let head = block.bindMemory(to: cep_http_head.self, capacity: 1)
+        head.initialize(to: cep_http_head())
+        head.pointee.fields = (block + ConnectionContext.headFieldsOffset).bindMemory(to: cep_http_field.self, capacity: Int(CEP_HTTP_MAX_HEADERS))
+        head.pointee.fields_cap = UInt32(CEP_HTTP_MAX_HEADERS)
+        cep_http_reset(head)
+        parser = head
+        return head
     }
 
-    /// Gives the field array back (the head was parsed, or the connection closed).
-    func releaseHeadFields() {
-        guard let fields = parser.fields else { return }
-        parser.fields = nil
-        parser.fields_cap = 0
-        context.headFields.give(UnsafeMutableRawBufferPointer(start: fields, count: context.headFields.byteCount))
+    /// Gives the parser back (its head was parsed, or the connection closed).
+    func releaseParser() {
+        guard let parser else { return }
+        self.parser = nil
+        context.headParsers.give(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(parser), count: context.headParsers.byteCount))
+    }
+
+    /// Whether part of a request head was parsed already.
+    var headInProgress: Bool {
+        guard let parser else { return false }
+        return parser.pointee.scanned != 0 || parser.pointee.state != 0
     }
 
     /// Registers with the loop and starts reading.
@@ -226,7 +239,7 @@ final class ClientConnection: EventHandler {
         }
         if reset { _ = cep_close_reset(fd) } else { _ = cep_close(fd) }
         buffer.release()
-        releaseHeadFields()
+        releaseParser()
         context.metrics.connectionsClosed()
         context.census.closed()
         context.openConnections[ObjectIdentifier(self)] = nil
@@ -234,7 +247,7 @@ final class ClientConnection: EventHandler {
 
     /// Waiting for a request with none of it read: closing it now loses nothing.
     var isIdleBetweenRequests: Bool {
-        state == .readingHead && buffer.isEmpty && parser.scanned == 0 && parser.state == 0
+        state == .readingHead && buffer.isEmpty && !headInProgress
     }
 
     func closeWithReset() {

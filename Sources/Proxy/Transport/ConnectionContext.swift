@@ -43,8 +43,12 @@ package final class ConnectionContext: @unchecked Sendable {
     /// Read buffers for client connections: borrowed while request bytes are in flight,
     /// returned when the connection goes idle (``ReadBuffer``).
     let readBuffers = BufferPool(byteCount: ConnectionContext.readBufferByteCount, keptCount: 256)
-    /// Field arrays for the request-head parser, borrowed while a head is parsed.
-    let headFields = BufferPool(byteCount: Int(CEP_HTTP_MAX_HEADERS) * MemoryLayout<cep_http_field>.stride, keptCount: 64)
+    /// Request-head parsers (the parser state, then its field array at `headFieldsOffset`),
+    /// borrowed while a head is parsed.
+    let headParsers = BufferPool(byteCount: ConnectionContext.headFieldsOffset + Int(CEP_HTTP_MAX_HEADERS) * MemoryLayout<cep_http_field>.stride,
+                                 keptCount: 64)
+    /// Where a pooled parser's field array starts (bytes from the block's start).
+    static let headFieldsOffset = (MemoryLayout<cep_http_head>.stride + 15) & ~15
     /// Bytes of a pooled read buffer: a registry request head with four manifest types in
     /// `Accept` and a bearer token fits; a larger head grows a private buffer.
     static let readBufferByteCount = 4096
