@@ -18,6 +18,27 @@ public enum ViaField {
         return false
     }
 
+    /// The comment that marks a Via entry as a Cistern node's: `1.1 <node-id> (cistern)`.
+    public static let cisternComment = "(cistern)"
+
+    /// The `Via` value Cistern puts on its responses (RFC 9110 section 7.6.3 asks proxies for
+    /// one in both directions): `1.1 <nodeID> (cistern)`. A downstream mirror learns from it
+    /// which node ids stand behind its upstream URL (``cisternNodes(in:)``).
+    public static func responseValue(nodeID: String) -> String {
+        "1.1 " + nodeID + " " + cisternComment
+    }
+
+    /// The received-by parts of the entries of `value` that carry the `(cistern)` comment,
+    /// lower-cased. Entries of other proxies (a CDN's `1.1 varnish`) are left out: their names
+    /// are not node ids, and a client's own proxy may well share them.
+    public static func cisternNodes(in value: String) -> [String] {
+        value.split(separator: ",").compactMap { entry in
+            let parts = entry.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard parts.count == 3, parts[2] == cisternComment, isValidReceivedBy(String(parts[1])) else { return nil }
+            return parts[1].lowercased()
+        }
+    }
+
     /// The value to send upstream: the incoming `chain` (nil or empty when the request came
     /// straight from a client) with `1.1 <receivedBy>` appended.
     public static func appending(_ chain: String?, receivedBy: String) -> String {

@@ -2,6 +2,7 @@ import CEpoll
 import Glibc
 import Logging
 import ProxyConfig
+import ProxyHTTP
 import ProxyLogging
 import ProxyLoop
 import ProxyMetrics
@@ -107,6 +108,7 @@ public final class CisternServer {
                 logger: logger, census: census, tls: tlsContext, trustedProxies: configuration.trustedProxies,
                 makeHandler: { [readiness] in RequestDispatcher(context: context, readiness: readiness) })
             connections.accessLogFormat = current.accessLogFormat
+            connections.responseViaField = Array("Via: \(ViaField.responseValue(nodeID: context.nodeID))\r\n".utf8)
             let listener = Listener(fd: fd, context: connections)
             try listener.start()
             contexts.append(context)

@@ -24,6 +24,12 @@ struct RequestDispatcher: RequestHandler {
     var onAdminPort = false
 
     func handle(_ head: RequestHead, responder connection: any ClientResponder) {
+        handle(head, responder: connection, upstreamProbed: false)
+    }
+
+    /// - Parameter upstreamProbed: true on the second pass of a request that waited for its
+    ///   upstream's node ids (``LoopDetection/heldOrRefusedBeforeUpstream``).
+    private func handle(_ head: RequestHead, responder connection: any ClientResponder, upstreamProbed: Bool) {
         // First of all: a looping request must not reach the cache or join a flight.
         if let via = head.via, LoopDetection.refusedLoop(head, via: via, connection: connection, context: context) { return }
         let id = connection.requestID
@@ -48,6 +54,9 @@ struct RequestDispatcher: RequestHandler {
             connection.respond(id, error: .unsupported(head.method.token), allow: allow, headOnly: false)
             return
         }
+        if let via = head.via, LoopDetection.heldOrRefusedBeforeUpstream(
+            head, via: via, route: parsed.route, query: parsed.query, probed: upstreamProbed, connection: connection, context: context,
+            retry: { [self] in handle(head, responder: connection, upstreamProbed: true) }) { return }
         switch parsed.route {
         case .base, .health, .readiness, .metrics:
             guard isRead else {

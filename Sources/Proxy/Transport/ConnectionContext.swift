@@ -38,6 +38,10 @@ package final class ConnectionContext: @unchecked Sendable {
     var accessLogBuffer: [UInt8] = []
     /// How access-log lines are written; set before the loop runs, then only read (on `loop`).
     package var accessLogFormat = AccessLogFormat.text
+    /// `Via: 1.1 <node-id> (cistern)\r\n`, added to every response head (RFC 9110 section 7.6.3),
+    /// so a downstream mirror learns which node ids stand behind its upstream URL (loop
+    /// detection); empty on the admin address. Set before the loop runs, then only read.
+    package var responseViaField: [UInt8] = []
     /// Makes the ids of requests that bring none. Loop-confined, like the buffers.
     var requestIDs = RequestID.Generator()
     /// Read buffers for client connections: borrowed while request bytes are in flight,

@@ -134,7 +134,10 @@ package final class UpstreamExchange: UpstreamResponseHandler {
     // MARK: UpstreamResponseHandler
 
     package func upstreamReceivedHead(_ head: UpstreamResponseHead) {
-        if request.origin == registry.origin { observeRateLimit(head) }
+        if request.origin == registry.origin {
+            observeRateLimit(head)
+            registry.nodeIDs.learn(fromVia: head.fieldValues("via"))
+        }
         if head.status == 401, sentFreshToken, request.origin == registry.origin {
             registry.rememberDenied(scope)
         }

@@ -22,6 +22,9 @@ package final class UpstreamPool {
     private var active: [ObjectIdentifier: UpstreamConnection] = [:]
     /// At most this many idle connections are kept per origin.
     let maximumIdlePerOrigin = 16
+    /// Requests waiting for a `GET /v2/` probe of an upstream's node ids, by upstream
+    /// (``probeNodeIDs(of:nodeID:_:)``).
+    var nodeProbeWaiters: [ObjectIdentifier: [() -> Void]] = [:]
 
     package init(loop: EventLoop, resolver: Resolver, timeouts: UpstreamTimeouts, userAgent: String, tlsContexts: TLSContextTable) {
         self.loop = loop

@@ -28,6 +28,8 @@ public final class UpstreamRegistry: Sendable {
     public let egress: EgressRoute
     /// Its 429 memory, manifest GET budget and last `RateLimit-*` values.
     public let rateLimiter: UpstreamRateLimiter
+    /// The Cistern node ids seen behind this upstream (loop detection one hop early).
+    public let nodeIDs = UpstreamNodeIDs()
     /// Sent as `?ns=` on each request (an upstream Cistern mirroring several registries).
     public let namespace: String?
     /// Whether requests carry the client's address in `X-Forwarded-For`.

@@ -21,17 +21,31 @@ import Testing
 
     /// `count` concurrent blob GETs through `port`, cycling over `blobs`; each body's digest is
     /// checked. Returns the failures (empty when every GET answered 200 with the right bytes).
+    ///
+    /// With `cutRetries`, a transfer cut short (the connection closed or reset before the whole
+    /// body) is retried once, as docker and containerd retry a layer download, and counted
+    /// there: a node killed mid-response cuts what it was sending, and HAProxy cannot replay
+    /// a response already under way. A complete response with wrong bytes is never retried.
     private static func blobCrowd(port: UInt16, blobs: [(repository: String, digest: String)], count: Int,
-                                  completed: Locked<Int>? = nil) async throws -> [String] {
+                                  completed: Locked<Int>? = nil, cutRetries: Locked<[String]>? = nil) async throws -> [String] {
         try await withThrowingTaskGroup(of: String?.self) { group in
             for index in 0..<count {
                 let (repository, digest) = blobs[index % blobs.count]
                 group.addTask {
-                    let response = try await OffPool.run {
-                        try TestHTTPClient.fetch(port: port, "/v2/\(repository)/blobs/\(digest)", options: .init(timeout: .seconds(60)))
+                    let fetch = {
+                        try await OffPool.run {
+                            try TestHTTPClient.fetch(port: port, "/v2/\(repository)/blobs/\(digest)", options: .init(timeout: .seconds(60)))
+                        }
+                    }
+                    var response = try await fetch()
+                    if let cutRetries, response.ending == .closedEarly || response.ending == .reset {
+                        cutRetries.withLock { $0.append(digest) }
+                        response = try await fetch()
                     }
                     completed?.withLock { $0 += 1 }
-                    guard response.statusCode == 200 else { return "\(digest): status \(response.statusCode.map(String.init) ?? "none") \(response.bodyText)" }
+                    guard response.statusCode == 200, response.ending == .complete else {
+                        return "\(digest): status \(response.statusCode.map(String.init) ?? "none"), \(response.ending) \(response.bodyText)"
+                    }
                     let actual = TestSHA256.digest(response.body)
                     return actual == digest ? nil : "\(digest): body hashes to \(actual)"
                 }
@@ -118,7 +132,8 @@ import Testing
         // tenth of it has its answer; then, before HAProxy's health check can have noticed, a
         // second crowd and three skopeo pulls. HAProxy retries a refused connection elsewhere.
         let completed = Locked(0)
-        async let firstCrowd = Self.blobCrowd(port: fleet.haproxy.port, blobs: blobs, count: 100, completed: completed)
+        let cutRetries = Locked<[String]>([])
+        async let firstCrowd = Self.blobCrowd(port: fleet.haproxy.port, blobs: blobs, count: 100, completed: completed, cutRetries: cutRetries)
         let deadline = ContinuousClock.now + .seconds(30)
         while completed.withLock({ $0 }) < 10, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
         fleet.nodes[victim].child.send(signal: SIGKILL)
@@ -129,6 +144,9 @@ import Testing
         try await pulls
         #expect(firstFailures.isEmpty, "\(firstFailures)")
         #expect(failures.isEmpty, "\(failures)")
+        // Only responses under way on the victim at the kill were cut, so only blobs it owned.
+        let retried = Set(cutRetries.withLock { $0 })
+        #expect(retried.isSubset(of: held[victim]), "retried \(retried), the victim held \(held[victim])")
 
         // The re-pull fetched from the upstream only what the dead node held: once each, or twice
         // when a retry sent in the seconds before the health check marked the node down went to

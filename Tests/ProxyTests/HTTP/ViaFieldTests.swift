@@ -31,4 +31,22 @@ import Testing
     func receivedByValidity(nodeID: String, valid: Bool) {
         #expect(ViaField.isValidReceivedBy(nodeID) == valid)
     }
+
+    @Test func responseValueCarriesTheCisternComment() {
+        #expect(ViaField.responseValue(nodeID: "regional-1") == "1.1 regional-1 (cistern)")
+    }
+
+    /// Only entries marked `(cistern)` are node ids: a CDN's `1.1 varnish` or a bare entry is not.
+    @Test(arguments: [
+        ("1.1 regional-1 (cistern)", ["regional-1"]),
+        ("1.1 varnish, 1.1 Edge-A (cistern), HTTP/1.1 b (cistern)", ["edge-a", "b"]),
+        ("1.1 varnish", []),
+        ("1.1 a, 1.1 b (other)", []),
+        ("1.1 (cistern)", []),
+        ("", []),
+    ])
+    func cisternNodesReadsOnlyMarkedEntries(value: String, expected: [String]) {
+        #expect(ViaField.cisternNodes(in: value) == expected)
+    }
 }
+
