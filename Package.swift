@@ -18,10 +18,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        // Mechanism only: syscalls, the HTTP/1.1 parser, OpenSSL and zlib over caller buffers.
+        // Mechanism only: syscalls, the HTTP/1.1 parser, OpenSSL, zlib and libcrypt over caller buffers.
         .target(
             name: "CEpoll",
-            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("z")]
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("z"), .linkedLibrary("crypt")]
         ),
         // Cistern's own code, one target per layer; each depends only on the layers listed
         // before it (the compiler enforces the direction).
@@ -85,6 +85,12 @@ let package = Package(
             dependencies: ["ProxySystem", "ProxyIO", "ProxyRegistry", "ProxyStore", "CEpoll"],
             path: "Sources/Proxy/Storage"
         ),
+        // Client authentication (issue 17): htpasswd users, Cistern's own tokens, access decisions.
+        .target(
+            name: "ProxyAuth",
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyRegistry", "ProxyConfig", "CEpoll"],
+            path: "Sources/Proxy/Auth"
+        ),
         // Upstream registries: connections, pool, auth tokens, DNS.
         .target(
             name: "ProxyUpstream",
@@ -100,13 +106,13 @@ let package = Package(
         // Pull-through: manifest lookups, fills and their waiters (Fill/), the shared services.
         .target(
             name: "ProxyPullThrough",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "ProxyAuth", "CEpoll", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Proxy/PullThrough"
         ),
         // The server and its composition: loops, listeners, request routing.
         .target(
             name: "Proxy",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "ProxyPullThrough", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "ProxyPullThrough", "ProxyAuth", "CEpoll", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Proxy/Server"
         ),
         // `cistern warm`: pulls images through a running mirror with a small blocking HTTP/1.1
@@ -128,7 +134,7 @@ let package = Package(
             name: "ProxyTests",
             dependencies: [
                 "ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream",
-                "ProxyTransport", "ProxyPullThrough", "Proxy", "ProxyWarm", "CEpoll",
+                "ProxyTransport", "ProxyPullThrough", "Proxy", "ProxyWarm", "ProxyAuth", "CEpoll",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

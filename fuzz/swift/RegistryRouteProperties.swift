@@ -62,6 +62,8 @@ enum RegistryRouteProperties {
             require(rendered("/readyz") || rendered("/readyz/"), "readiness is /readyz")
         case .metrics:
             require(rendered("/metrics"), "metrics is /metrics")
+        case .token:
+            require(rendered("/token"), "token is /token")
         case .manifest(let name, let reference):
             checkName(name)
             switch reference {

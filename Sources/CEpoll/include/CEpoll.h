@@ -3,3 +3,4 @@
 #include "cep_http.h"
 #include "cep_tls.h"
 #include "cep_timer.h"
+#include "cep_crypto.h"

@@ -28,8 +28,11 @@ extension Configuration {
     ///   tls: {certificate: FILE, key: FILE}       # -> tls
     /// ```
     ///
-    /// Every other key (`log`, `auth`, `storage.delete`, `http.secret`, ...) is ignored and
-    /// named in the returned warnings, one a key, so nothing changes silently.
+    /// `auth.htpasswd.path` becomes `auth.htpasswd` with every repository's pull for
+    /// authenticated users only, as distribution asks every request for a credential (its
+    /// `realm` is replaced by Cistern's token endpoint). Every other key (`log`, `auth.token`,
+    /// `storage.delete`, `http.secret`, ...) is ignored and named in the returned warnings,
+    /// one a key, so nothing changes silently.
     ///
     /// - Returns: the configuration laid over `base` and validated, and the warnings.
     /// - Throws: ``ConfigurationError``: `.malformedYAML`; `.missingKey("proxy.remoteurl")`;
@@ -93,8 +96,27 @@ extension Configuration {
             }
             warnings += http.unreadKeyPaths
         }
+        try readDistributionAuth(&reader, upstream: upstream.name, into: &configuration, warnings: &warnings)
         warnings += reader.unreadKeyPaths
         try configuration.validate()
         return (configuration, warnings.map { "\($0): ignored (a distribution config.yml key Cistern has no equivalent for)" })
+    }
+
+    /// `auth.htpasswd` of a distribution config.yml: the same bcrypt file, behind Cistern's
+    /// token endpoint, and pulls for authenticated users only (what distribution enforces).
+    /// - Throws: ``ConfigurationError/missingKey(key:)`` `auth.htpasswd.path`.
+    private static func readDistributionAuth(_ reader: inout YAMLMappingReader, upstream: String, into configuration: inout Configuration,
+                                             warnings: inout [String]) throws {
+        guard let authNode = reader.node("auth") else { return }
+        var auth = try YAMLMappingReader(authNode, path: "auth")
+        if let htpasswdNode = auth.node("htpasswd") {
+            var htpasswd = try YAMLMappingReader(htpasswdNode, path: "auth.htpasswd")
+            _ = try htpasswd.string("realm")
+            guard let path = try htpasswd.string("path") else { throw ConfigurationError.missingKey(key: "auth.htpasswd.path") }
+            warnings += htpasswd.unreadKeyPaths
+            configuration.auth = AuthConfiguration(htpasswd: path)
+            configuration.routes = [RouteConfiguration(match: "*", registry: upstream, pull: .authenticated)]
+        }
+        warnings += auth.unreadKeyPaths
     }
 }

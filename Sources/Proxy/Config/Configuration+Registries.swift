@@ -15,7 +15,7 @@ extension Configuration {
     /// routes:
     ///   - match: "mycorp/*"        # name, name:tag, or prefix* (`*` crosses `/`)
     ///     registry: local
-    ///     pull: anyone             # anyone | nobody; default anyone
+    ///     pull: anyone             # anyone | authenticated | nobody | [user, ...]; default anyone
     ///     push: anyone             # push and delete; default nobody
     ///     quota: 10GiB             # storage routes: most blob bytes of its repositories; default none
     /// storage_dir: /var/lib/cistern/storage   # default <cache_dir>/storage
@@ -85,9 +85,21 @@ extension Configuration {
         guard let match = try reader.string("match") else { throw ConfigurationError.missingKey(key: reader.keyPath("match")) }
         guard let registry = try reader.string("registry") else { throw ConfigurationError.missingKey(key: reader.keyPath("registry")) }
         func principals(_ key: String, default value: AccessPrincipals) throws -> AccessPrincipals {
+            let reason = "expected anyone, authenticated, nobody or a list of users"
+            if case .sequence(let sequence) = reader.node(key) {
+                let names = sequence.map { node -> String? in
+                    if case .scalar(let scalar) = node { return scalar.string }
+                    return nil
+                }
+                guard !names.contains(nil), let list = AccessPrincipals(userList: names.compactMap { $0 }) else {
+                    throw ConfigurationError.invalidValue(key: reader.keyPath(key), value: YAMLMappingReader.summary(of: .sequence(sequence)),
+                                                          reason: "expected a list of distinct user names")
+                }
+                return list
+            }
             guard let text = try reader.string(key) else { return value }
             guard let principals = AccessPrincipals(configurationText: text) else {
-                throw ConfigurationError.invalidValue(key: reader.keyPath(key), value: text, reason: "expected anyone or nobody")
+                throw ConfigurationError.invalidValue(key: reader.keyPath(key), value: text, reason: reason)
             }
             return principals
         }

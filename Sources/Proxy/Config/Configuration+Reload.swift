@@ -53,6 +53,13 @@ extension Configuration {
         ("storage_dir", .restartOnly, { $0.storageDirectory != $1.storageDirectory }),
         ("upload_timeout", .restartOnly, { $0.uploadTimeout != $1.uploadTimeout }),
         ("max_upload_size", .restartOnly, { $0.maxUploadSize != $1.maxUploadSize }),
+        // Built once with the shared services, like the routes. The htpasswd file itself is read
+        // again at every reload (users added or removed, passwords changed apply at once).
+        ("auth.htpasswd", .restartOnly, { $0.auth?.htpasswd != $1.auth?.htpasswd }),
+        ("auth.token_key_file", .restartOnly, { $0.auth?.tokenKeyFile != $1.auth?.tokenKeyFile }),
+        ("auth.token_ttl", .restartOnly, { $0.auth?.tokenTTL != $1.auth?.tokenTTL }),
+        ("auth.max_failed_attempts", .restartOnly, { $0.auth?.maxFailedAttempts != $1.auth?.maxFailedAttempts }),
+        ("auth.failed_attempts_window", .restartOnly, { $0.auth?.failedAttemptsWindow != $1.auth?.failedAttemptsWindow }),
     ]
 
     /// The keys (``reloadTable`` order) whose value in `new` differs from this running

@@ -75,6 +75,7 @@ extension Configuration {
                 key: "drain_timeout", value: drainTimeout.configurationText, reason: "must be greater than zero")
         }
         try validateRoutes()
+        try validateAuth()
         if prefetchConcurrency < 1 {
             throw ConfigurationError.invalidValue(
                 key: "prefetch_concurrency", value: "\(prefetchConcurrency)", reason: "must be at least 1")

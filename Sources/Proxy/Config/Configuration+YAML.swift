@@ -46,6 +46,7 @@ extension Configuration {
     /// storage_dir: ./cistern-data/storage
     /// upload_timeout: 1h
     /// max_upload_size: 0
+    /// auth: {...}                   # client authentication; see AuthConfiguration
     /// ```
     /// An upstream may also set `ns: NAME` (sent as `?ns=NAME` on each of its requests) and
     /// `forward_client_address: false` (no `X-Forwarded-For` to it).
@@ -105,6 +106,7 @@ extension Configuration {
         if let delay = try reader.duration("drain_delay") { configuration.drainDelay = delay }
         if let timeout = try reader.duration("drain_timeout") { configuration.drainTimeout = timeout }
         try readFleetSettings(&reader, into: &configuration)
+        try readAuth(&reader, into: &configuration)
         try reader.rejectUnknownKeys()
         try configuration.validate()
         return configuration

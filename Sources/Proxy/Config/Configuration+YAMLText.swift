@@ -1,3 +1,4 @@
+import ProxyRegistry
 extension Configuration {
     /// The configuration as a YAML document in the file's own keys (see
     /// ``load(yaml:over:)``), for `cistern serve --print-config`: loading it back gives the same
@@ -64,6 +65,7 @@ extension Configuration {
             lines += ["tls:", "  certificate: \(Self.quoted(tls.certificate))", "  key: \(Self.quoted(tls.key))"]
         }
         lines += routesYAMLLines
+        lines += authYAMLLines
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -82,7 +84,7 @@ extension Configuration {
             lines.append("routes:")
             for route in routes {
                 lines += ["  - match: \(Self.quoted(route.match))", "    registry: \(Self.quoted(route.registry))",
-                          "    pull: \(route.pull)", "    push: \(route.push)"]
+                          "    pull: \(Self.principalsText(route.pull))", "    push: \(Self.principalsText(route.push))"]
                 if let quota = route.quota { lines.append("    quota: \(ByteCountText.text(quota))") }
             }
         }
@@ -91,9 +93,17 @@ extension Configuration {
         return lines
     }
 
+    /// Principals as YAML: the scalar, or a flow sequence of quoted user names.
+    private static func principalsText(_ principals: AccessPrincipals) -> String {
+        switch principals {
+        case .anyone, .authenticated, .nobody: principals.description
+        case .users(let names): "[" + names.map(quoted).joined(separator: ", ") + "]"
+        }
+    }
+
     /// `text` as a YAML double-quoted scalar (YAML 1.2 section 7.3.1): `"` and `\` escaped,
     /// control characters as `\xHH`.
-    private static func quoted(_ text: String) -> String {
+    static func quoted(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -90,6 +90,8 @@ public struct Configuration: Sendable, Equatable {
     /// Largest blob accepted by an upload, bytes; 0 = no limit (YAML `max_upload_size`). A larger
     /// one gets 413.
     public var maxUploadSize: Int64 = 0
+    /// Client authentication (YAML `auth:`, issue 17); nil = every client is anonymous.
+    public var auth: AuthConfiguration? = nil
 
     /// Creates a configuration; every parameter defaults to the ``embeddedDefault`` value.
     /// Does not validate: call ``validate()``.

@@ -9,10 +9,10 @@ import Darwin
 /// Reads the small text files configuration refers to: the YAML file itself and
 /// password files. Off the hot path; plain blocking POSIX reads so failures carry
 /// the `strerror` text (`No such file or directory`) rather than a Foundation paraphrase.
-enum ConfigurationFile {
+package enum ConfigurationFile {
     /// Why a file could not be read, as `strerror(3)` words it.
-    struct ReadFailure: Error {
-        let reason: String
+    package struct ReadFailure: Error {
+        package let reason: String
     }
 
     /// Largest file accepted; guards against pointing a key at `/dev/zero` or a huge file.
@@ -22,7 +22,7 @@ enum ConfigurationFile {
     ///
     /// - Throws: ``ReadFailure`` if the file cannot be opened or read, or exceeds
     ///   ``maximumByteCount`` bytes.
-    static func readText(atPath path: String) throws(ReadFailure) -> String {
+    package static func readText(atPath path: String) throws(ReadFailure) -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ReadFailure(reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }

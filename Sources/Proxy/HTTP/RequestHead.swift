@@ -5,8 +5,8 @@ import CEpoll
 /// and 14).
 ///
 /// Only the fields the registry protocol needs are copied out; every other
-/// field is ignored (which is why the client's `Authorization` can never be
-/// forwarded upstream: it is never read).
+/// field is ignored. `Authorization` is read for Cistern's own client authentication
+/// (issue 17) and never copied into an upstream request or a log line.
 public struct RequestHead: Sendable {
     public var method: HTTPMethod
     /// The request-target exactly as sent (origin-form expected).
@@ -50,6 +50,14 @@ public struct RequestHead: Sendable {
     /// "Pushing a blob in chunks"); only read for methods other than GET and HEAD.
     public var contentRange: String?
 
+    /// The `Authorization` field value (a Cistern token or Basic credential); nil when absent.
+    /// Never forwarded upstream, never logged.
+    public var authorization: String?
+    /// The `Host` field value when there is exactly one (the base URL of the token realm).
+    public var host: String?
+    /// The `X-Forwarded-Proto` field value, believed only from a trusted proxy.
+    public var forwardedProto: String?
+
     /// Whether a request body follows the head.
     public var hasBody: Bool { chunked || contentLength > 0 }
 
@@ -74,6 +82,9 @@ public struct RequestHead: Sendable {
         via = nil
         contentType = nil
         contentRange = nil
+        authorization = nil
+        host = nil
+        forwardedProto = nil
         let readsUploadFields = method != .get && method != .head
         requestID = nil
         var requestIDFieldCount = 0
@@ -106,8 +117,13 @@ public struct RequestHead: Sendable {
             } else if HeaderName.equals(name, "x-request-id") {
                 requestIDFieldCount += 1
                 requestID = requestIDFieldCount == 1 ? RequestID(received: String(decoding: value, as: UTF8.self)) : nil
+            } else if HeaderName.equals(name, "authorization") {
+                authorization = String(decoding: value, as: UTF8.self)
+            } else if HeaderName.equals(name, "x-forwarded-proto") {
+                forwardedProto = String(decoding: value, as: UTF8.self)
             } else if HeaderName.equals(name, "host") {
                 hostFieldCount += 1
+                host = hostFieldCount == 1 ? String(decoding: value, as: UTF8.self) : nil
                 if !value.allSatisfy(RequestHead.isAuthorityByte) { hostValuesAreValid = false }
             }
         }

@@ -71,6 +71,8 @@ public final class Metrics: Sendable {
     public let cache: CacheMetrics
     /// The upstream budget series (rate limits, 429 memory, manifest budget).
     public let upstreamBudget: UpstreamBudgetMetrics
+    /// The client authentication series (failures, 429s, tokens issued).
+    public let auth: AuthMetrics
 
     /// Creates every pre-created series at zero in a new registry.
     public init() {
@@ -124,6 +126,7 @@ public final class Metrics: Sendable {
         loopLagHistograms = LoopLagHistograms(registry: registry)
         cache = CacheMetrics(registry: registry)
         upstreamBudget = UpstreamBudgetMetrics(registry: registry)
+        auth = AuthMetrics(registry: registry)
     }
 
     /// A client response with `status` was sent for a request of `kind`.

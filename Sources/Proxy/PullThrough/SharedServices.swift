@@ -1,4 +1,5 @@
 import Logging
+import ProxyAuth
 import ProxyConfig
 import ProxyIO
 import ProxyMetrics
@@ -33,6 +34,9 @@ public final class SharedServices: Sendable {
     public let routes: RouteTable
     /// For each route of ``routes`` (same index), its upstream; nil for a storage route.
     public let routeUpstreams: [UpstreamRegistry?]
+    /// Client authentication (issue 17), when `auth:` is configured; nil = every client is
+    /// anonymous.
+    package let authenticator: Authenticator?
     /// Pushed images (issue 16), when a storage registry is configured.
     public let storage: LocalStorage?
     public let resolver: Resolver
@@ -132,6 +136,7 @@ public final class SharedServices: Sendable {
         defaultUpstream = fallback
         routes = configuration.routeTable
         routeUpstreams = routes.rules.map { $0.kind == .remote ? table[$0.registry] : nil }
+        authenticator = try configuration.auth.map { _ in try Authenticator(configuration: configuration, routes: configuration.routeTable, clock: clock) }
         storage = configuration.storageRegistry == nil ? nil
             : try LocalStorage(directory: configuration.effectiveStorageDirectory,
                                uploadTimeoutNanoseconds: MonotonicClock.nanoseconds(configuration.uploadTimeout))

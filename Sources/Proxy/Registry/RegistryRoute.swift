@@ -18,6 +18,9 @@ public enum RegistryRoute: Hashable, Sendable {
     case readiness
     /// `/metrics`: Prometheus exposition.
     case metrics
+    /// `/token`: Cistern's token endpoint (Docker token authentication specification), the
+    /// realm of its Bearer challenges when `auth:` is configured (issue 17).
+    case token
     /// end-4a…6, 11, 13 `/v2/<name>/blobs/uploads[/<session>]`: push. `session` is everything
     /// after `/blobs/uploads/` (nil when nothing is): an upload session's id, or text that
     /// names no session.
@@ -82,6 +85,7 @@ public enum RegistryRoute: Hashable, Sendable {
         if Self.equals(path, "/healthz") { return .health }
         if Self.equals(path, "/readyz") { return .readiness }
         if Self.equals(path, "/metrics") { return .metrics }
+        if Self.equals(path, "/token") { return .token }
         guard path.starts(with: "/v2/".utf8) else { throw .notFound() }
         let rest = path.dropFirst(4)
         try validateSegments(rest)

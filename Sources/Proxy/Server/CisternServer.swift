@@ -85,6 +85,18 @@ public final class CisternServer {
         }
         shared = try SharedServices(configuration: configuration, logger: logger, metrics: Metrics(), clock: clock)
         if let tlsContext { reloadables.append(TLSCertificateReload(context: tlsContext, logger: logger)) }
+        if let authenticator = shared.authenticator {
+            reloadables.append(HtpasswdReload(authenticator: authenticator, logger: logger))
+            logger.info("client authentication on", metadata: [
+                "users": "\(authenticator.verifier.userCount)", "token_key_file": "\(configuration.effectiveTokenKeyFile ?? "")",
+                "token_ttl": "\(authenticator.tokenLifetimeSeconds)s",
+            ])
+            let missing = authenticator.routeUsersMissingFromHtpasswd()
+            if !missing.isEmpty {
+                logger.warning("routes name users the htpasswd file does not have; they cannot log in until added",
+                               metadata: ["users": "\(missing.joined(separator: ","))"])
+            }
+        }
     }
 
     /// Binds the listening socket and starts the loop threads.
@@ -209,6 +221,7 @@ public final class CisternServer {
             cache.flush(clean: true)
         }
         shared.ioPool.stop()
+        shared.authenticator?.verifier.stop()
         cacheLock.release()
         storageLock?.release()
         shared.resolver.stop()

@@ -14,7 +14,7 @@ extension EndpointKind {
         case .referrers: self = .referrers
         case .health, .readiness: self = .health
         case .metrics: self = .metrics
-        case .blobUpload: self = .other
+        case .blobUpload, .token: self = .other
         }
     }
 

@@ -1,4 +1,5 @@
 import ProxyHTTP
+import ProxyLogging
 import ProxyPullThrough
 import ProxyRegistry
 import ProxyTransport
@@ -18,7 +19,7 @@ enum LoopDetection {
     static func refusedLoop(_ head: RequestHead, via: String, connection: any ClientResponder, context: LoopContext) -> Bool {
         guard ViaField.names(via, receivedBy: context.nodeID) else { return false }
         context.shared.logger.warning("request loop detected: its Via already names this node; answered 508 (check the upstream URLs of the mirrors named in Via)", metadata: [
-            "node": "\(context.nodeID)", "method": "\(head.method.token)", "path": "\(head.target)", "via": "\(via)",
+            "node": "\(context.nodeID)", "method": "\(head.method.token)", "path": "\(LogRedaction.target(head.target))", "via": "\(via)",
         ])
         let error = RegistryError.loopDetected("Via: \(via) already names \(context.nodeID)")
         connection.respond(connection.requestID, error: error, headOnly: head.method == .head)
@@ -47,7 +48,7 @@ enum LoopDetection {
         }
         guard let node = upstream.nodeIDs.loopingNode(inRequestVia: via) else { return false }
         context.shared.logger.warning("request loop detected: its Via names \(node), a node behind upstream \(upstream.name), which this request would be sent to; answered 508 (check the upstream URLs of the mirrors named in Via)", metadata: [
-            "node": "\(context.nodeID)", "method": "\(head.method.token)", "path": "\(head.target)", "via": "\(via)",
+            "node": "\(context.nodeID)", "method": "\(head.method.token)", "path": "\(LogRedaction.target(head.target))", "via": "\(via)",
         ])
         let error = RegistryError.loopDetected("Via: \(via) names \(node), which stands behind upstream \(upstream.name)")
         connection.respond(connection.requestID, error: error, headOnly: head.method == .head)
@@ -60,7 +61,7 @@ extension RegistryRoute {
     var repository: RepositoryName? {
         switch self {
         case .manifest(let name, _), .blob(let name, _), .tagsList(let name), .referrers(let name, _), .blobUpload(let name, _): name
-        case .base, .health, .readiness, .metrics: nil
+        case .base, .health, .readiness, .metrics, .token: nil
         }
     }
 

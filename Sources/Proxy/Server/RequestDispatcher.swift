@@ -1,3 +1,4 @@
+import ProxyAuth
 import ProxyHTTP
 import ProxyMetrics
 import ProxyPullThrough
@@ -9,7 +10,9 @@ import ProxyUpstream
 /// distribution spec, pull side: "Endpoints" table end-1, end-2, end-3,
 /// end-8a, end-12a) or to the operational endpoints `/healthz` (liveness),
 /// `/readyz` (readiness) and `/metrics`, which never require client authentication:
-/// probes and scrapers hold no credentials. Each registry request goes where its route
+/// probes and scrapers hold no credentials. With `auth:` (issue 17), `/v2/` always
+/// challenges, `/token` issues tokens, and every registry request is authorised
+/// (`RequestDispatcher+Auth`) before its responder sees it. Each registry request goes where its route
 /// (issue 16) leads: a remote registry, pulled through and read-only (writes get 405
 /// UNSUPPORTED with `Allow`), or Cistern's own storage, which also takes pushes (end-4a…11,
 /// end-13) when the route allows them. Without storage routes every write gets 405.
@@ -58,21 +61,28 @@ struct RequestDispatcher: RequestHandler {
             head, via: via, route: parsed.route, query: parsed.query, probed: upstreamProbed, connection: connection, context: context,
             retry: { [self] in handle(head, responder: connection, upstreamProbed: true) }) { return }
         switch parsed.route {
-        case .base, .health, .readiness, .metrics:
+        case .base, .health, .readiness, .metrics, .token:
             guard isRead else {
                 connection.respond(id, error: .unsupported(head.method.token), allow: "GET, HEAD", headOnly: false)
                 return
             }
+            if case .token = parsed.route { return Self.serveToken(head, connection, context) }
+            if case .base = parsed.route, let authenticator = shared.authenticator {
+                let dispatcher = self
+                return Self.serveBase(head, authenticator: authenticator, connection, context) {
+                    dispatcher.serveOperational(.base, id: id, headOnly: headOnly, connection: connection)
+                }
+            }
             serveOperational(parsed.route, id: id, headOnly: headOnly, connection: connection)
         case .blobUpload(let name, let session):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context, allowOnRemote: "") { rule, _ in
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context, allowOnRemote: "", upload: true) { rule, _, authentication in
                 UploadResponder.handle(head, connection: connection, context: context, name: name, session: session,
-                                       query: parsed.query, rule: rule)
+                                       query: parsed.query, rule: rule, authentication: authentication)
             }
         case .manifest(let name, let reference):
             var tag: String?
             if case .tag(let value) = reference { tag = value.string }
-            Self.withRoute(name, tag: tag, head, parsed.query, connection, context) { rule, upstream in
+            Self.withRoute(name, tag: tag, head, parsed.query, connection, context) { rule, upstream, _ in
                 if let upstream {
                     ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, reference: reference)
                 } else {
@@ -80,7 +90,7 @@ struct RequestDispatcher: RequestHandler {
                 }
             }
         case .blob(let name, let digest):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { rule, upstream in
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { rule, upstream, _ in
                 if let upstream {
                     BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name, digest: digest)
                 } else {
@@ -88,7 +98,7 @@ struct RequestDispatcher: RequestHandler {
                 }
             }
         case .tagsList(let name):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream in
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream, _ in
                 if let upstream {
                     PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
                                                endpoint: "tags/list", query: parsed.query)
@@ -97,7 +107,7 @@ struct RequestDispatcher: RequestHandler {
                 }
             }
         case .referrers(let name, let digest):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream in
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream, _ in
                 if let upstream {
                     PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
                                                endpoint: "referrers/\(digest.string)", query: parsed.query)
@@ -164,15 +174,21 @@ struct RequestDispatcher: RequestHandler {
         return UnsafeBufferPointer(rebasing: bytes[pathStart...])
     }
 
-    /// Finds the route for `name` (issue 16 item 1) and runs `body` with it and, for a remote
-    /// route, its upstream; or answers: DENIED (403) for an unknown `ns`, a name no route
-    /// serves, or an action the route's principals do not allow; 405 UNSUPPORTED with `Allow`
-    /// for a write to a remote route (nothing reaches the upstream).
-    /// - Parameter allowOnRemote: the `Allow` value for a write to a remote route; empty for an
-    ///   upload URL, which allows no method at all there.
+    /// Finds the route for `name` (issue 16 item 1) and runs `body` with it, for a remote
+    /// route its upstream, and the request's authentication (issue 17: who the client is and,
+    /// for a `credentials: client` remote, its own credential); or answers: DENIED (403) for
+    /// an unknown `ns`, a name no route serves, or an action the route's principals do not
+    /// allow the client; 401 with a challenge when a credential would help; 405 UNSUPPORTED
+    /// with `Allow` for a write to a remote route (nothing reaches the upstream). `body` runs
+    /// on the loop, possibly after a credential check off it.
+    /// - Parameters:
+    ///   - allowOnRemote: the `Allow` value for a write to a remote route; empty for an
+    ///     upload URL, which allows no method at all there.
+    ///   - upload: an upload URL, where every method (a GET of the session's status too) is
+    ///     part of a push.
     private static func withRoute(_ name: RepositoryName, tag: String?, _ head: RequestHead, _ query: RequestQuery,
-                                  _ connection: any ClientResponder, _ context: LoopContext, allowOnRemote: String = "GET, HEAD",
-                                  _ body: (RouteTable.Rule, UpstreamRegistry?) -> Void) {
+                                  _ connection: any ClientResponder, _ context: LoopContext, allowOnRemote: String = "GET, HEAD", upload: Bool = false,
+                                  _ body: @escaping (RouteTable.Rule, UpstreamRegistry?, RequestAuthentication) -> Void) {
         let shared = context.shared
         let id = connection.requestID
         let isRead = head.method == .get || head.method == .head
@@ -191,20 +207,16 @@ struct RequestDispatcher: RequestHandler {
                 connection.respond(id, error: .unsupported(head.method.token), allow: allowOnRemote, headOnly: false)
                 return
             }
-            guard rule.pull.allowsAnonymousClient, let upstream = shared.routeUpstreams[index] else {
+            guard let upstream = shared.routeUpstreams[index] else {
                 connection.respond(id, error: .denied("pull of \(name.string) is not allowed"), headOnly: headOnly)
                 return
             }
             connection.logUpstream = upstream.name
-            body(rule, upstream)
+            authorize(head, rule: rule, name: name, action: .pull, connection, context) { body(rule, upstream, $0) }
         case .storage:
-            let allowed = isRead ? rule.pull : rule.push
-            guard allowed.allowsAnonymousClient else {
-                connection.respond(id, error: .denied("\(isRead ? "pull" : "push") of \(name.string) is not allowed"), headOnly: headOnly)
-                return
-            }
             connection.logUpstream = rule.registry
-            body(rule, nil)
+            let action: RegistryAction = upload ? .push : isRead ? .pull : head.method == .delete ? .delete : .push
+            authorize(head, rule: rule, name: name, action: action, connection, context) { body(rule, nil, $0) }
         }
     }
 }

@@ -1,3 +1,4 @@
+import ProxyAuth
 import ProxyHTTP
 import ProxyLoop
 import ProxyPullThrough
@@ -22,7 +23,7 @@ import ProxyTransport
 /// Every answer about a session carries `Location`, `Range` and `Docker-Upload-UUID`.
 enum UploadResponder {
     static func handle(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, name: RepositoryName,
-                       session id: String?, query: RequestQuery, rule: RouteTable.Rule) {
+                       session id: String?, query: RequestQuery, rule: RouteTable.Rule, authentication: RequestAuthentication) {
         let requestID = connection.requestID
         let headOnly = head.method == .head
         guard let storage = context.shared.storage else {
@@ -34,7 +35,7 @@ enum UploadResponder {
                 connection.respond(requestID, error: .unsupported(head.method.token), allow: "POST", headOnly: headOnly)
                 return
             }
-            if let mount = query.value(named: "mount"), mountBlob(mount, from: query.value(named: "from"), rule: rule, head: head, connection: connection,
+            if let mount = query.value(named: "mount"), mountBlob(mount, from: query.value(named: "from"), rule: rule, authentication: authentication, head: head, connection: connection,
                                                                    context: context, storage: storage, name: name) {
                 return
             }
@@ -181,14 +182,18 @@ enum UploadResponder {
         }
     }
 
-    /// Mounts `digest` from `from` when the client may pull it there (a storage route with
-    /// pull allowed, holding the blob): links it on the I/O pool and answers 201. Returns
-    /// false when it cannot, so a session is opened instead (end-11).
-    private static func mountBlob(_ digestText: String, from: String?, rule target: RouteTable.Rule, head: RequestHead, connection: any ClientResponder,
+    /// Mounts `digest` from `from` when the client may pull it there (a storage route whose
+    /// `pull:` allows this client, and with a token one that grants pull on `from`, holding
+    /// the blob): links it on the I/O pool and answers 201. Returns false when it cannot, so
+    /// a session is opened instead (end-11). This is how a pushed manifest's blobs need pull
+    /// on every repository they were mounted from: a manifest may only name blobs its own
+    /// repository holds.
+    private static func mountBlob(_ digestText: String, from: String?, rule target: RouteTable.Rule, authentication: RequestAuthentication,
+                                  head: RequestHead, connection: any ClientResponder,
                                   context: LoopContext, storage: LocalStorage, name: RepositoryName) -> Bool {
         guard let from, let source = try? RepositoryName(parsing: from), let digest = try? Digest(parsing: digestText),
               let rule = try? context.shared.routes.route(for: source, tag: nil, ns: nil),
-              rule.kind == .storage, rule.pull.allowsAnonymousClient, storage.hasBlob(source, digest)
+              rule.kind == .storage, mayPull(source, rule: rule, authentication, context), storage.hasBlob(source, digest)
         else { return false }
         let requestID = connection.requestID
         let bound = LoopBound(connection, loop: context.loop)
@@ -204,6 +209,12 @@ enum UploadResponder {
             bound.value.respond(requestID, head: blobCreated(name: name, digest: digest), body: .empty, headOnly: false, outcome: nil)
         })
         return accepted
+    }
+
+    /// Whether the client may pull `name` on `rule`: its principals (and token grants) allow it.
+    private static func mayPull(_ name: RepositoryName, rule: RouteTable.Rule, _ authentication: RequestAuthentication, _ context: LoopContext) -> Bool {
+        guard let authenticator = context.shared.authenticator else { return rule.pull.allows(.anonymous) }
+        return authenticator.decide(authentication, rule: rule, name: name, action: .pull) == .allowed
     }
 
     /// Whether `Content-Range: <start>-<end>` (distribution-spec: no unit, inclusive end)

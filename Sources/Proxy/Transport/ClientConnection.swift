@@ -50,6 +50,26 @@ final class ClientConnection: EventHandler {
     var requestForwardedFor: String?
     var requestVia: String?
 
+    /// See ``ClientResponder/clientAddressForLimits``: X-Forwarded-For is read right to left
+    /// (each proxy appends), skipping trusted proxies; a forged entry further left is never
+    /// reached while a trusted proxy appended the real one.
+    var clientAddressForLimits: String {
+        let address = clientAddress
+        guard let forwarded = requestForwardedFor, context.trustedProxies.containsAddress(address) else { return address }
+        var nearest = address
+        for entry in forwarded.split(separator: ",").reversed() {
+            nearest = String(entry.trimmingOWS())
+            if !context.trustedProxies.containsAddress(nearest) { break }
+        }
+        return nearest
+    }
+
+    func clientUsedTLS(forwardedProto: String?) -> Bool {
+        if context.tls != nil { return true }
+        guard let forwardedProto, context.trustedProxies.containsAddress(clientAddress) else { return false }
+        return forwardedProto.split(separator: ",").last.map { $0.trimmingOWS().lowercased() } == "https"
+    }
+
     /// The client's IP address without the port.
     var clientAddress: String {
         if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {

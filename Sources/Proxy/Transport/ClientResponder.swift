@@ -13,6 +13,12 @@ package protocol ClientResponder: AnyObject {
     /// `X-Forwarded-For` list (kept only from a trusted proxy) with its address appended, and
     /// the request's `Via` chain.
     var forwarding: ForwardingChain { get }
+    /// The address failed authentication attempts are counted for: the peer's, or behind a
+    /// trusted proxy (`trusted_proxies`) the nearest `X-Forwarded-For` entry that is not one.
+    var clientAddressForLimits: String { get }
+    /// Whether this request's client reached Cistern over TLS: the listen address speaks
+    /// TLS, or a trusted proxy said `X-Forwarded-Proto: https`.
+    func clientUsedTLS(forwardedProto: String?) -> Bool
     /// The request's id as text (`X-Request-ID`), for upstream requests made for it.
     var requestIDText: String { get }
     /// The upstream the request went to, for the access log.

@@ -24,7 +24,9 @@ final class DockerHubMirror {
     ///   Cistern's start errors.
     /// - Parameter tls: a certificate for Cistern's listen address, which then speaks TLS only
     ///   (clients must be given `tls.certificateDirectory` to trust it).
-    init(otherUpstreamNames: [String] = [], tls: TestCertificateAuthority? = nil) async throws {
+    /// - Parameter configure: more settings for Cistern (an `auth:` section, routes).
+    init(otherUpstreamNames: [String] = [], tls: TestCertificateAuthority? = nil,
+         configure: (inout Configuration) -> Void = { _ in }) async throws {
         workDirectory = try TemporaryDirectory(prefix: "cistern-clients")
         registry = try await RegistryProcess.start()
         let url = registry.baseURL.absoluteString
@@ -32,6 +34,7 @@ final class DockerHubMirror {
             if let tls {
                 configuration.tls = TLSListenerConfiguration(certificate: tls.serverCertificateURL.path, key: tls.serverKeyURL.path)
             }
+            configure(&configuration)
         }
         unreachableDockerHub = try ClosedLoopbackPort()
     }

@@ -28,6 +28,8 @@ import Testing
         configuration.maxUploadSize = 16
         configuration.nodeID = "node-15"
         configuration.trustedProxies = [try AddressRange(parsing: "10.0.0.16/32", key: "trusted_proxies[0]")]
+        configuration.auth = AuthConfiguration(htpasswd: "/etc/cistern/htpasswd", tokenKeyFile: "/srv/token.key", tokenTTL: .seconds(17),
+                                               maxFailedAttempts: 18, failedAttemptsWindow: .seconds(19))
         return configuration
     }
 

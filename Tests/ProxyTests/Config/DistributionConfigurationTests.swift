@@ -69,6 +69,17 @@ import Testing
         }
     }
 
+    /// distribution's `auth.htpasswd` keeps its meaning: the same users, every pull needs one.
+    @Test func htpasswdAuthMapsToAuthWithAuthenticatedPulls() throws {
+        let yaml = Self.configYML(remote: "https://registry-1.docker.io", root: "/var/lib/registry", addr: ":5000")
+            + "auth:\n  htpasswd:\n    realm: basic-realm\n    path: /etc/docker/registry/htpasswd\n  token:\n    realm: https://x\n"
+        let (configuration, warnings) = try Configuration.loadDistribution(yaml: yaml)
+        #expect(configuration.auth == AuthConfiguration(htpasswd: "/etc/docker/registry/htpasswd"))
+        #expect(configuration.routes == [RouteConfiguration(match: "*", registry: "docker.io", pull: .authenticated)])
+        #expect(warnings.contains { $0.hasPrefix("auth.token:") })
+        #expect(!warnings.contains { $0.hasPrefix("auth.htpasswd") })
+    }
+
     @Test(arguments: [
         ("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /r\n", "proxy.remoteurl"),
         ("version: 0.1\nproxy:\n  remoteurl: ftp://x\n", "proxy.remoteurl"),

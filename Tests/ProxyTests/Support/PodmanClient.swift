@@ -76,6 +76,15 @@ struct PodmanClient: ContainerClient {
         return PulledImage(manifestDigest: String(fields[0]), configDigest: "sha256:\(fields[1])")
     }
 
+    /// `podman login --tls-verify=false --authfile <authFile> -u <user> -p <password> <registry>`.
+    /// - Throws: `ChildProcess.Failure` when the login is refused.
+    @discardableResult
+    func login(_ registry: String, username: String, password: String, authFile: URL) async throws -> ChildProcess.Result {
+        let store = try TemporaryDirectory(shortPrefix: "cpl")
+        defer { store.remove() }
+        return try await podman(["login", "--tls-verify=false", "--authfile", authFile.path, "-u", username, "-p", password, registry], store: store)
+    }
+
     /// Nothing to remove: every pull had its own store, deleted after it.
     func remove(_ reference: ImageReference) async throws {}
 
