@@ -11,6 +11,38 @@ import ProxyTransport
 /// or handed on with its ``RequestAuthentication``. Without `auth:` every client is
 /// anonymous and the principals decide alone (403 when they refuse).
 extension RequestDispatcher {
+    /// What is known of a request's admission before any credential is checked.
+    enum Admission {
+        /// It may act, as this: without `auth:` when the principals allow anonymous clients;
+        /// with `auth:` when it presents no credential and they allow anonymous clients.
+        case admitted(RequestAuthentication)
+        /// Answered already (403 DENIED without `auth:`).
+        case answered
+        /// Its credential must be read first: ``authorize(_:rule:name:action:_:_:then:)``.
+        case pending
+    }
+
+    /// The synchronous part of ``authorize(_:rule:name:action:_:_:then:)``, with the same
+    /// outcomes and no closure: the path of every request without `auth:` and of anonymous
+    /// pulls with it, which then cost nothing for authentication.
+    static func admission(_ head: RequestHead, rule: RouteTable.Rule, name: RepositoryName, action: RegistryAction,
+                          _ connection: any ClientResponder, _ context: LoopContext) -> Admission {
+        guard let authenticator = context.shared.authenticator else {
+            guard (action == .pull ? rule.pull : rule.push).allows(.anonymous) else {
+                connection.respond(connection.requestID, error: .denied("\(action == .pull ? "pull" : "push") of \(name.string) is not allowed"),
+                                   headOnly: head.method == .head)
+                return .answered
+            }
+            return .admitted(.anonymous)
+        }
+        // No credential: `authenticate` answers `.authenticated(.anonymous)` at once; when
+        // `decide` allows that, so does `authorize`. Anything else goes the full way.
+        guard head.authorization == nil, case .allowed = authenticator.decide(.anonymous, rule: rule, name: name, action: action) else {
+            return .pending
+        }
+        return .admitted(.anonymous)
+    }
+
     /// Runs `body` with the request's authentication once it may do `action` on `name`
     /// (served by `rule`); or answers. `body` runs on the loop, now or after a bcrypt check.
     static func authorize(_ head: RequestHead, rule: RouteTable.Rule, name: RepositoryName, action: RegistryAction,

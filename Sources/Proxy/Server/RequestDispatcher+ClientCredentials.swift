@@ -38,16 +38,20 @@ extension RequestDispatcher {
     }
 
     /// Runs `serve` with the credential its upstream requests present: at once, with nil, for
-    /// a remote with its own credentials; under `credentials: client` with the client's, once
-    /// the upstream confirmed that it may read the repository (``ClientAccessGate``, which
-    /// otherwise answers the request itself: 401, 403 or the upstream's failure).
-    static func withClientAccess(_ probe: ClientAccessGate.Probe, credential: ClientCredential?, name: RepositoryName,
+    /// a remote with its own credentials; under `credentials: client` with the client's
+    /// (``clientCredential(_:_:_:)``), through `later()`'s closure once the upstream confirmed
+    /// that it may read the repository (``ClientAccessGate``, which otherwise answers the
+    /// request itself: 401, 403 or the upstream's failure).
+    static func withClientAccess(_ probe: ClientAccessGate.Probe, authentication: RequestAuthentication, name: RepositoryName,
                                  upstream: UpstreamRegistry, _ head: RequestHead, _ connection: any ClientResponder,
-                                 _ context: LoopContext, serve: @escaping (ClientCredential?) -> Void) {
+                                 _ context: LoopContext, _ serve: (ClientCredential?) -> Void,
+                                 later: () -> (ClientCredential?) -> Void) {
         guard upstream.takesClientCredentials else {
             serve(nil)
             return
         }
+        let credential = clientCredential(head, authentication, context)
+        let serve = later()
         ClientAccessGate.confirm(probe, credential: credential, name: name, upstream: upstream, head: head,
                                  connection: connection, context: context,
                                  challenge: clientAccessChallenge(name, head, connection, context)) { serve(credential) }

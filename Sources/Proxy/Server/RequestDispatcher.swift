@@ -74,59 +74,63 @@ struct RequestDispatcher: RequestHandler {
                 }
             }
             serveOperational(parsed.route, id: id, headOnly: headOnly, connection: connection)
+        // Each route's responder is a local function: called directly once the request is
+        // admitted at once (no `auth:`, or an anonymous pull anonymous clients may do), and
+        // formed into an escaping closure only when a credential must be checked first.
         case .blobUpload(let name, let session):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context, allowOnRemote: "", upload: true) { rule, _, authentication in
+            func serve(_ rule: RouteTable.Rule, _: UpstreamRegistry?, _ authentication: RequestAuthentication) {
                 UploadResponder.handle(head, connection: connection, context: context, name: name, session: session,
                                        query: parsed.query, rule: rule, authentication: authentication)
             }
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context, allowOnRemote: "", upload: true, serve, later: { serve })
         case .manifest(let name, let reference):
             var tag: String?
             if case .tag(let value) = reference { tag = value.string }
-            Self.withRoute(name, tag: tag, head, parsed.query, connection, context) { rule, upstream, authentication in
-                if let upstream {
-                    let credential = Self.clientCredential(head, authentication, context)
-                    Self.withClientAccess(.manifest(reference), credential: credential, name: name, upstream: upstream,
-                                          head, connection, context) { credential in
-                        ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                                reference: reference, credential: credential)
-                    }
-                } else {
-                    StorageResponder.manifest(head, connection: connection, context: context, name: name, reference: reference)
+            func serve(_: RouteTable.Rule, _ upstream: UpstreamRegistry?, _ authentication: RequestAuthentication) {
+                guard let upstream else {
+                    return StorageResponder.manifest(head, connection: connection, context: context, name: name, reference: reference)
                 }
+                func serveManifest(_ credential: ClientCredential?) {
+                    ManifestResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                            reference: reference, credential: credential)
+                }
+                Self.withClientAccess(.manifest(reference), authentication: authentication, name: name, upstream: upstream,
+                                      head, connection, context, serveManifest, later: { serveManifest })
             }
+            Self.withRoute(name, tag: tag, head, parsed.query, connection, context, serve, later: { serve })
         case .blob(let name, let digest):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { rule, upstream, authentication in
-                if let upstream {
-                    let credential = Self.clientCredential(head, authentication, context)
-                    Self.withClientAccess(.blob(digest), credential: credential, name: name, upstream: upstream,
-                                          head, connection, context) { credential in
-                        BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                            digest: digest, credential: credential)
-                    }
-                } else {
-                    StorageResponder.blob(head, connection: connection, context: context, name: name, digest: digest)
+            func serve(_: RouteTable.Rule, _ upstream: UpstreamRegistry?, _ authentication: RequestAuthentication) {
+                guard let upstream else {
+                    return StorageResponder.blob(head, connection: connection, context: context, name: name, digest: digest)
                 }
+                func serveBlob(_ credential: ClientCredential?) {
+                    BlobResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                        digest: digest, credential: credential)
+                }
+                Self.withClientAccess(.blob(digest), authentication: authentication, name: name, upstream: upstream,
+                                      head, connection, context, serveBlob, later: { serveBlob })
             }
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context, serve, later: { serve })
         case .tagsList(let name):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream, authentication in
-                if let upstream {
-                    PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                               endpoint: "tags/list", query: parsed.query,
-                                               credential: Self.presentedCredential(Self.clientCredential(head, authentication, context), to: upstream))
-                } else {
-                    StorageResponder.tags(head, connection: connection, context: context, name: name, query: parsed.query)
+            func serve(_: RouteTable.Rule, _ upstream: UpstreamRegistry?, _ authentication: RequestAuthentication) {
+                guard let upstream else {
+                    return StorageResponder.tags(head, connection: connection, context: context, name: name, query: parsed.query)
                 }
+                PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                           endpoint: "tags/list", query: parsed.query,
+                                           credential: Self.presentedCredential(Self.clientCredential(head, authentication, context), to: upstream))
             }
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context, serve, later: { serve })
         case .referrers(let name, let digest):
-            Self.withRoute(name, tag: nil, head, parsed.query, connection, context) { _, upstream, authentication in
-                if let upstream {
-                    PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
-                                               endpoint: "referrers/\(digest.string)", query: parsed.query,
-                                               credential: Self.presentedCredential(Self.clientCredential(head, authentication, context), to: upstream))
-                } else {
-                    StorageResponder.referrers(head, connection: connection, context: context, name: name, subject: digest, query: parsed.query)
+            func serve(_: RouteTable.Rule, _ upstream: UpstreamRegistry?, _ authentication: RequestAuthentication) {
+                guard let upstream else {
+                    return StorageResponder.referrers(head, connection: connection, context: context, name: name, subject: digest, query: parsed.query)
                 }
+                PassThroughResponder.serve(head, connection: connection, context: context, upstream: upstream, name: name,
+                                           endpoint: "referrers/\(digest.string)", query: parsed.query,
+                                           credential: Self.presentedCredential(Self.clientCredential(head, authentication, context), to: upstream))
             }
+            Self.withRoute(name, tag: nil, head, parsed.query, connection, context, serve, later: { serve })
         }
     }
 
@@ -192,7 +196,8 @@ struct RequestDispatcher: RequestHandler {
     /// an unknown `ns`, a name no route serves, or an action the route's principals do not
     /// allow the client; 401 with a challenge when a credential would help; 405 UNSUPPORTED
     /// with `Allow` for a write to a remote route (nothing reaches the upstream). `body` runs
-    /// on the loop, possibly after a credential check off it.
+    /// on the loop: at once when the request is admitted without a credential check
+    /// (``admission(_:rule:name:action:_:_:)``), else `later()`'s closure after the check.
     /// - Parameters:
     ///   - allowOnRemote: the `Allow` value for a write to a remote route; empty for an
     ///     upload URL, which allows no method at all there.
@@ -200,7 +205,7 @@ struct RequestDispatcher: RequestHandler {
     ///     part of a push.
     private static func withRoute(_ name: RepositoryName, tag: String?, _ head: RequestHead, _ query: RequestQuery,
                                   _ connection: any ClientResponder, _ context: LoopContext, allowOnRemote: String = "GET, HEAD", upload: Bool = false,
-                                  _ body: @escaping (RouteTable.Rule, UpstreamRegistry?, RequestAuthentication) -> Void) {
+                                  _ body: RouteBody, later: () -> RouteBody) {
         let shared = context.shared
         let id = connection.requestID
         let isRead = head.method == .get || head.method == .head
@@ -224,11 +229,32 @@ struct RequestDispatcher: RequestHandler {
                 return
             }
             connection.logUpstream = upstream.name
-            authorize(head, rule: rule, name: name, action: .pull, connection, context) { body(rule, upstream, $0) }
+            admit(head, rule: rule, upstream: upstream, name: name, action: .pull, connection, context, body, later: later)
         case .storage:
             connection.logUpstream = rule.registry
             let action: RegistryAction = upload ? .push : isRead ? .pull : head.method == .delete ? .delete : .push
-            authorize(head, rule: rule, name: name, action: action, connection, context) { body(rule, nil, $0) }
+            admit(head, rule: rule, upstream: nil, name: name, action: action, connection, context, body, later: later)
+        }
+    }
+
+    /// A registry route's responder: the route's rule, its upstream (nil for a storage route)
+    /// and who the client is.
+    private typealias RouteBody = (RouteTable.Rule, UpstreamRegistry?, RequestAuthentication) -> Void
+
+    /// Runs `body` now when the request is admitted at once; after ``authorize`` (with
+    /// `later()`, formed only then) when a credential must be checked; or not at all when
+    /// the request was answered.
+    private static func admit(_ head: RequestHead, rule: RouteTable.Rule, upstream: UpstreamRegistry?, name: RepositoryName,
+                              action: RegistryAction, _ connection: any ClientResponder, _ context: LoopContext,
+                              _ body: RouteBody, later: () -> RouteBody) {
+        switch admission(head, rule: rule, name: name, action: action, connection, context) {
+        case .admitted(let authentication):
+            body(rule, upstream, authentication)
+        case .answered:
+            return
+        case .pending:
+            let body = later()
+            authorize(head, rule: rule, name: name, action: action, connection, context) { body(rule, upstream, $0) }
         }
     }
 }
