@@ -40,6 +40,9 @@ struct SuiteCommand: ParsableCommand {
     @Option(help: "Comma-separated scenarios to run (default: all), e.g. S1,S3.")
     var only: String?
 
+    @Option(name: .customLong("s1-waiters"), help: "Also run S1N: this many waiters on one cold 64 MiB blob (e.g. 10000); give it to --print-blob-sizes too.")
+    var largeFanOutWaiters: Int?
+
     @Option(help: "Directory for table.md, report.md, figures.csv, runs.csv and the plots.")
     var results: String = "bench/results/latest"
 
@@ -48,7 +51,8 @@ struct SuiteCommand: ParsableCommand {
 
     func run() throws {
         CisternBench.prepareProcess()
-        let settings = SuiteSettings(quick: quick)
+        var settings = SuiteSettings(quick: quick)
+        settings.largeFanOutWaiters = largeFanOutWaiters
         if printBlobSizes {
             print(settings.blobSizes.map(String.init).joined(separator: ","))
             return

@@ -118,7 +118,10 @@ extension LoadGenerator {
                 return
             }
             connection.readTotal += Int64(n)
-            if connection.firstByteNs == 0 { connection.firstByteNs = BenchClock.nowNs() }
+            if connection.firstByteNs == 0 {
+                connection.firstByteNs = BenchClock.nowNs()
+                if isMeasured(connection) { result.firstByte.record(UInt64(max(1, (connection.firstByteNs - connection.startNs) / 1000))) }
+            }
             if connection.phase == .readingHead {
                 connection.headBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
                 let headLength = connection.parseHead()

@@ -79,6 +79,11 @@ public final class LoadGenerator {
             nextDueNs = startNs
             capNs = startNs + plan.timeCapNs
         } else {
+            if plan.preconnect {
+                preconnect()
+                startNs = BenchClock.nowNs()
+                capNs = startNs + plan.timeCapNs
+            }
             startExchange(connections[0], startNs: startNs)
             followersStartNs = startNs + plan.followersDelayNs
         }

@@ -42,6 +42,10 @@ public struct LoadPlan: Sendable {
     public var timeCapNs: Int64 = 60_000_000_000
     /// Most connects in flight at once (keeps SYN queues from overflowing at 10 000).
     public var maxPendingConnects = 256
+    /// Closed loop: open every connection before the first request and time each request
+    /// from when it is sent (S1N: a single-threaded client cannot open 10,000 connections
+    /// while it reads bodies on the first ones, and that wait is the client's, not the server's).
+    public var preconnect = false
     /// The first connection's behaviour.
     public var leader: Leader = .normal
     /// The first connection's request when it differs from `requests[0]`.

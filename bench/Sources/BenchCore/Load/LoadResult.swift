@@ -5,6 +5,9 @@ import Histogram
 public struct LoadResult: Sendable {
     /// Time to the first response byte, per measured request (µs).
     public var ttfb = LatencySummary.makeHistogram()
+    /// Time to the first response byte of every measured request that got one, finished or
+    /// not (µs): a fan-out cut off by its time cap still reports every waiter's first byte.
+    public var firstByte = LatencySummary.makeHistogram()
     /// Time to the last body byte, per measured request (µs).
     public var ttlb = LatencySummary.makeHistogram()
     /// Measured requests that completed with a 2xx status (and matching digest if verified).

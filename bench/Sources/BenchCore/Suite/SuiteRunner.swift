@@ -61,7 +61,7 @@ public final class SuiteRunner {
         let scenarios: [(String, () throws -> Void)] = [
             ("S1", runColdFanOut), ("S2", runHotThroughput), ("S3", runSmallRequests), ("S4", runIdleMemory),
             ("S5", runLatencyUnderLoad), ("S6", runSlowLeader), ("S7", runRangeDuringFill), ("S8", runTwoCores),
-        ]
+        ] + (settings.largeFanOutWaiters == nil ? [] : [("S1N", runLargeFanOut)])
         for (name, body) in scenarios where setup.only.isEmpty || setup.only.contains(name) {
             let started = Date()
             log("== \(name)")

@@ -11,6 +11,16 @@ public struct SuiteSettings: Sendable {
     public var fanOuts: [Int]
     /// Cap for one S1/S6 run (s); a peer that fetches once per client hits it.
     public var fanOutCapSeconds: Double
+    /// S1N (issue 19): this many waiters on one cold blob of `largeFanOutBlobBytes` from an
+    /// unthrottled origin; nil = not run (and its blob not served).
+    public var largeFanOutWaiters: Int?
+    public var largeFanOutBlobBytes: Int64 = 64 << 20
+    /// S1N cap (s): 10,000 × 64 MiB is 625 GiB, more than a loopback moves in minutes, so
+    /// the run is cut off and reports first bytes, memory and the bodies finished by then.
+    public var largeFanOutCapSeconds: Double = 60
+    /// S1N verifies one waiter's body in this many (SHA-256 of every body would make the
+    /// client the bottleneck); every other body is checked for its full length.
+    public var largeFanOutVerifyEvery = 100
     /// S2/S3/S5 hot blob size (bytes).
     public var hotBlobBytes: Int64
     /// S2 connection counts.
@@ -60,6 +70,9 @@ public struct SuiteSettings: Sendable {
     /// The hot blob of S2, S3 and S5.
     public var hotLayer: Int { slowLeaderLayer + 3 }
 
+    /// The S1N blob (after the hot blob, so the other scenarios' layers keep their places).
+    public var largeFanOutLayer: Int { hotLayer + 1 }
+
     /// The fastest and slowest S1 rates.
     public var fastRate: Int64 { ratesBytesPerSecond.max()! }
     public var slowRate: Int64 { ratesBytesPerSecond.min()! }
@@ -77,6 +90,7 @@ public struct SuiteSettings: Sendable {
         sizes.append(blobBytes(rate: fastRate, seconds: fillSeconds))
         sizes.append(blobBytes(rate: slowRate, seconds: rangeFillSeconds))
         sizes.append(hotBlobBytes)
+        if largeFanOutWaiters != nil { sizes.append(largeFanOutBlobBytes) }
         return sizes
     }
 }
