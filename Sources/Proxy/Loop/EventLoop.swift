@@ -159,6 +159,10 @@ public final class EventLoop: @unchecked Sendable {
         timers.insert(deadline: deadline, target: target)
     }
 
+    /// Turns of `run()` so far: a loop-wide budget that restarts each turn (the body bytes
+    /// of ``ConnectionContext``) compares it with the turn it last counted in. Loop thread only.
+    public private(set) var turn: UInt64 = 0
+
     // MARK: Running
 
     /// Runs the loop on the calling thread until `stop()`.
@@ -168,6 +172,7 @@ public final class EventLoop: @unchecked Sendable {
         var eventData = [UInt64](repeating: 0, count: 256)
         while !stopRequested.load(ordering: .acquiring) {
             let timeout = nextTimeoutMilliseconds()
+            turn &+= 1
             let count = eventBits.withUnsafeMutableBufferPointer { bits in
                 eventData.withUnsafeMutableBufferPointer { data in
                     cep_epoll_wait(epollFD, bits.baseAddress, data.baseAddress, 256, timeout)

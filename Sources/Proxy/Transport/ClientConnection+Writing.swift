@@ -92,6 +92,12 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
                 if n == -Int(EAGAIN) { return waitWritable() }
                 return close()
             }
+            // Body bytes also count against the loop's budget for this turn (heads never
+            // wait for it: a small response goes out in the turn its request came in).
+            if case .empty = body {} else if !context.turnBodyBudgetLeft {
+                waitWritable()
+                return
+            }
             switch body {
             case .empty:
                 return finishResponse()
@@ -181,6 +187,7 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
 
     private func progressed(_ n: Int) {
         flushBudgetSpent += n
+        context.bodyBytesThisTurn += n
         bytesSent += Int64(n)
         setDeadline(MonotonicClock.now() + context.clientWriteStallTimeoutNanoseconds)
     }

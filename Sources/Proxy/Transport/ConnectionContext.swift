@@ -59,6 +59,25 @@ package final class ConnectionContext: @unchecked Sendable {
     /// A response buffer (head and small body) handed from one finished response to the
     /// next, so small responses allocate nothing; see `ClientConnection.releasePending`.
     var responseBuffer: [UInt8] = []
+    /// Body bytes (files and streamed bodies, not heads or small bodies) this loop's
+    /// connections wrote in loop turn `bodyBytesTurn`. Past ``turnBodyByteBudget`` in one turn,
+    /// bodies wait for the next turn: with thousands of waiters on one fill, one turn would
+    /// otherwise write a MiB to each, and accepts and new requests would wait seconds for it.
+    var bodyBytesThisTurn = 0
+    var bodyBytesTurn: UInt64 = 0
+    /// Body bytes all connections of one loop may write per turn (several connections'
+    /// ``ClientConnection/flushBudget``; a turn takes a few ms at loopback speed).
+    static let turnBodyByteBudget = 8 << 20
+
+    /// Whether this loop's connections may still write body bytes in the current turn.
+    var turnBodyBudgetLeft: Bool {
+        if bodyBytesTurn != loop.turn {
+            bodyBytesTurn = loop.turn
+            bodyBytesThisTurn = 0
+        }
+        return bodyBytesThisTurn < ConnectionContext.turnBodyByteBudget
+    }
+
     /// The client timeouts in nanoseconds, converted once (and at each reload): every
     /// request reads them several times.
     var requestHeadTimeoutNanoseconds: Int64 = 0

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import Testing
+@testable import Proxy
+@testable import ProxyConfig
+@testable import ProxyHTTP
+@testable import ProxyLoop
+@testable import ProxyMetrics
+@testable import ProxySystem
+@testable import ProxyTransport
+
+/// Issue 19, S1 at N = 10,000: a loop's connections share a budget of body bytes per loop
+/// turn; once it is spent, bodies wait for the next turn, which starts with a full budget.
+@Suite struct ConnectionContextTurnBudgetTests {
+    private struct NoHandler: RequestHandler {
+        func handle(_ head: RequestHead, responder: ClientResponder) {}
+    }
+
+    /// Runs `body` on `loop` (its own turn) and waits (at most 10 s) for its result.
+    private func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) -> T? {
+        let result = Locked<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            let value = body()
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 10) == .success else { return nil }
+        return result.withLock { $0 }
+    }
+
+    @Test func bodyBytesPastTheTurnBudgetWaitForTheNextTurn() throws {
+        let loop = try EventLoop(index: 0)
+        let thread = LoopThread.spawn(name: "test-loop") { loop.run() }
+        defer {
+            loop.stop()
+            LoopThread.join(thread)
+        }
+        let context = ConnectionContext(loop: loop, timeouts: Timeouts(), accessLog: false, metrics: Metrics(),
+                                        logger: Logger(label: "test"), makeHandler: { NoHandler() })
+        let budget = ConnectionContext.turnBodyByteBudget
+        // One turn: 1 byte short of the budget leaves it open; the last byte closes it.
+        let sameTurn = onLoop(loop) { () -> [Bool] in
+            var left = [context.turnBodyBudgetLeft]
+            context.bodyBytesThisTurn += budget - 1
+            left.append(context.turnBodyBudgetLeft)
+            context.bodyBytesThisTurn += 1
+            left.append(context.turnBodyBudgetLeft)
+            return left
+        }
+        #expect(sameTurn == [true, true, false])
+        // The next turn starts from zero.
+        let nextTurn = onLoop(loop) { () -> [Int] in
+            let open = context.turnBodyBudgetLeft
+            return [open ? 1 : 0, context.bodyBytesThisTurn]
+        }
+        #expect(nextTurn == [1, 0])
+        #expect(budget == 8 << 20)
+    }
+}
