@@ -20,7 +20,8 @@ extension Authenticator {
     /// a token is checked at once; a Basic credential from memory or by bcrypt off the loop.
     /// `completion` runs on `loop` (possibly before this returns). A credential that no
     /// htpasswd user matches is kept for a `credentials: client` route (its upstream checks
-    /// it) and refused elsewhere, counting one failed attempt for `address`.
+    /// it) and refused elsewhere, counting one failed attempt for `address`; a wrong password
+    /// of an htpasswd user counts on every route.
     package func authenticate(_ authorization: String?, rule: RouteTable.Rule?, address: String, reportingTo loop: EventLoop,
                               completion: @escaping @Sendable (Outcome) -> Void) {
         let keepsCredential = rule.map(takesClientCredentials) ?? false
@@ -43,8 +44,11 @@ extension Authenticator {
                     let identity = ClientIdentity(user: user, credential: keepsCredential ? credential : nil)
                     completion(.authenticated(RequestAuthentication(identity: identity)))
                 case .wrongPassword, .unknownUser:
+                    // A wrong password of an htpasswd user counts even on a `credentials:
+                    // client` route: a `pull: [user]` list tells a right one from a wrong one.
+                    if verdict == .wrongPassword { verifier.failed(address, now: MonotonicClock.now()) }
                     if keepsCredential { return completion(.authenticated(RequestAuthentication(identity: ClientIdentity(credential: credential)))) }
-                    verifier.failed(address, now: MonotonicClock.now())
+                    if verdict == .unknownUser { verifier.failed(address, now: MonotonicClock.now()) }
                     completion(.refused(invalidToken: false))
                 case .busy:
                     completion(.busy)

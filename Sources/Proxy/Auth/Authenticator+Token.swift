@@ -69,8 +69,12 @@ extension Authenticator {
                 case .valid(let user):
                     issue(ClientIdentity(user: user, credential: credential))
                 case .wrongPassword, .unknownUser:
+                    // A wrong password of an htpasswd user is a guess at it, and counts even
+                    // where the credential may be an upstream's: the token's `sub` (and its
+                    // grants) tell a right password from a wrong one.
+                    if verdict == .wrongPassword { verifier.failed(address, now: MonotonicClock.now()) }
                     if forUpstream { return issue(ClientIdentity(credential: credential)) }
-                    verifier.failed(address, now: MonotonicClock.now())
+                    if verdict == .unknownUser { verifier.failed(address, now: MonotonicClock.now()) }
                     completion(.refused)
                 case .busy:
                     completion(.busy)
