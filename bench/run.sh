@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick] [--only S1,S2,...]
+# bench/run.sh [--quick] [--only S1,S2,...]   (S8: Cistern 2 loops and nginx 2 workers on both CPUs)
 # One command: builds cistern and cistern-bench (release), installs the peers from Debian,
 # starts the counting origin, Cistern, nginx, Varnish, docker-registry (proxy mode) and the
 # sendfile ceiling, each with its own empty cache, pinned to CPU 0; runs the suite pinned to
@@ -67,8 +67,8 @@ trap cleanup EXIT
 # Below the ephemeral range (32768+), so that no client socket of an earlier run holds one.
 BASE=${BENCH_PORT_BASE:-18600}
 ORIGIN=$BASE; CEILING=$((BASE + 1)); CEILING1=$((BASE + 2))
-CISTERN=$((BASE + 10)); CISTERN1=$((BASE + 11))
-NGINX=$((BASE + 20)); NGINX1=$((BASE + 21))
+CISTERN=$((BASE + 10)); CISTERN1=$((BASE + 11)); CISTERN2=$((BASE + 12))
+NGINX=$((BASE + 20)); NGINX1=$((BASE + 21)); NGINX2=$((BASE + 22))
 VARNISH=$((BASE + 30)); REGISTRY=$((BASE + 40))
 
 ulimit -n "$(ulimit -Hn)"  # 10 000 idle connections need more than the default 1024
@@ -103,21 +103,28 @@ CEILING_PID=$!; PIDS+=($CEILING_PID)
 "${PIN[@]}" "$BIN/cistern-bench" static --port "$CEILING1" --directory "$WORK/ceiling" --workers 1 >"$RESULTS/logs/ceiling1.log" 2>&1 &
 PIDS+=($!)
 
-start_cistern() {  # port workers name
-    "${PIN[@]}" "$BIN/cistern" serve --listen "127.0.0.1:$1" --upstream "http://127.0.0.1:$ORIGIN" \
+start_cistern() {  # port workers name [unpinned]
+    local pin=("${PIN[@]}")
+    if [[ -n "${4:-}" ]]; then pin=(); fi
+    "${pin[@]}" "$BIN/cistern" serve --listen "127.0.0.1:$1" --upstream "http://127.0.0.1:$ORIGIN" \
         --cache-dir "$WORK/$3" --workers "$2" --no-access-log --log-level warning --idle-timeout 600s \
         >"$RESULTS/logs/$3.log" 2>&1 &
 }
 start_cistern "$CISTERN" 2 cistern; CISTERN_PID=$!; PIDS+=($CISTERN_PID)
 start_cistern "$CISTERN1" 1 cistern1; PIDS+=($!)
+# S8: two loops allowed on both CPUs (scaling across loops).
+start_cistern "$CISTERN2" 2 cistern2 unpinned; PIDS+=($!)
 
-start_nginx() {  # port workers name
+start_nginx() {  # port workers name [unpinned]
+    local pin=("${PIN[@]}")
+    if [[ -n "${4:-}" ]]; then pin=(); fi
     mkdir -p "$WORK/$3"
     configure "$ROOT/bench/peers/nginx.conf.in" "$WORK/$3/nginx.conf" "$WORK/$3" "$1" "$2"
-    "${PIN[@]}" nginx -c "$WORK/$3/nginx.conf" -e "$WORK/$3/error.log" >"$RESULTS/logs/$3.log" 2>&1 &
+    "${pin[@]}" nginx -c "$WORK/$3/nginx.conf" -e "$WORK/$3/error.log" >"$RESULTS/logs/$3.log" 2>&1 &
 }
 start_nginx "$NGINX" 2 nginx; NGINX_PID=$!; PIDS+=($NGINX_PID)
 start_nginx "$NGINX1" 1 nginx1; PIDS+=($!)
+start_nginx "$NGINX2" 2 nginx2 unpinned; PIDS+=($!)
 
 mkdir -p "$WORK/varnish"
 configure "$ROOT/bench/peers/varnish.vcl.in" "$WORK/varnish/default.vcl" "$WORK/varnish" "$VARNISH"
@@ -131,8 +138,8 @@ configure "$ROOT/bench/peers/registry.yml.in" "$WORK/registry/config.yml" "$WORK
 GOMAXPROCS=2 "${PIN[@]}" docker-registry serve "$WORK/registry/config.yml" >"$RESULTS/logs/registry.log" 2>&1 &
 REGISTRY_PID=$!; PIDS+=($REGISTRY_PID)
 
-for entry in "$CEILING ceiling" "$CEILING1 ceiling1" "$CISTERN cistern" "$CISTERN1 cistern1" "$NGINX nginx" \
-             "$NGINX1 nginx1" "$VARNISH varnish" "$REGISTRY registry"; do
+for entry in "$CEILING ceiling" "$CEILING1 ceiling1" "$CISTERN cistern" "$CISTERN1 cistern1" "$CISTERN2 cistern2" "$NGINX nginx" \
+             "$NGINX1 nginx1" "$NGINX2 nginx2" "$VARNISH varnish" "$REGISTRY registry"; do
     wait_for_port $entry
 done
 
@@ -158,6 +165,8 @@ taskset -c "$CLIENT_CPU" "$BIN/cistern-bench" suite $QUICK "${ONLY[@]}" \
     --single-worker-mirror "nginx=http://127.0.0.1:$NGINX1" \
     --single-worker-mirror "varnish=http://127.0.0.1:$VARNISH" \
     --single-worker-mirror "registry=http://127.0.0.1:$REGISTRY" \
+    --two-core-mirror "cistern=http://127.0.0.1:$CISTERN2" \
+    --two-core-mirror "nginx=http://127.0.0.1:$NGINX2" \
     --ceiling "http://127.0.0.1:$CEILING@$CEILING_PID" \
     --single-worker-ceiling "http://127.0.0.1:$CEILING1" \
     --ceiling-directory "$WORK/ceiling" \

@@ -41,7 +41,7 @@ extension ClientConnection {
     @discardableResult
     func processBufferedRequests() -> Bool {
         while state == .readingHead && !buffer.isEmpty {
-            if parser.scanned == 0 && parser.state == 0 {
+            if !headInProgress {
                 // The first byte of a request. A TLS ClientHello (0x16) on
                 // this plain-HTTP port is refused at once: podman and skopeo
                 // try TLS first and fall back only when the server says no.
@@ -53,20 +53,24 @@ extension ClientConnection {
                 if requestStart == 0 { requestStart = MonotonicClock.now() }
                 setDeadline(MonotonicClock.now() + context.requestHeadTimeoutNanoseconds)
             }
+            let parser = borrowParser()
             let rc = buffer.withReadableBytes { bytes in
-                cep_http_parse_request(&parser, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+                cep_http_parse_request(parser, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
             }
             if rc == CEP_HTTP_PARTIAL {
                 if buffer.isFull { rejectHead(status: 431) }
                 return state != .closed
             }
             if rc < 0 {
-                rejectHead(status: ClientConnection.status(for: parser.error))
+                let status = ClientConnection.status(for: parser.pointee.error)
+                releaseParser()
+                rejectHead(status: status)
                 return false
             }
-            let head = buffer.withReadableBytes { RequestHead(parsed: parser, buffer: $0) }
+            let head = buffer.withReadableBytes { RequestHead(parsed: parser.pointee, buffer: $0) }
             buffer.consume(Int(rc))
-            cep_http_reset(&parser)
+            releaseParser()
+            buffer.releaseIfEmpty()
             begin(head)
         }
         return state != .closed

@@ -24,7 +24,7 @@ extension ClientConnection: TimerTarget {
         }
         switch state {
         case .readingHead:
-            if buffer.isEmpty && parser.scanned == 0 {
+            if buffer.isEmpty && !headInProgress {
                 close()  // idle keep-alive connection
             } else {
                 rejectHead(status: 408)

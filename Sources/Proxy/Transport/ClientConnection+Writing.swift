@@ -200,6 +200,12 @@ extension ClientConnection: ClientResponder, StreamedBodyConsumer {
             return
         }
         state = .readingHead
+        // An idle connection keeps none of the last request's strings (a target or a
+        // forwarded-for list can be long enough to live on the heap).
+        logTarget = ""
+        requestForwardedFor = nil
+        requestVia = nil
+        logRequestID = .generated(0)
         buffer.releaseIfEmpty()
         setInterest([.readable, .readHangup])
         let timeout = buffer.isEmpty ? context.idleKeepAliveTimeoutNanoseconds : context.requestHeadTimeoutNanoseconds

@@ -84,9 +84,12 @@ final class ClientConnection: EventHandler {
     var loop: EventLoop { context.loop }
     var registration: Registration?
     var state = State.readingHead
-    var buffer = ReadBuffer(maximumCapacity: Int(CEP_HTTP_MAX_HEAD) + 16 * 1024)
-    var parser = cep_http_head()
-    let fieldStorage = UnsafeMutablePointer<cep_http_field>.allocate(capacity: Int(CEP_HTTP_MAX_HEADERS))
+    /// Holds storage only while request bytes are in flight (from the loop's pool).
+    var buffer: ReadBuffer
+    /// The request-head parser's state and field array, borrowed from the loop's pool while a
+    /// head is being parsed (both must stay put across the calls for one head) and given
+    /// back once it is parsed: nil between requests, so an idle connection holds neither.
+    var parser: UnsafeMutablePointer<cep_http_head>?
     var interest: EventLoop.Events = []
     var peerHalfClosed = false
     /// The TLS session on a TLS listen address (from the first byte on); nil on plain HTTP.
@@ -135,12 +138,39 @@ final class ClientConnection: EventHandler {
         self.peer = peer
         self.context = context
         self.handler = handler
-        parser.fields = fieldStorage
-        parser.fields_cap = UInt32(CEP_HTTP_MAX_HEADERS)
+        buffer = ReadBuffer(maximumCapacity: Int(CEP_HTTP_MAX_HEAD) + 16 * 1024, pool: context.readBuffers)
     }
 
     deinit {
-        fieldStorage.deallocate()
+        buffer.release()
+        releaseParser()
+    }
+
+    /// The parser for the head being read, borrowed (zeroed, with its field array) when a head
+    /// starts; the same one until `releaseParser()`.
+    func borrowParser() -> UnsafeMutablePointer<cep_http_head> {
+        if let parser { return parser }
+        let block = context.headParsers.take().baseAddress!
+        let head = block.bindMemory(to: cep_http_head.self, capacity: 1)
+        head.initialize(to: cep_http_head())
+        head.pointee.fields = (block + ConnectionContext.headFieldsOffset).bindMemory(to: cep_http_field.self, capacity: Int(CEP_HTTP_MAX_HEADERS))
+        head.pointee.fields_cap = UInt32(CEP_HTTP_MAX_HEADERS)
+        cep_http_reset(head)
+        parser = head
+        return head
+    }
+
+    /// Gives the parser back (its head was parsed, or the connection closed).
+    func releaseParser() {
+        guard let parser else { return }
+        self.parser = nil
+        context.headParsers.give(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(parser), count: context.headParsers.byteCount))
+    }
+
+    /// Whether part of a request head was parsed already.
+    var headInProgress: Bool {
+        guard let parser else { return false }
+        return parser.pointee.scanned != 0 || parser.pointee.state != 0
     }
 
     /// Registers with the loop and starts reading.
@@ -228,6 +258,8 @@ final class ClientConnection: EventHandler {
             self.tls = nil
         }
         if reset { _ = cep_close_reset(fd) } else { _ = cep_close(fd) }
+        buffer.release()
+        releaseParser()
         context.metrics.connectionsClosed()
         context.census.closed()
         context.openConnections[ObjectIdentifier(self)] = nil
@@ -235,7 +267,7 @@ final class ClientConnection: EventHandler {
 
     /// Waiting for a request with none of it read: closing it now loses nothing.
     var isIdleBetweenRequests: Bool {
-        state == .readingHead && buffer.isEmpty && parser.scanned == 0 && parser.state == 0
+        state == .readingHead && buffer.isEmpty && !headInProgress
     }
 
     func closeWithReset() {

@@ -1,3 +1,4 @@
+import CEpoll
 import Logging
 import ProxyConfig
 import ProxyHTTP
@@ -11,7 +12,7 @@ import ProxySystem
 /// Transport state only: registry policy reaches a connection through the
 /// `RequestHandler` that `makeHandler` creates for it.
 ///
-/// `@unchecked Sendable`: `openConnections`, `accessLogBuffer`, `responseBuffer`,
+/// `@unchecked Sendable`: `openConnections`, `accessLogBuffer`, `responseBuffer`, the buffer pools,
 /// `tlsFileChunk`, `accessLog`, the timeouts and `isDraining` are loop-confined (touched
 /// only on `loop`'s thread, by connections of that loop and by tasks other threads send
 /// through `loop.execute`, which is how a reload (``apply(timeouts:accessLog:)``) and a drain
@@ -43,6 +44,18 @@ package final class ConnectionContext: @unchecked Sendable {
     package var responseViaField: [UInt8] = []
     /// Makes the ids of requests that bring none. Loop-confined, like the buffers.
     var requestIDs = RequestID.Generator()
+    /// Read buffers for client connections: borrowed while request bytes are in flight,
+    /// returned when the connection goes idle (``ReadBuffer``).
+    let readBuffers = BufferPool(byteCount: ConnectionContext.readBufferByteCount, keptCount: 256)
+    /// Request-head parsers (the parser state, then its field array at `headFieldsOffset`),
+    /// borrowed while a head is parsed.
+    let headParsers = BufferPool(byteCount: ConnectionContext.headFieldsOffset + Int(CEP_HTTP_MAX_HEADERS) * MemoryLayout<cep_http_field>.stride,
+                                 keptCount: 64)
+    /// Where a pooled parser's field array starts (bytes from the block's start).
+    static let headFieldsOffset = (MemoryLayout<cep_http_head>.stride + 15) & ~15
+    /// Bytes of a pooled read buffer: a registry request head with four manifest types in
+    /// `Accept` and a bearer token fits; a larger head grows a private buffer.
+    static let readBufferByteCount = 4096
     /// A response buffer (head and small body) handed from one finished response to the
     /// next, so small responses allocate nothing; see `ClientConnection.releasePending`.
     var responseBuffer: [UInt8] = []

@@ -4,17 +4,32 @@ import CEpoll
 /// (kept contiguous from `readableBytes`' first byte, as the incremental
 /// parser requires) plus any pipelined bytes after it.
 ///
-/// Starts small and grows by doubling up to `maximumCapacity`, so an idle
-/// keep-alive connection costs little memory. Confinement: owned by one
+/// Holds memory only while bytes are in flight: the storage is taken from the loop's
+/// `BufferPool` when a read is about to happen and given back by `releaseIfEmpty()` (and
+/// at once when a read finds nothing), so an idle keep-alive connection holds none
+/// (issue 19, S4; nginx does the same with its request buffer). A head larger than the
+/// pool's buffers grows a private buffer by doubling up to `maximumCapacity`, freed when
+/// released.
+///
+/// Ownership: the storage belongs to this value; never copy a `ReadBuffer` that holds
+/// storage (the connection keeps it in one stored property). Confinement: owned by one
 /// connection on one loop.
 struct ReadBuffer {
-    private var storage: [UInt8] = []
+    private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var start = 0
     private var end = 0
     let maximumCapacity: Int
+    private let pool: BufferPool
 
-    init(maximumCapacity: Int) {
+    /// A buffer that borrows its storage from `pool`.
+    init(maximumCapacity: Int, pool: BufferPool) {
         self.maximumCapacity = maximumCapacity
+        self.pool = pool
+    }
+
+    /// A buffer with a private pool (tests).
+    init(maximumCapacity: Int) {
+        self.init(maximumCapacity: maximumCapacity, pool: BufferPool(byteCount: 2048, keptCount: 1))
     }
 
     /// Number of unconsumed bytes.
@@ -22,6 +37,8 @@ struct ReadBuffer {
     var isEmpty: Bool { start == end }
     /// Whether no more bytes fit even after compaction and growth.
     var isFull: Bool { count >= maximumCapacity }
+    /// Bytes of storage held now (0 when idle).
+    var capacity: Int { storage.count }
 
     /// Reads once from `fd` into free space. Returns the byte count, 0 at end
     /// of stream, or a negative errno (`-EAGAIN` when nothing is pending, and
@@ -32,10 +49,8 @@ struct ReadBuffer {
         makeRoom()
         let room = storage.count - end
         if room == 0 { return -Int(EAGAIN_VALUE) }
-        let n = storage.withUnsafeMutableBytes { raw in
-            cep_read(fd, raw.baseAddress! + end, room)
-        }
-        if n > 0 { end += n }
+        let n = cep_read(fd, storage.baseAddress! + end, room)
+        if n > 0 { end += n } else { releaseIfEmpty() }
         return n
     }
 
@@ -46,36 +61,28 @@ struct ReadBuffer {
         makeRoom()
         let room = storage.count - end
         if room == 0 { return Int(CEP_TLS_WANT_READ) }
-        let n = storage.withUnsafeMutableBytes { raw in
-            cep_tls_read(session, raw.baseAddress! + end, room)
-        }
-        if n > 0 { end += n }
+        let n = cep_tls_read(session, storage.baseAddress! + end, room)
+        if n > 0 { end += n } else { releaseIfEmpty() }
         return n
     }
 
     /// Appends bytes (used by tests).
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
         makeRoom(atLeast: bytes.count)
-        storage.withUnsafeMutableBytes { raw in
-            raw.baseAddress!.advanced(by: end).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        }
+        (storage.baseAddress! + end).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         end += bytes.count
     }
 
     /// Runs `body` over the unconsumed bytes.
     func withReadableBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
-        storage.withUnsafeBytes { raw in
-            body(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
-        }
+        body(UnsafeRawBufferPointer(rebasing: storage[start..<end]))
     }
 
     /// Runs `body` over the unconsumed bytes, which it may rewrite in place (a chunked
     /// request body is decoded where it lies).
     mutating func withMutableReadableBytes<T>(_ body: (UnsafeMutableRawBufferPointer) -> T) -> T {
-        let (start, end) = (self.start, self.end)
-        return storage.withUnsafeMutableBytes { raw in
-            body(UnsafeMutableRawBufferPointer(rebasing: raw[start..<end]))
-        }
+        body(UnsafeMutableRawBufferPointer(rebasing: storage[start..<end]))
     }
 
     /// Keeps only the first `n` unconsumed bytes (`n <= count`).
@@ -96,32 +103,42 @@ struct ReadBuffer {
         }
     }
 
-    /// Drops all bytes and shrinks back to nothing (idle connections).
+    /// Gives the storage back when no byte is unconsumed (an idle connection holds none).
     mutating func releaseIfEmpty() {
-        if isEmpty && storage.count > 4096 {
-            storage = []
-            start = 0
-            end = 0
-        }
+        guard isEmpty, storage.baseAddress != nil else { return }
+        pool.give(storage)
+        storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        start = 0
+        end = 0
+    }
+
+    /// Gives the storage back whatever it holds (the connection closed).
+    mutating func release() {
+        start = 0
+        end = 0
+        releaseIfEmpty()
     }
 
     private mutating func makeRoom(atLeast needed: Int = 1) {
         if storage.count - end >= needed { return }
+        if storage.baseAddress == nil && needed <= pool.byteCount {
+            storage = pool.take()
+            return
+        }
         if start > 0 {
-            storage.withUnsafeMutableBytes { raw in
-                let base = raw.baseAddress!
-                base.copyMemory(from: base + start, byteCount: end - start)
-            }
+            (storage.baseAddress! + 0).copyMemory(from: storage.baseAddress! + start, byteCount: end - start)
             end -= start
             start = 0
             if storage.count - end >= needed { return }
         }
-        var capacity = max(storage.count, 2048)
+        var capacity = max(storage.count, pool.byteCount)
         while capacity - end < needed && capacity < maximumCapacity { capacity *= 2 }
         capacity = min(max(capacity, end + needed), max(maximumCapacity, end + needed))
-        if capacity > storage.count {
-            storage.append(contentsOf: repeatElement(0, count: capacity - storage.count))
-        }
+        guard capacity > storage.count else { return }
+        let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        if end > 0 { grown.baseAddress!.copyMemory(from: storage.baseAddress!, byteCount: end) }
+        if storage.baseAddress != nil { pool.give(storage) }
+        storage = grown
     }
 }
 

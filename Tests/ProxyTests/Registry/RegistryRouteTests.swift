@@ -43,6 +43,9 @@ import Testing
     func parsesOriginFormTargetsIntoRoutes(target: String, expected: RegistryRoute) throws {
         #expect(try RegistryRoute.parse(target: target).route == expected)
         #expect(try RegistryRoute.parse(target: Array(target.utf8)).route == expected)
+        // The server's form: a buffer (the specialised entry point) routes the same.
+        let bytes = Array(target.utf8)
+        #expect(try bytes.withUnsafeBufferPointer { try RegistryRoute.parse(target: $0) }.route == expected)
     }
 
     @Test func queryIsSplitOffAndDecoded() throws {

@@ -80,4 +80,38 @@ import Testing
         [UInt8](repeating: 0x63, count: 5).withUnsafeBytes { buffer.append($0) }
         #expect(contents(buffer) == [0x63, 0x63, 0x63, 0x63, 0x63])
     }
+
+    @Test func storageIsBorrowedForBytesInFlightAndGivenBackWhenIdle() throws {
+        try withSocketPair { reader, writer in
+            let pool = BufferPool(byteCount: 4096, keptCount: 8)
+            var buffer = ReadBuffer(maximumCapacity: 64 * 1024, pool: pool)
+            #expect(buffer.capacity == 0)
+            // Nothing to read: the borrowed buffer goes straight back.
+            #expect(buffer.read(from: reader) == -Int(EAGAIN_VALUE))
+            #expect(buffer.capacity == 0 && pool.freeCount == 1)
+            send(Array("GET /v2/ HTTP/1.1\r\nHost: a\r\n\r\n".utf8), to: writer)
+            #expect(buffer.read(from: reader) == 30)
+            #expect(buffer.capacity == 4096 && pool.freeCount == 0)
+            buffer.releaseIfEmpty()  // Bytes still unconsumed: kept.
+            #expect(buffer.capacity == 4096)
+            buffer.consume(30)
+            buffer.releaseIfEmpty()
+            #expect(buffer.capacity == 0 && pool.freeCount == 1)
+        }
+    }
+
+    @Test func aGrownBufferIsFreedNotPooledAndThePoolIsBounded() {
+        let pool = BufferPool(byteCount: 2048, keptCount: 1)
+        var buffer = ReadBuffer(maximumCapacity: 64 * 1024, pool: pool)
+        let big = [UInt8](repeating: 0x61, count: 5000)
+        big.withUnsafeBytes { buffer.append($0) }
+        #expect(buffer.capacity >= 5000)
+        buffer.consume(5000)
+        buffer.releaseIfEmpty()
+        #expect(buffer.capacity == 0 && pool.freeCount == 0)
+        let a = pool.take(), b = pool.take()
+        pool.give(a)
+        pool.give(b)  // Over `keptCount`: freed.
+        #expect(pool.freeCount == 1)
+    }
 }

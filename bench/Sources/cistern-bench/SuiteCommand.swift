@@ -2,7 +2,7 @@ import ArgumentParser
 import BenchCore
 import Foundation
 
-/// `cistern-bench suite`: runs S1–S7 against the given mirrors, the ceiling and the origin,
+/// `cistern-bench suite`: runs S1–S8 against the given mirrors, the ceiling and the origin,
 /// and writes the table, CSVs and plots. `bench/run.sh` starts everything and calls this.
 struct SuiteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +24,9 @@ struct SuiteCommand: ParsableCommand {
 
     @Option(name: .customLong("single-worker-mirror"), help: "A one-worker mirror for S3, name=URL; repeat.")
     var singleWorkerMirrors: [String] = []
+
+    @Option(name: .customLong("two-core-mirror"), help: "A two-worker mirror on both CPUs for S8, name=URL; repeat.")
+    var twoCoreMirrors: [String] = []
 
     @Option(help: "The ceiling sendfile server, http://127.0.0.1:PORT[@PID].")
     var ceiling: String?
@@ -55,6 +58,7 @@ struct SuiteCommand: ParsableCommand {
         originTarget.name = "direct"
         var setup = SuiteRunner.Setup(origin: originTarget, mirrors: try mirrors.map { try SuiteTarget.parse($0, kind: .mirror) })
         setup.singleWorkerMirrors = try singleWorkerMirrors.map { try SuiteTarget.parse($0, kind: .mirror) }
+        setup.twoCoreMirrors = try twoCoreMirrors.map { try SuiteTarget.parse($0, kind: .mirror) }
         setup.ceiling = try ceiling.map { try SuiteTarget.parse("ceiling=" + $0, kind: .ceiling) }
         setup.singleWorkerCeiling = try singleWorkerCeiling.map { try SuiteTarget.parse("ceiling=" + $0, kind: .ceiling) }
         setup.ceilingDirectory = ceilingDirectory

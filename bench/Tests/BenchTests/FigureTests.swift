@@ -42,4 +42,13 @@ import Testing
         let row = table.split(separator: "\n")[2]
         #expect(row == "| S1 | x | m [ms] | lower | 2.0 | 4.0 | 30.0 (capped, 3/10 done) | 1.0 | 0.50× (nginx) | 2.00× |")
     }
+
+    @Test func aNearZeroCeilingGivesNoRatio() {
+        var f = Figure(scenario: "S1", setting: "x", metric: "TTLB p50 ÷ direct dl", unit: "×", better: .lower)
+        f.cells["cistern"] = Figure.Cell(value: 1.0)
+        f.cells["ceiling"] = Figure.Cell(value: 0.00396)
+        #expect(f.cisternOverCeiling() == "n/a (≈0)")
+        f.cells["ceiling"] = Figure.Cell(value: 0.5)
+        #expect(f.cisternOverCeiling() == "2.00×")
+    }
 }

@@ -21,6 +21,12 @@ import Testing
         #expect(Ratio.format(1, over: nil) == "n/a")
     }
 
+    @Test func formatDropsARatioAgainstADenominatorBelowTheFloor() {
+        #expect(Ratio.format(1.0, over: 0.00396, floor: 0.1) == "n/a (≈0)")
+        #expect(Ratio.format(1.0, over: 0.5, floor: 0.1) == "2.00×")
+        #expect(Ratio.format(1.0, over: nil, floor: 0.1) == "n/a")
+    }
+
     @Test func bestFollowsTheFiguresDirection() {
         #expect(Ratio.best([3, 1, 2], better: .lower) == 1)
         #expect(Ratio.best([3, 1, 2], better: .higher) == 3)

@@ -1,5 +1,3 @@
-import CEpoll
-
 /// One client connection of the load generator and the exchange it is in: where the request
 /// bytes are, how the response is framed, how much body arrived.
 ///
@@ -32,10 +30,8 @@ final class LoadConnection {
     var bodyReceived: Int64 = 0
     var keepAlive = true
     var hasher: SHA256Hasher?
-    var chunked = cep_chunked()
+    var chunked = ChunkedBodyDecoder()
     var headBytes: [UInt8] = []
-    var head = cep_http_head()
-    private let fields: UnsafeMutablePointer<cep_http_field>
 
     // Leader throttling: bytes read since `readStartNs`, and when reading may resume.
     var readStartNs: Int64 = 0
@@ -48,12 +44,7 @@ final class LoadConnection {
     init(slot: Int, role: Role) {
         self.slot = slot
         self.role = role
-        fields = .allocate(capacity: 64)
-        head.fields = fields
-        head.fields_cap = 64
     }
-
-    deinit { fields.deallocate() }
 
     /// The epoll token: slot in the low half, generation in the high half (stale events
     /// for an earlier descriptor of this slot are dropped).
@@ -74,35 +65,37 @@ final class LoadConnection {
         bodyReceived = 0
         hasher = nil
         headBytes.removeAll(keepingCapacity: true)
-        cep_http_reset(&head)
     }
 
-    /// Parses the head from `headBytes`; on success decides the framing and returns the
-    /// head's length, else 0 (partial) or -1 (invalid).
+    /// Parses the head from `headBytes` (with the generator's own parser, not Cistern's);
+    /// on success decides the framing and returns the head's length, else 0 (partial) or
+    /// -1 (invalid).
     func parseHead() -> Int {
-        let rc = headBytes.withUnsafeBytes { raw in
-            cep_http_parse_response(&head, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+        let outcome = headBytes.withUnsafeBytes { ResponseHeadParser.parse($0) }
+        let head: ResponseHeadParser.Head
+        switch outcome {
+        case .partial: return 0
+        case .invalid: return -1
+        case .complete(let complete): head = complete
         }
-        if rc == CEP_HTTP_PARTIAL { return 0 }
-        if rc < 0 { return -1 }
-        status = Int(head.status)
-        keepAlive = head.flags & UInt32(CEP_HTTP_F_CONN_CLOSE) == 0 && head.version_minor == 1
+        status = head.status
+        keepAlive = !head.connectionClose && head.versionMinor == 1
         // RFC 9112 section 6.3: HEAD, 1xx, 204 and 304 have no body whatever the fields say.
         if isHead || status == 204 || status == 304 || status < 200 {
             framing = .none
-        } else if head.flags & UInt32(CEP_HTTP_F_CHUNKED) != 0 {
+        } else if head.chunked {
             framing = .chunked
-            chunked = cep_chunked()
-        } else if head.content_length >= 0 {
-            framing = head.content_length == 0 ? .none : .length
-            bodyRemaining = head.content_length
-            bodyLength = head.content_length
+            chunked = ChunkedBodyDecoder()
+        } else if head.contentLength >= 0 {
+            framing = head.contentLength == 0 ? .none : .length
+            bodyRemaining = head.contentLength
+            bodyLength = head.contentLength
         } else {
             framing = .untilClose
             keepAlive = false
         }
         if verifyHex != nil, framing != .none { hasher = SHA256Hasher() }
-        return Int(rc)
+        return head.length
     }
 
     /// Whether the body's digest matches the expected one (true when not verifying).

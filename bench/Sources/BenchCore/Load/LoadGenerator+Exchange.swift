@@ -166,13 +166,20 @@ extension LoadGenerator {
             if connection.bodyRemaining == 0 { exchangeCompleted(connection); return true }
             return false
         case .chunked:
-            var length = count
-            let rc = cep_chunked_decode(&connection.chunked, bytes.assumingMemoryBound(to: CChar.self), &length)
-            connection.hasher?.update(UnsafeRawBufferPointer(start: bytes, count: length))
-            connection.bodyReceived += Int64(length)
-            if rc == CEP_HTTP_INVALID { exchangeFailed(connection); return true }
-            if rc >= 0 { exchangeCompleted(connection); return true }
-            return false
+            switch connection.chunked.decode(UnsafeMutableRawBufferPointer(start: bytes, count: count)) {
+            case .invalid:
+                exchangeFailed(connection)
+                return true
+            case .more(let dataCount):
+                connection.hasher?.update(UnsafeRawBufferPointer(start: bytes, count: dataCount))
+                connection.bodyReceived += Int64(dataCount)
+                return false
+            case .done(let dataCount, _):
+                connection.hasher?.update(UnsafeRawBufferPointer(start: bytes, count: dataCount))
+                connection.bodyReceived += Int64(dataCount)
+                exchangeCompleted(connection)
+                return true
+            }
         case .untilClose:
             connection.hasher?.update(UnsafeRawBufferPointer(start: bytes, count: count))
             connection.bodyReceived += Int64(count)

@@ -26,6 +26,14 @@ public enum Ratio {
         return fixed(value, 2) + "×"
     }
 
+    /// `format(_:over:)`, except that a denominator below `floor` (in the figure's unit) gives
+    /// "n/a (≈0)": dividing by a near-zero ceiling (a hot sendfile server's TTLB ÷ a cold
+    /// download, 0.00) would print a meaningless "252.46×".
+    public static func format(_ numerator: Double?, over denominator: Double?, floor: Double) -> String {
+        if let denominator, abs(denominator) < floor { return "n/a (≈0)" }
+        return format(numerator, over: denominator)
+    }
+
     /// `numerator ÷ denominator`, or nil when either is missing or the denominator is zero.
     public static func value(_ numerator: Double?, over denominator: Double?) -> Double? {
         guard let numerator, let denominator, denominator != 0, numerator.isFinite, denominator.isFinite else { return nil }

@@ -35,6 +35,16 @@ public struct Figure: Sendable {
     /// Cistern loses a figure only when it is worse than the best peer by more than this
     /// fraction (run-to-run noise on a shared machine is a few per cent).
     public static let lossTolerance = 0.05
+    /// Below this a denominator is too close to zero for a ratio to mean anything (in the
+    /// figure's unit): a tenth of "as fast as a direct download" for the `×` figures, one
+    /// microsecond for latencies; 0 elsewhere (a zero denominator is always n/a).
+    public var ratioFloor: Double {
+        switch unit {
+        case "×": 0.1
+        case "ms": 0.001
+        default: 0
+        }
+    }
 
     /// A figure without values yet.
     public init(scenario: String, setting: String, metric: String, unit: String, better: Ratio.Better) {
@@ -64,14 +74,14 @@ public struct Figure: Sendable {
             let anyPeer = peers.contains { cells[$0] != nil }
             return anyPeer ? "peers capped/failed" : "n/a"
         }
-        return Ratio.format(mine.value, over: best.value) + " (\(best.name))"
+        return Ratio.format(mine.value, over: best.value, floor: ratioFloor) + " (\(best.name))"
     }
 
     /// Cistern ÷ ceiling as text.
     public func cisternOverCeiling(cistern: String = "cistern", ceiling: String = "ceiling") -> String {
         if isDiagnostic { return "–" }
         guard let mine = cells[cistern], mine.comparable, let top = cells[ceiling], top.comparable else { return "n/a" }
-        return Ratio.format(mine.value, over: top.value)
+        return Ratio.format(mine.value, over: top.value, floor: ratioFloor)
     }
 
     /// Whether Cistern loses to the best peer on this figure.

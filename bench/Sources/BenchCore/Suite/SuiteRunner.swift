@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs every scenario (S1–S7) against every target and collects figures and raw runs.
+/// Runs every scenario (S1–S8) against every target and collects figures and raw runs.
 /// Off the per-request path: it builds plans, runs the in-process `LoadGenerator` (which
 /// itself avoids Foundation), and reads origin counters between runs.
 public final class SuiteRunner {
@@ -12,6 +12,8 @@ public final class SuiteRunner {
         public var mirrors: [SuiteTarget]
         /// Mirrors restricted to one loop / worker, for S3.
         public var singleWorkerMirrors: [SuiteTarget]
+        /// Mirrors with two loops / workers allowed on both CPUs, for S8.
+        public var twoCoreMirrors: [SuiteTarget] = []
         /// The ceiling (sendfile) server and its one-worker twin for S3.
         public var ceiling: SuiteTarget?
         public var singleWorkerCeiling: SuiteTarget?
@@ -58,7 +60,7 @@ public final class SuiteRunner {
         }
         let scenarios: [(String, () throws -> Void)] = [
             ("S1", runColdFanOut), ("S2", runHotThroughput), ("S3", runSmallRequests), ("S4", runIdleMemory),
-            ("S5", runLatencyUnderLoad), ("S6", runSlowLeader), ("S7", runRangeDuringFill),
+            ("S5", runLatencyUnderLoad), ("S6", runSlowLeader), ("S7", runRangeDuringFill), ("S8", runTwoCores),
         ]
         for (name, body) in scenarios where setup.only.isEmpty || setup.only.contains(name) {
             let started = Date()
