@@ -44,23 +44,9 @@ BASE=${BENCH_PORT_BASE:-18600}
 ORIGIN=$((BASE + 50)); CISTERN=$((BASE + 51))
 SERVER_CPU=0; CLIENT_CPU=1
 if (($(nproc) < 2)); then CLIENT_CPU=0; fi
-WORK=$(mktemp -d /tmp/cistern-commit-latency.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
+bench_workdir commit-latency
 
-wait_for_port() {  # port name
-    for _ in $(seq 1 200); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "commit-latency: $2 did not listen on $1" >&2
-    exit 1
-}
 
 taskset -c "$CLIENT_CPU" "$BIN/cistern-bench" origin --port "$ORIGIN" --blob-sizes $((BLOB_MIB * 1048576)) >"$WORK/origin.log" 2>&1 &
 PIDS+=($!)

@@ -54,15 +54,9 @@ BIN="$ROOT/.build-bench/release"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS="$ROOT/bench/results/$STAMP${QUICK:+-quick}"
 mkdir -p "$RESULTS/logs"
-WORK=$(mktemp -d /tmp/cistern-bench.XXXXXX)
-chmod 755 "$WORK"  # Varnish's child and nginx's workers run as other users
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
+bench_workdir bench
+LOG_DIR=$RESULTS/logs
 
 # Below the ephemeral range (32768+), so that no client socket of an earlier run holds one.
 BASE=${BENCH_PORT_BASE:-18600}
@@ -78,18 +72,6 @@ if (($(nproc) < 2)); then CLIENT_CPU=0; fi
 # An array, not a function: `function &` would fork a subshell and $! would not be the server.
 PIN=(taskset -c "$SERVER_CPU")
 
-wait_for_port() {  # port name
-    for _ in $(seq 1 200); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "bench/run.sh: $2 did not listen on $1; see $RESULTS/logs/$2.log" >&2
-    exit 1
-}
-
-configure() {  # template output dir port workers
-    sed -e "s|@DIR@|$3|g" -e "s|@PORT@|$4|g" -e "s|@ORIGIN_PORT@|$ORIGIN|g" -e "s|@WORKERS@|${5:-1}|g" "$1" >"$2"
-}
 
 SIZES=$("$BIN/cistern-bench" suite $QUICK --print-blob-sizes)
 mkdir -p "$WORK/ceiling"

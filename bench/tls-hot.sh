@@ -52,25 +52,10 @@ NGINX_PLAIN=$((BASE + 63)); NGINX_TLS=$((BASE + 64))
 SERVER_CPU=0; CLIENT_CPU=1
 if (($(nproc) < 2)); then CLIENT_CPU=0; fi
 PIN=(taskset -c "$SERVER_CPU")
-WORK=$(mktemp -d /tmp/cistern-tls-hot.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
+bench_workdir tls-hot
+LOG_DIR=$WORK
 
-wait_for_port() {  # port name
-    for _ in $(seq 1 200); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "bench/tls-hot.sh: $2 did not listen on $1; log:" >&2
-    cat "$WORK/$2.log" >&2 || true
-    exit 1
-}
 
 BYTES=$((BLOB_MIB * 1024 * 1024))
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \

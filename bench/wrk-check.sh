@@ -38,30 +38,13 @@ fi
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS="$ROOT/bench/results/wrk-$STAMP"
 mkdir -p "$RESULTS/logs"
-WORK=$(mktemp -d /tmp/cistern-wrk.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
+bench_workdir wrk
+LOG_DIR=$RESULTS/logs
 ulimit -n "$(ulimit -Hn)"
 
 BASE=${BENCH_PORT_BASE:-18700}
 ORIGIN=$BASE; CISTERN=$((BASE + 10)); NGINX=$((BASE + 20)); VARNISH=$((BASE + 30))
-wait_for_port() {  # port name
-    for _ in $(seq 1 200); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "bench/wrk-check.sh: $2 did not listen on $1; see $RESULTS/logs/$2.log" >&2
-    exit 1
-}
-configure() {  # template output dir port workers
-    sed -e "s|@DIR@|$3|g" -e "s|@PORT@|$4|g" -e "s|@ORIGIN_PORT@|$ORIGIN|g" -e "s|@WORKERS@|$5|g" "$1" >"$2"
-}
 
 BLOB_BYTES=$((64 << 20))
 "$BIN/cistern-bench" origin --port "$ORIGIN" --blob-sizes "$BLOB_BYTES" >"$RESULTS/logs/origin.log" 2>&1 &

@@ -20,7 +20,8 @@ extension Authenticator {
     /// a token is checked at once; a Basic credential from memory or by bcrypt off the loop.
     /// `completion` runs on `loop` (possibly before this returns). A credential that no
     /// htpasswd user matches is kept for a `credentials: client` route (its upstream checks
-    /// it) and refused elsewhere, counting one failed attempt for `address`.
+    /// it) and refused elsewhere, counting one failed attempt for `address`; a wrong password
+    /// of an htpasswd user counts on every route.
     package func authenticate(_ authorization: String?, rule: RouteTable.Rule?, address: String, reportingTo loop: EventLoop,
                               completion: @escaping @Sendable (Outcome) -> Void) {
         let keepsCredential = rule.map(takesClientCredentials) ?? false
@@ -37,17 +38,22 @@ extension Authenticator {
             completion(.refused(invalidToken: false))
         case .basic(let credential):
             if let limited = limitedOutcome(address) { return completion(limited) }
-            verifier.verify(credential, now: MonotonicClock.now(), reportingTo: loop) { [verifier] verdict in
+            verifier.verify(credential, address: address, now: MonotonicClock.now(), reportingTo: loop) { [verifier] verdict in
                 switch verdict {
                 case .valid(let user):
                     let identity = ClientIdentity(user: user, credential: keepsCredential ? credential : nil)
                     completion(.authenticated(RequestAuthentication(identity: identity)))
                 case .wrongPassword, .unknownUser:
+                    // A wrong password of an htpasswd user was counted by the verifier, also on
+                    // a `credentials: client` route: a `pull: [user]` list tells a right one
+                    // from a wrong one.
                     if keepsCredential { return completion(.authenticated(RequestAuthentication(identity: ClientIdentity(credential: credential)))) }
-                    verifier.failed(address, now: MonotonicClock.now())
+                    if verdict == .unknownUser { verifier.failed(address, now: MonotonicClock.now()) }
                     completion(.refused(invalidToken: false))
                 case .busy:
                     completion(.busy)
+                case .limited(let nanoseconds):
+                    completion(.limited(retryAfterSeconds: Self.wholeSeconds(nanoseconds)))
                 }
             }
         }
@@ -56,6 +62,11 @@ extension Authenticator {
     /// `.limited` when `address` made too many failed attempts lately.
     func limitedOutcome(_ address: String) -> Outcome? {
         guard let nanoseconds = verifier.retryAfter(address, now: MonotonicClock.now()) else { return nil }
-        return .limited(retryAfterSeconds: max(1, (nanoseconds + 999_999_999) / 1_000_000_000))
+        return .limited(retryAfterSeconds: Self.wholeSeconds(nanoseconds))
+    }
+
+    /// A wait in nanoseconds as whole seconds for Retry-After: rounded up, at least 1.
+    static func wholeSeconds(_ nanoseconds: Int64) -> Int64 {
+        max(1, (nanoseconds + 999_999_999) / 1_000_000_000)
     }
 }

@@ -64,16 +64,21 @@ extension Authenticator {
             completion(.refused)
         case .basic(let credential):
             if let limited = limitedOutcome(address) { return completion(Self.tokenAnswer(limited)) }
-            verifier.verify(credential, now: MonotonicClock.now(), reportingTo: loop) { [verifier] verdict in
+            verifier.verify(credential, address: address, now: MonotonicClock.now(), reportingTo: loop) { [verifier] verdict in
                 switch verdict {
                 case .valid(let user):
                     issue(ClientIdentity(user: user, credential: credential))
                 case .wrongPassword, .unknownUser:
+                    // A wrong password of an htpasswd user is a guess at it, and the verifier
+                    // counted it even where the credential may be an upstream's: the token's
+                    // `sub` (and its grants) tell a right password from a wrong one.
                     if forUpstream { return issue(ClientIdentity(credential: credential)) }
-                    verifier.failed(address, now: MonotonicClock.now())
+                    if verdict == .unknownUser { verifier.failed(address, now: MonotonicClock.now()) }
                     completion(.refused)
                 case .busy:
                     completion(.busy)
+                case .limited(let nanoseconds):
+                    completion(.limited(retryAfterSeconds: Self.wholeSeconds(nanoseconds)))
                 }
             }
         }

@@ -22,6 +22,9 @@ package final class CredentialVerifier: Sendable {
         case unknownUser
         /// The verifier's pool is full: answer 503, the client retries.
         case busy
+        /// The address made too many failed attempts, or has too many checks of distinct
+        /// credentials running: wait this many nanoseconds (429).
+        case limited(retryAfterNanoseconds: Int64)
     }
 
     private struct State: Sendable {
@@ -45,23 +48,38 @@ package final class CredentialVerifier: Sendable {
         pool = IOPool(name: "cistern-auth", threadCount: threadCount, laneCapacity: 256)
     }
 
-    /// Checks `credential`: at once from memory or for an unknown user (calling `completion`
-    /// before returning), else bcrypt on the pool, then `completion` on `loop`.
-    package func verify(_ credential: ClientCredential, now: Int64, reportingTo loop: EventLoop,
+    /// Checks `credential` from `address`: at once from memory, for an unknown user, or when
+    /// the address is limited (calling `completion` before returning), else bcrypt on the
+    /// pool, then `completion` on `loop`. A bcrypt check counts against the address's limit
+    /// while it runs (``FailedAttemptLimiter/beginCheck(_:key:now:)``), and a wrong password
+    /// is counted as a failed attempt here, in the same step that ends the check, so that no
+    /// burst slips between the two. Unknown users are counted by the caller, which knows
+    /// whether the route takes the credential to its upstream.
+    package func verify(_ credential: ClientCredential, address: String, now: Int64, reportingTo loop: EventLoop,
                         completion: @escaping @Sendable (Verdict) -> Void) {
-        let lookup = state.withLock { state -> (hash: String?, cachedUser: String?, generation: Int) in
-            (state.htpasswd.hashes[credential.username], state.cache.user(for: credential, now: now), state.generation)
+        let key = credential.fingerprint
+        let lookup = state.withLock { state -> (hash: String?, cachedUser: String?, generation: Int, wait: Int64?) in
+            let hash = state.htpasswd.hashes[credential.username]
+            let cachedUser = state.cache.user(for: credential, now: now)
+            // Only a bcrypt check is counted in flight; the other answers are immediate.
+            let wait = hash != nil && cachedUser == nil ? state.limiter.beginCheck(address, key: key, now: now) : nil
+            return (hash, cachedUser, state.generation, wait)
         }
         if let user = lookup.cachedUser { return completion(.valid(user: user)) }
         guard let hash = lookup.hash else { return completion(.unknownUser) }
+        if let wait = lookup.wait { return completion(.limited(retryAfterNanoseconds: wait)) }
         let accepted = pool.submit(key: credential.username.hashValue, reportingTo: loop, { [state] () -> Verdict in
-            guard AuthCrypto.cryptVerify(password: credential.password, hash: hash) == .match else { return .wrongPassword }
+            let matches = AuthCrypto.cryptVerify(password: credential.password, hash: hash) == .match
             state.withLock { current in
-                if current.generation == lookup.generation { current.cache.remember(credential, now: MonotonicClock.now()) }
+                current.limiter.endCheck(address, key: key, failed: !matches, now: MonotonicClock.now())
+                if matches, current.generation == lookup.generation { current.cache.remember(credential, now: MonotonicClock.now()) }
             }
-            return .valid(user: credential.username)
+            return matches ? .valid(user: credential.username) : .wrongPassword
         }, completion: completion)
-        if !accepted { completion(.busy) }
+        if !accepted {
+            state.withLock { $0.limiter.endCheck(address, key: key, failed: false, now: now) }
+            completion(.busy)
+        }
     }
 
     /// Nanoseconds until `address` may try again; nil when it may now.

@@ -24,15 +24,16 @@ extension Configuration {
     }
 
     /// Checks `auth:` and that routes naming users or `authenticated` have it.
-    /// - Throws: ``ConfigurationError/invalidValue(key:value:reason:)``: `auth.token_ttl` ≤ 0
-    ///   or over a day, `auth.max_failed_attempts` < 1, `auth.failed_attempts_window` ≤ 0,
+    /// - Throws: ``ConfigurationError/invalidValue(key:value:reason:)``: `auth.token_ttl`
+    ///   under a second (tokens carry whole seconds: a shorter one is expired when issued) or
+    ///   over a day, `auth.max_failed_attempts` < 1, `auth.failed_attempts_window` ≤ 0,
     ///   `auth.htpasswd` / `auth.token_key_file` empty; `routes[i].pull` / `routes[i].push`
     ///   naming users or `authenticated` without `auth:`, or users without `auth.htpasswd`.
     func validateAuth() throws {
         if let auth {
-            if auth.tokenTTL <= .zero || auth.tokenTTL > .seconds(86_400) {
+            if auth.tokenTTL < .seconds(1) || auth.tokenTTL > .seconds(86_400) {
                 throw ConfigurationError.invalidValue(key: "auth.token_ttl", value: auth.tokenTTL.configurationText,
-                                                      reason: "must be more than zero and at most 24h")
+                                                      reason: "must be at least 1s and at most 24h")
             }
             if auth.maxFailedAttempts < 1 {
                 throw ConfigurationError.invalidValue(key: "auth.max_failed_attempts", value: "\(auth.maxFailedAttempts)", reason: "must be at least 1")

@@ -25,9 +25,17 @@ public final class UpstreamNodeIDs: Sendable {
 
     public init() {}
 
-    /// Whether any response from the upstream has been seen yet; until then a request that
-    /// came through another proxy waits for a `GET /v2/` probe (``UpstreamPool/probeNodeIDs(of:_:)``).
+    /// Whether any response from the upstream has been seen yet, or a probe gave up waiting
+    /// for one (``stopWaiting()``); until then a request that came through another proxy waits
+    /// for a `GET /v2/` probe (``UpstreamPool/probeNodeIDs(of:nodeID:_:)``).
     public var hasAnswered: Bool { state.withLock(\.hasAnswered) }
+
+    /// A probe failed or outlasted its wait: requests with `Via` no longer wait for one (the
+    /// upstream is silent, so no ring runs through it now); ids are still learned from any
+    /// later answer.
+    public func stopWaiting() {
+        state.withLock { $0.hasAnswered = true }
+    }
 
     /// Records the Cistern entries of one response's `Via` values (none when the upstream
     /// is not a Cistern: it has then answered, with no ids).

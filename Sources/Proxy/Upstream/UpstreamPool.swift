@@ -25,6 +25,8 @@ package final class UpstreamPool {
     /// Requests waiting for a `GET /v2/` probe of an upstream's node ids, by upstream
     /// (``probeNodeIDs(of:nodeID:_:)``).
     var nodeProbeWaiters: [ObjectIdentifier: [() -> Void]] = [:]
+    /// The end of each such wait, held here because the loop holds timers weakly.
+    var nodeProbeDeadlines: [ObjectIdentifier: any TimerTarget] = [:]
 
     package init(loop: EventLoop, resolver: Resolver, timeouts: UpstreamTimeouts, userAgent: String, tlsContexts: TLSContextTable) {
         self.loop = loop

@@ -49,7 +49,7 @@ import Testing
         let loop = try TestEventLoop()
         func verify(_ credential: ClientCredential) async throws -> CredentialVerifier.Verdict {
             let eventLoop = loop.loop
-            return try await loop.run { done in verifier.verify(credential, now: MonotonicClock.now(), reportingTo: eventLoop, completion: done) }
+            return try await loop.run { done in verifier.verify(credential, address: "10.0.0.1", now: MonotonicClock.now(), reportingTo: eventLoop, completion: done) }
         }
         let credential = ClientCredential(username: "alice", password: "pw")
         #expect(try await verify(ClientCredential(username: "alice", password: "wrong")) == .wrongPassword)
@@ -63,4 +63,34 @@ import Testing
         verifier.replace(Htpasswd(hashes: [:]))
         #expect(try await verify(credential) == .unknownUser, "a removed user is forgotten at once")
     }
+
+    /// The breaker's burst: 40 distinct wrong passwords for one user sent at once from one
+    /// address, with `max_failed_attempts: 3`. Before checks in flight counted, every one
+    /// passed the limit check (failures were counted only after bcrypt) and ran bcrypt.
+    @Test func aBurstOfGuessesRunsAtMostTheLimitOfBcryptChecks() async throws {
+        let users = try Htpasswd(text: try await Self.entry("alice", "pw"), path: "h")
+        let verifier = CredentialVerifier(htpasswd: users, limiter: FailedAttemptLimiter(maximumFailures: 3, windowNanoseconds: 60_000_000_000))
+        defer { verifier.stop() }
+        let loop = try TestEventLoop()
+        let eventLoop = loop.loop
+        let verdicts = try await loop.run { (done: @escaping @Sendable ([CredentialVerifier.Verdict]) -> Void) in
+            let collected = Locked<[CredentialVerifier.Verdict]>([])
+            for guess in 0..<40 {
+                verifier.verify(ClientCredential(username: "alice", password: "guess-\(guess)"), address: "10.0.0.1",
+                                now: MonotonicClock.now(), reportingTo: eventLoop) { verdict in
+                    let all = collected.withLock { $0.append(verdict); return $0 }
+                    if all.count == 40 { done(all) }
+                }
+            }
+        }
+        #expect(verdicts.filter { $0 == .wrongPassword }.count == 3)
+        #expect(verdicts.filter { if case .limited = $0 { true } else { false } }.count == 37)
+        // The right password is refused too while the address is closed.
+        let right = try await loop.run { done in
+            verifier.verify(ClientCredential(username: "alice", password: "pw"), address: "10.0.0.1", now: MonotonicClock.now(),
+                            reportingTo: eventLoop, completion: done)
+        }
+        #expect(right != .valid(user: "alice"))
+    }
 }
+

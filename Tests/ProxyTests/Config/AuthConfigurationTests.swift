@@ -38,7 +38,8 @@ import Testing
     @Test func badSettingsAreNamedByKey() throws {
         let storage = "registries: [{name: local, type: storage}]\n"
         let cases: [(String, ConfigurationError)] = [
-            ("auth: {token_ttl: 0s}\n", .invalidValue(key: "auth.token_ttl", value: "0s", reason: "must be more than zero and at most 24h")),
+            ("auth: {token_ttl: 0s}\n", .invalidValue(key: "auth.token_ttl", value: "0s", reason: "must be at least 1s and at most 24h")),
+            ("auth: {token_ttl: 500ms}\n", .invalidValue(key: "auth.token_ttl", value: "500ms", reason: "must be at least 1s and at most 24h")),
             ("auth: {max_failed_attempts: 0}\n", .invalidValue(key: "auth.max_failed_attempts", value: "0", reason: "must be at least 1")),
             ("auth: {htpasswd: x, colour: blue}\n", .unknownKey(key: "auth.colour")),
             (storage + "routes: [{match: 'a/*', registry: local, push: authenticated}]\n",
