@@ -78,22 +78,3 @@ package enum AuthCrypto {
         }
     }
 }
-
-/// base64url without padding (RFC 4648 section 5), as JWS uses it (RFC 7515 section 2).
-package enum Base64URL {
-    /// The unpadded base64url text of `bytes`.
-    package static func encode(_ bytes: some Collection<UInt8>) -> String {
-        var text = Data(bytes).base64EncodedString()
-        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
-    }
-
-    /// The bytes of unpadded base64url `text`; nil for padding or characters outside the alphabet.
-    package static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !standard.contains("=") else { return nil }
-        while standard.count % 4 != 0 { standard += "=" }
-        return Data(base64Encoded: standard).map(Array.init)
-    }
-}

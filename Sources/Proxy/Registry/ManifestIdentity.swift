@@ -73,10 +73,8 @@ public enum ManifestIdentity {
         }
     }
 
-    /// Base64url without padding (RFC 7515 section 2), as JWS uses it.
+    /// Base64url (RFC 7515 section 2), as JWS uses it; padding is tolerated.
     private static func base64URLDecoded(_ text: String) -> Data? {
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while standard.count % 4 != 0 { standard += "=" }
-        return Data(base64Encoded: standard)
+        Base64URL.decode(text, allowingPadding: true).map { Data($0) }
     }
 }
