@@ -1,4 +1,5 @@
 import Foundation
+import ProxyRegistry
 
 /// An HTTP forward proxy an upstream connection goes through: TCP to `host:port`, then a
 /// `CONNECT` tunnel for a TLS origin (RFC 9110 section 9.3.6) or an absolute-form request
@@ -14,7 +15,7 @@ public struct EgressProxy: Hashable, Sendable, CustomStringConvertible {
         self.host = host
         self.port = port
         if let username {
-            authorization = "Basic " + Data("\(username):\(password ?? "")".utf8).base64EncodedString()
+            authorization = ClientCredential(username: username, password: password ?? "").basicAuthorization
         } else {
             authorization = nil
         }

@@ -83,7 +83,7 @@ public final class UpstreamRegistry: Sendable {
         let host = parsed.origin.host
         isDockerHub = host == "registry-1.docker.io" || host == "index.docker.io" || host == "docker.io"
         if let username, let password {
-            basicAuthorization = "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
+            basicAuthorization = ClientCredential(username: username, password: password).basicAuthorization
         } else {
             basicAuthorization = nil
         }
