@@ -29,19 +29,6 @@ import Testing
         var freeParsers: Int
     }
 
-    /// Runs `body` on `loop` and waits (at most 10 s) for its result.
-    private func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) -> T? {
-        let result = Locked<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        loop.execute {
-            let value = body()
-            result.withLock { $0 = value }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + 10) == .success else { return nil }
-        return result.withLock { $0 }
-    }
-
     /// Sends one request on `fd` (blocking) and reads until the whole response arrived.
     private func exchange(_ fd: Int32) -> String {
         let request = Array("GET /v2/ HTTP/1.1\r\nHost: a\r\nAccept: application/json\r\n\r\n".utf8)

@@ -16,19 +16,6 @@ import Testing
         func handle(_ head: RequestHead, responder: ClientResponder) {}
     }
 
-    /// Runs `body` on `loop` (its own turn) and waits (at most 10 s) for its result.
-    private func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) -> T? {
-        let result = Locked<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        loop.execute {
-            let value = body()
-            result.withLock { $0 = value }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + 10) == .success else { return nil }
-        return result.withLock { $0 }
-    }
-
     @Test func bodyBytesPastTheTurnBudgetWaitForTheNextTurn() throws {
         let loop = try EventLoop(index: 0)
         let thread = LoopThread.spawn(name: "test-loop") { loop.run() }
