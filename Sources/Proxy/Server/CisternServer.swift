@@ -138,9 +138,11 @@ public final class CisternServer {
                 }
                 try admin?.start(context: context, configuration: current, readiness: readiness, logger: logger)
             }
+            // Ready before the loop's thread runs: once it answers `/healthz` it answers
+            // `/readyz` 200 too (set after the spawns, a probe in between saw 503).
+            readiness.set(true)
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
-        readiness.set(true)
         logger.info("cistern listening", metadata: [
             "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
             "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
