@@ -179,7 +179,17 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
             if count > 0 {
-                for i in 0..<Int(count) {
+                // Dispatch from a rotating index. epoll re-queues a level-triggered
+                // descriptor behind the others in the order it reported them, so a batch
+                // comes back in the same order every turn; when a per-turn budget runs out
+                // part-way through it (the connections' body budget), starting at index 0
+                // would serve the same first descriptors every turn and starve the rest.
+                let n = Int(count)
+                let start = Int(turn % UInt64(n))
+                for i in start..<n {
+                    dispatch(events: eventBits[i], data: eventData[i])
+                }
+                for i in 0..<start {
                     dispatch(events: eventBits[i], data: eventData[i])
                 }
             }
