@@ -24,10 +24,10 @@ extension SuiteRunner {
             var figure = Figure(scenario: "S2", setting: setting, metric: "throughput", unit: "GiB/s", better: .higher)
             var cpu = Figure(scenario: "S2", setting: setting, metric: "load generator CPU share", unit: "core", better: .lower)
             cpu.isDiagnostic = true
-            for target in targets {
-                let (result, _) = try measure("S2", setting, target, plan)
-                figure.cells[target.name] = cell(result, result.gibibytesPerSecond, expected: result.succeeded)
-                cpu.cells[target.name] = Figure.Cell(value: result.loadGeneratorCPUShare)
+            let runs = try inRounds(targets) { try measure("S2", setting, $0, plan).0 }
+            for (name, results) in runs {
+                figure.cells[name] = medianCell(results, expected: \.succeeded, value: \.gibibytesPerSecond)
+                cpu.cells[name] = medianCell(results, expected: \.succeeded, value: \.loadGeneratorCPUShare)
             }
             add(figure)
             add(cpu)
@@ -53,12 +53,13 @@ extension SuiteRunner {
             var p99 = Figure(scenario: "S3", setting: setting, metric: "latency p99", unit: "ms", better: .lower)
             var cpu = Figure(scenario: "S3", setting: setting, metric: "load generator CPU share", unit: "core", better: .lower)
             cpu.isDiagnostic = true
-            for target in targets {
-                let (result, _) = try measure("S3", setting, target, plan)
-                let name = target.kind == .ceiling ? "ceiling" : target.name
-                rate.cells[name] = cell(result, result.requestsPerSecond, expected: result.succeeded)
-                p99.cells[name] = cell(result, Double(LatencySummary(result.ttlb).p99) / 1000, expected: result.succeeded)
-                cpu.cells[name] = Figure.Cell(value: result.loadGeneratorCPUShare)
+            let runs = try inRounds(targets, name: { $0.kind == .ceiling ? "ceiling" : $0.name }) {
+                try measure("S3", setting, $0, plan).0
+            }
+            for (name, results) in runs {
+                rate.cells[name] = medianCell(results, expected: \.succeeded, value: \.requestsPerSecond)
+                p99.cells[name] = medianCell(results, expected: \.succeeded) { Double(LatencySummary($0.ttlb).p99) / 1000 }
+                cpu.cells[name] = medianCell(results, expected: \.succeeded, value: \.loadGeneratorCPUShare)
             }
             add(rate)
             add(p99)
@@ -83,13 +84,14 @@ extension SuiteRunner {
         var p999 = Figure(scenario: "S5", setting: setting, metric: "latency p99.9", unit: "ms", better: .lower)
         var streamed = Figure(scenario: "S5", setting: setting, metric: "background stream throughput", unit: "GiB/s", better: .higher)
         let expected = Int(settings.latencyRequestsPerSecond * settings.latencySeconds)
-        for target in targets {
-            let (result, _) = try measure("S5", setting, target, plan)
-            let summary = LatencySummary(result.ttlb)
-            p50.cells[target.name] = cell(result, Double(summary.p50) / 1000, expected: expected)
-            p99.cells[target.name] = cell(result, Double(summary.p99) / 1000, expected: expected)
-            p999.cells[target.name] = cell(result, Double(summary.p999) / 1000, expected: expected)
-            streamed.cells[target.name] = Figure.Cell(value: Double(result.backgroundByteCount) / Double(1 << 30) / (Double(result.wallNs) / 1e9))
+        let runs = try inRounds(targets) { try measure("S5", setting, $0, plan).0 }
+        for (name, results) in runs {
+            p50.cells[name] = medianCell(results, expected: { _ in expected }) { Double(LatencySummary($0.ttlb).p50) / 1000 }
+            p99.cells[name] = medianCell(results, expected: { _ in expected }) { Double(LatencySummary($0.ttlb).p99) / 1000 }
+            p999.cells[name] = medianCell(results, expected: { _ in expected }) { Double(LatencySummary($0.ttlb).p999) / 1000 }
+            streamed.cells[name] = medianCell(results, expected: { _ in expected }) {
+                Double($0.backgroundByteCount) / Double(1 << 30) / (Double($0.wallNs) / 1e9)
+            }
         }
         [p50, p99, p999, streamed].forEach(add)
     }

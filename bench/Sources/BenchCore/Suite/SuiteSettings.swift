@@ -27,6 +27,9 @@ public struct SuiteSettings: Sendable {
     public var throughputConnections: [Int]
     /// S2/S3 run length (s).
     public var steadySeconds: Double
+    /// Rounds of S2, S3 and S5 (each target once per round, the order rotated); a figure is
+    /// the median run.
+    public var steadyRounds: Int
     /// S3 connections.
     public var smallConnections = 32
     /// S4 idle connections.
@@ -54,6 +57,7 @@ public struct SuiteSettings: Sendable {
         hotBlobBytes = quick ? 32 * mib : 64 * mib
         throughputConnections = quick ? [1, 16] : [1, 16, 256]
         steadySeconds = quick ? 1 : 3
+        steadyRounds = quick ? 1 : 3
         idleConnections = quick ? 1000 : 10_000
         latencySeconds = quick ? 2 : 5
         slowLeaderFollowers = quick ? 20 : 100
