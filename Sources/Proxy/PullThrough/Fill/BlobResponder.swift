@@ -25,20 +25,27 @@ package enum BlobResponder {
         let digest: Digest
         let range: ByteRange?
         let headOnly: Bool
-        /// What its upstream requests carry for it, the client's credential included.
-        let client: ClientTrace
+        /// The client's own credential, for an upstream that takes client credentials.
+        let credential: ClientCredential?
         var shared: SharedServices { context.shared }
+
+        /// What its upstream requests carry for it, the client's credential included. Built
+        /// only when a request goes upstream: formatting the forwarding chain and the request
+        /// id cost a HEAD hit about 4 K instructions, a tenth of the request.
+        var client: ClientTrace {
+            var client = connection.trace
+            client.credential = credential
+            return client
+        }
     }
 
     /// - Parameter credential: the client's own credential, presented by the upstream
     ///   requests made for it (the fill it starts) when the upstream takes client credentials.
     package static func serve(_ head: RequestHead, connection: any ClientResponder, context: LoopContext, upstream: UpstreamRegistry,
                       name: RepositoryName, digest: Digest, credential: ClientCredential? = nil) {
-        var client = connection.trace
-        client.credential = credential
         let request = Request(connection: connection, context: context, id: connection.requestID, upstream: upstream,
                               repository: upstream.upstreamName(name), digest: digest,
-                              range: honouredRange(head, digest: digest), headOnly: head.method == .head, client: client)
+                              range: honouredRange(head, digest: digest), headOnly: head.method == .head, credential: credential)
         let shared = request.shared
         let linked = shared.links.isLinked(upstream: upstream.name, repository: request.repository, digest: digest)
         let running = shared.fills.running(digest)
