@@ -276,9 +276,15 @@ static int cep_head_parse(cep_http_head *h, const char *buf, size_t len, int is_
             break;
         case HS_TARGET: /* request-target: visible ASCII only (section 3.2) */
             if (cep_is_vchar(c)) {
-                while (p + 1 < end && p + 1 - h->line_start < CEP_HTTP_MAX_REQUEST_LINE
-                       && cep_is_vchar((unsigned char)buf[p + 1]))
-                    p++;
+                /* Scan to the line limit or the buffer's end, whichever is first
+                 * (the limit itself is checked at the top of the loop). */
+                size_t stop = (size_t)h->line_start + CEP_HTTP_MAX_REQUEST_LINE;
+                if (stop > end)
+                    stop = end;
+                size_t q = p + 1;
+                while (q < stop && cep_is_vchar((unsigned char)buf[q]))
+                    q++;
+                p = q - 1;
             } else if (c == ' ') {
                 h->target_len = (uint32_t)p - h->target_off;
                 h->aux0 = 0;

@@ -41,48 +41,71 @@ public struct ResponseHead: Sendable {
     /// `serialize(contentLength:keepAlive:)`); with a reused buffer this
     /// allocates nothing.
     public func serialize(contentLength: Int64?, keepAlive: Bool, appendingTo out: inout [UInt8]) {
-        appendLiteral("HTTP/1.1 ", to: &out)
-        appendDecimal(Int64(status), to: &out)
-        out.append(0x20)
-        appendText(ResponseHead.reasonPhrase(status), to: &out)
-        appendLiteral("\r\n", to: &out)
-        for field in fields {
-            appendText(field.name, to: &out)
-            appendLiteral(": ", to: &out)
-            // Values come from our own code or upstream fields that the
-            // parser already rejected control characters in; strip CR/LF anyway
-            // (one scan, then a bulk copy in the usual case of neither).
-            var value = field.value
-            value.withUTF8 { bytes in
-                if bytes.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
-                    for byte in bytes where byte != 0x0D && byte != 0x0A { out.append(byte) }
-                } else {
-                    out.append(contentsOf: bytes)
-                }
+        let bound = byteBound
+        if bound <= ResponseHead.stackByteCount {
+            withUnsafeTemporaryAllocation(byteCount: bound, alignment: 1) { scratch in
+                var writer = HeadBytesWriter(scratch)
+                write(contentLength: contentLength, keepAlive: keepAlive, to: &writer)
+                out.append(contentsOf: writer.written)
             }
-            appendLiteral("\r\n", to: &out)
+        } else {
+            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 1)
+            defer { scratch.deallocate() }
+            var writer = HeadBytesWriter(scratch)
+            write(contentLength: contentLength, keepAlive: keepAlive, to: &writer)
+            out.append(contentsOf: writer.written)
+        }
+    }
+
+    /// Heads up to this size are built on the stack; larger ones (many or long fields) in
+    /// one heap block.
+    static let stackByteCount = 2048
+
+    /// At least the bytes `write` produces: every piece at its longest.
+    private var byteBound: Int {
+        var bound = 9 + 20 + 1 + ResponseHead.reasonPhrase(status).utf8.count + 2
+        for field in fields { bound += field.name.utf8.count + 2 + field.value.utf8.count + 2 }
+        if let contentDigest {
+            bound += 23 + 9 + 3 + 2 * (contentDigest.algorithm.utf8.count + 1 + contentDigest.hex.utf8.count)
+        }
+        return bound + 16 + 20 + 2 + 19 + 2
+    }
+
+    private func write(contentLength: Int64?, keepAlive: Bool, to writer: inout HeadBytesWriter) {
+        writer.literal("HTTP/1.1 ")
+        writer.decimal(Int64(status))
+        writer.byte(0x20)
+        writer.text(ResponseHead.reasonPhrase(status))
+        writer.literal("\r\n")
+        for field in fields {
+            writer.text(field.name)
+            writer.literal(": ")
+            // Values come from our own code or upstream fields that the parser already
+            // rejected control characters in; CR and LF are left out anyway.
+            writer.fieldValue(field.value)
+            writer.literal("\r\n")
         }
         if let contentDigest {
             // A digest is `algorithm:hex` of [a-z0-9:] only: nothing to strip.
-            appendLiteral("Docker-Content-Digest: ", to: &out)
-            appendDigest(contentDigest, to: &out)
-            appendLiteral("\r\nETag: \"", to: &out)
-            appendDigest(contentDigest, to: &out)
-            appendLiteral("\"\r\n", to: &out)
+            writer.literal("Docker-Content-Digest: ")
+            writeDigest(contentDigest, to: &writer)
+            writer.literal("\r\nETag: \"")
+            writeDigest(contentDigest, to: &writer)
+            writer.literal("\"\r\n")
         }
         if let contentLength {
-            appendLiteral("Content-Length: ", to: &out)
-            appendDecimal(contentLength, to: &out)
-            appendLiteral("\r\n", to: &out)
+            writer.literal("Content-Length: ")
+            writer.decimal(contentLength)
+            writer.literal("\r\n")
         }
-        if !keepAlive { appendLiteral("Connection: close\r\n", to: &out) }
-        appendLiteral("\r\n", to: &out)
+        if !keepAlive { writer.literal("Connection: close\r\n") }
+        writer.literal("\r\n")
     }
 
-    private func appendDigest(_ digest: (algorithm: String, hex: String), to out: inout [UInt8]) {
-        appendText(digest.algorithm, to: &out)
-        out.append(0x3A)
-        appendText(digest.hex, to: &out)
+    private func writeDigest(_ digest: (algorithm: String, hex: String), to writer: inout HeadBytesWriter) {
+        writer.text(digest.algorithm)
+        writer.byte(0x3A)
+        writer.text(digest.hex)
     }
 
     /// The reason phrase for `status` (RFC 9110 section 15).
@@ -115,43 +138,4 @@ public struct ResponseHead: Sendable {
         default: "Status"
         }
     }
-}
-
-/// Appends the decimal digits of a non-negative `value` to `out`.
-@inline(__always)
-func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
-    if value == 0 {
-        out.append(0x30)
-        return
-    }
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var count = 0
-    var remaining = value.magnitude
-    withUnsafeMutableBytes(of: &digits) { buffer in
-        while remaining > 0 {
-            buffer[count] = UInt8(0x30 + remaining % 10)
-            remaining /= 10
-            count += 1
-        }
-        while count > 0 {
-            count -= 1
-            out.append(buffer[count])
-        }
-    }
-}
-
-/// Appends a literal's bytes (one bulk copy; `Array.append(contentsOf: "…".utf8)` goes
-/// through the generic sequence path, ~170 instructions per call on the response path).
-@inline(__always)
-func appendLiteral(_ text: StaticString, to out: inout [UInt8]) {
-    out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-}
-
-/// Appends a string's UTF-8 bytes with one bulk copy from its contiguous storage.
-@inline(__always)
-func appendText(_ text: String, to out: inout [UInt8]) {
-    var text = text
-    text.withUTF8 { out.append(contentsOf: $0) }
 }

@@ -164,15 +164,18 @@ public enum RegistryRoute: Hashable, Sendable {
         }
     }
 
-    /// RFC 3986 `pchar` without `%` (pct-encoded): unreserved, sub-delims, `:` and `@`.
+    /// RFC 3986 `pchar` without `%` (pct-encoded): unreserved, sub-delims, `:` and `@`
+    /// (ALPHA, DIGIT and `-._~!$&'()*+,;=:@`), as a bit per ASCII byte in two masks: every
+    /// byte of every registry path goes through this test.
+    @inline(__always)
     private static func isAllowedPathByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default:
-            "-._~!$&'()*+,;=:@".utf8.contains(byte)
-        }
+        if byte < 64 { return (allowedPathBytes0to63 >> UInt64(byte)) & 1 == 1 }
+        if byte < 128 { return (allowedPathBytes64to127 >> UInt64(byte - 64)) & 1 == 1 }
+        return false
     }
+
+    private static let allowedPathBytes0to63: UInt64 = 0x2fff_7fd2_0000_0000
+    private static let allowedPathBytes64to127: UInt64 = 0x47ff_fffe_87ff_ffff
 
     /// The name before the first `/blobs/uploads` that is followed by `/` or the end.
     private static func uploadRepositoryBytes<Rest: Collection<UInt8>>(_ rest: Rest) -> Rest.SubSequence? {

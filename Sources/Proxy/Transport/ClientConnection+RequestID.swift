@@ -18,8 +18,13 @@ extension ClientConnection {
         guard head.count >= 4, head[head.count - 1] == 0x0A, head[head.count - 2] == 0x0D else { return }
         head.removeLast(2)
         head.append(contentsOf: context.responseViaField)
-        head.append(contentsOf: "X-Request-ID: ".utf8)
+        Self.append("X-Request-ID: ", to: &head)
         logRequestID.append(to: &head)
-        head.append(contentsOf: "\r\n\r\n".utf8)
+        Self.append("\r\n\r\n", to: &head)
+    }
+
+    /// One bulk copy (`append(contentsOf: "…".utf8)` takes the generic sequence path).
+    private static func append(_ literal: StaticString, to head: inout [UInt8]) {
+        head.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 }

@@ -46,4 +46,16 @@ import Testing
         let head = ResponseHead(status: 304, fields: [("ETag", "\"a\r\nX-Injected: 1\"")])
         #expect(text(head, contentLength: nil, keepAlive: true) == "HTTP/1.1 304 Not Modified\r\nETag: \"aX-Injected: 1\"\r\n\r\n")
     }
+
+    /// A head past the stack buffer (`ResponseHead.stackByteCount`) is built in one heap block
+    /// with the same bytes, and lengths are written in full, from 0 to the largest 64-bit one.
+    @Test func aLargeHeadAndExtremeLengthsAreWrittenWhole() {
+        let long = String(repeating: "v", count: 3000)
+        let head = ResponseHead(status: 200, fields: [("X-Long", long), ("X-Short", "s")])
+        #expect(text(head, contentLength: 0, keepAlive: true) == "HTTP/1.1 200 OK\r\nX-Long: \(long)\r\nX-Short: s\r\nContent-Length: 0\r\n\r\n")
+        let max = ResponseHead(status: 200)
+        #expect(text(max, contentLength: Int64.max, keepAlive: true) == "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n")
+        #expect(text(max, contentLength: 1_000_000_000, keepAlive: true).contains("Content-Length: 1000000000\r\n"))
+        #expect(text(ResponseHead(status: 1999), contentLength: nil, keepAlive: false) == "HTTP/1.1 1999 Status\r\nConnection: close\r\n\r\n")
+    }
 }

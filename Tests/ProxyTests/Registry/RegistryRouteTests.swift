@@ -154,4 +154,17 @@ extension RegistryRouteTests {
         let error = thrownRegistryError { () throws(RegistryError) in try RegistryRoute.parse(target: "/v2/A/manifests/x?ns=%") }
         #expect(error?.code == .nameInvalid)
     }
+
+    /// Exactly RFC 3986's `pchar` bytes (without `%`) pass the path check, whatever the later
+    /// grammar of the segment says: every other byte, controls and non-ASCII included, is
+    /// refused as never part of a name, tag or digest.
+    @Test func onlyPcharBytesPassThePathCheck() {
+        let pchar = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@".utf8)
+        for byte in UInt8.min...UInt8.max where ![UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: "%")].contains(byte) {
+            let target = Array("/v2/a/manifests/x".utf8) + [byte]
+            let error = thrownRegistryError { () throws(RegistryError) in try RegistryRoute.parse(target: target) }
+            let refused = error?.detail == "path contains a byte that is never part of a name, tag or digest"
+            #expect(refused == !pchar.contains(byte), "byte \(byte)")
+        }
+    }
 }
