@@ -59,3 +59,48 @@ import Testing
         #expect(text(ResponseHead(status: 1999), contentLength: nil, keepAlive: false) == "HTTP/1.1 1999 Status\r\nConnection: close\r\n\r\n")
     }
 }
+
+/// `serialize` gives the bytes the field-by-field appends gave before the head was written
+/// into a buffer sized by an upper bound: statuses without a phrase, empty, long, non-ASCII
+/// and CR/LF-carrying values, heads past the stack buffer, the largest lengths.
+@Suite struct ResponseHeadBoundTests {
+    /// The serialization before `HeadBytesWriter` (98b96a4), byte for byte.
+    static func reference(_ head: ResponseHead, contentLength: Int64?, keepAlive: Bool) -> [UInt8] {
+        var out = Array("HTTP/1.1 \(head.status) \(ResponseHead.reasonPhrase(head.status))\r\n".utf8)
+        for field in head.fields {
+            out += Array(field.name.utf8) + Array(": ".utf8)
+            out += field.value.utf8.filter { $0 != 0x0D && $0 != 0x0A }
+            out += Array("\r\n".utf8)
+        }
+        if let digest = head.contentDigest {
+            out += Array("Docker-Content-Digest: \(digest.algorithm):\(digest.hex)\r\nETag: \"\(digest.algorithm):\(digest.hex)\"\r\n".utf8)
+        }
+        if let contentLength { out += Array("Content-Length: \(contentLength)\r\n".utf8) }
+        if !keepAlive { out += Array("Connection: close\r\n".utf8) }
+        return out + Array("\r\n".utf8)
+    }
+
+    @Test func theBytesMatchTheFieldByFieldSerialization() {
+        let values = ["", "x", "\r\n", "a\rb\nc", String(repeating: "é", count: 700), "🙂\u{0}\t", String(repeating: "v", count: 5000),
+                      "\r\r\r\r\n\n\n"]
+        let statuses = [0, 1, 99, 100, 200, 304, 599, 999, 1000, 12345, Int(Int32.max)]
+        let lengths: [Int64?] = [nil, 0, 9, 10, 99, 1_000_000_000, Int64.max]
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<400 {
+            var head = ResponseHead(status: statuses[round % statuses.count])
+            for _ in 0..<Int.random(in: 0...12, using: &rng) {
+                head.add(values.randomElement(using: &rng)!, values.randomElement(using: &rng)!)
+            }
+            if Bool.random(using: &rng) {
+                head.contentDigest = (values.randomElement(using: &rng)!, String(repeating: "f", count: Int.random(in: 0...600, using: &rng)))
+            }
+            let length = lengths[round % lengths.count]
+            let keepAlive = round % 3 != 0
+            var appended = Array("prefix".utf8)
+            head.serialize(contentLength: length, keepAlive: keepAlive, appendingTo: &appended)
+            let expected = Self.reference(head, contentLength: length, keepAlive: keepAlive)
+            #expect(appended == Array("prefix".utf8) + expected)
+            #expect(head.serialize(contentLength: length, keepAlive: keepAlive) == expected)
+        }
+    }
+}

@@ -71,6 +71,17 @@ final class FillObservers {
         if entry.members.isEmpty { entries[id] = nil }
     }
 
+    /// Forgets an observer being freed (from its `deinit`, while its address is still its
+    /// own). `remove` only drops the caller's own key, so without this an entry whose other
+    /// observers were all freed without leaving stays, holding its fill (the descriptor, or the
+    /// memory window), until a change that a finished fill never publishes.
+    func removeFreed(_ observer: ObjectIdentifier, from fill: Fill) {
+        let id = ObjectIdentifier(fill)
+        guard let entry = entries[id] else { return }
+        entry.members[observer] = nil
+        if entry.members.isEmpty { entries[id] = nil }
+    }
+
     func fillChanged(_ fill: Fill) {
         let id = ObjectIdentifier(fill)
         guard let entry = entries[id] else { return }

@@ -42,8 +42,12 @@ final class Waiter: StreamedBody, FillObserver, PendingAnswer {
 
     deinit {
         scratch?.deallocate()
-        // The observers hold waiters weakly: one freed while observing leaves the count here.
-        if observing { metrics?.fillWaiterEnded() }
+        // The observers hold waiters weakly: one freed while observing leaves the count and
+        // its observers' entry here (the entry holds the fill).
+        if observing {
+            metrics?.fillWaiterEnded()
+            observers.removeFreed(ObjectIdentifier(self), from: fill)
+        }
     }
 
     /// Runs `onChange` on this loop at each change of the fill until `cancel()` or `start`.
