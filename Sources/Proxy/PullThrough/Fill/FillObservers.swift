@@ -65,16 +65,13 @@ final class FillObservers {
     }
 
     func remove(_ observer: FillObserver, from fill: Fill) {
-        let id = ObjectIdentifier(fill)
-        guard let entry = entries[id] else { return }
-        entry.members[ObjectIdentifier(observer)] = nil
-        if entry.members.isEmpty { entries[id] = nil }
+        removeFreed(ObjectIdentifier(observer), from: fill)
     }
 
-    /// Forgets an observer being freed (from its `deinit`, while its address is still its
-    /// own). `remove` only drops the caller's own key, so without this an entry whose other
-    /// observers were all freed without leaving stays, holding its fill (the descriptor, or the
-    /// memory window), until a change that a finished fill never publishes.
+    /// Forgets an observer by identity; an observer being freed calls it from its `deinit`,
+    /// while its address is still its own. Removal only drops that one key, so without this an
+    /// entry whose other observers were all freed without leaving would stay, holding its fill
+    /// (the descriptor, or the memory window), until a change a finished fill never publishes.
     func removeFreed(_ observer: ObjectIdentifier, from fill: Fill) {
         let id = ObjectIdentifier(fill)
         guard let entry = entries[id] else { return }
