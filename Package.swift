@@ -76,7 +76,7 @@ let package = Package(
         // The cache on disk: blobs, manifests, tags, links.
         .target(
             name: "ProxyStore",
-            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyConfig", "CEpoll", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Proxy/Store"
         ),
         // Cistern's own store of pushed images: repositories, tags, upload sessions (issue 16).

@@ -1,6 +1,5 @@
 import Logging
 import ProxyLogging
-import ProxyStore
 import ProxySystem
 
 /// Everything an operator can set about one Cistern process.
@@ -139,12 +138,6 @@ public struct Configuration: Sendable, Equatable {
         self.tls = tls
         self.drainDelay = drainDelay
         self.drainTimeout = drainTimeout
-    }
-
-    /// The cache limits these settings give.
-    public var cacheLimits: CacheLimits {
-        CacheLimits(maximumByteCount: cacheMaxSize > 0 ? cacheMaxSize : nil, lowWatermarkPercent: cacheLowWatermark,
-                    maximumAgeNanoseconds: cacheMaxAge > .zero ? MonotonicClock.nanoseconds(cacheMaxAge) : nil)
     }
 
     /// The configuration used when no file and no flags say otherwise: listen on
