@@ -47,7 +47,7 @@ public struct SuiteSettings: Sendable {
     public var rangeFillSeconds: Double
     public var rangeDelaySeconds = 1.0
 
-    /// The full suite (about 10 minutes on 2 cores) or the quick one (under 3).
+    /// The full suite (about 20 minutes on 2 cores) or the quick one (under 3).
     public init(quick: Bool) {
         self.quick = quick
         let mib: Int64 = 1 << 20
