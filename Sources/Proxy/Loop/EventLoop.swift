@@ -179,19 +179,19 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
             if count > 0 {
-                // Dispatch from a rotating index. epoll re-queues a level-triggered
-                // descriptor behind the others in the order it reported them, so a batch
-                // comes back in the same order every turn; when a per-turn budget runs out
-                // part-way through it (the connections' body budget), starting at index 0
-                // would serve the same first descriptors every turn and starve the rest.
+                // Two passes, each from a rotating index. First everything but plain
+                // writability (new requests, upstream bytes, accepts, errors), then the
+                // connections that only wait to write more body: a small request that arrives
+                // with streaming clients is answered before this turn's body bytes, not after
+                // up to the loop's body budget of them (S5). The rotation: epoll re-queues a
+                // level-triggered descriptor behind the others in the order it reported them,
+                // so a batch comes back in the same order every turn, and when a per-turn budget
+                // runs out part-way through (the connections' body budget), starting at index
+                // 0 would serve the same first descriptors every turn and starve the rest.
                 let n = Int(count)
                 let start = Int(turn % UInt64(n))
-                for i in start..<n {
-                    dispatch(events: eventBits[i], data: eventData[i])
-                }
-                for i in 0..<start {
-                    dispatch(events: eventBits[i], data: eventData[i])
-                }
+                dispatchBatch(eventBits, eventData, count: n, from: start, writableOnly: false)
+                dispatchBatch(eventBits, eventData, count: n, from: start, writableOnly: true)
             }
             fireTimers()
             runDeferred()
@@ -203,6 +203,17 @@ public final class EventLoop: @unchecked Sendable {
     public func stop() {
         stopRequested.store(true, ordering: .releasing)
         _ = cep_eventfd_signal(wakeFD)
+    }
+
+    /// Dispatches the batch's events that are (`writableOnly`) or are not only `EPOLLOUT`,
+    /// in batch order from index `start`, wrapping round.
+    private func dispatchBatch(_ bits: [UInt32], _ data: [UInt64], count: Int, from start: Int, writableOnly: Bool) {
+        for i in start..<count where (bits[i] == CEP_EPOLLOUT) == writableOnly {
+            dispatch(events: bits[i], data: data[i])
+        }
+        for i in 0..<start where (bits[i] == CEP_EPOLLOUT) == writableOnly {
+            dispatch(events: bits[i], data: data[i])
+        }
     }
 
     private func dispatch(events: UInt32, data: UInt64) {
