@@ -44,12 +44,9 @@ import Testing
     }
 
     @Test func anIdleKeepAliveConnectionHoldsNoReadBufferAndNoParser() throws {
-        let loop = try EventLoop(index: 0)
-        let thread = LoopThread.spawn(name: "test-loop") { loop.run() }
-        defer {
-            loop.stop()
-            LoopThread.join(thread)
-        }
+        let running = try TestEventLoop()
+        defer { running.stop() }
+        let loop = running.loop
         let context = ConnectionContext(loop: loop, timeouts: Timeouts(), accessLog: false, metrics: Metrics(),
                                         logger: Logger(label: "test"), makeHandler: { OKHandler() })
         var pair: [Int32] = [0, 0]

@@ -17,12 +17,9 @@ import Testing
     }
 
     @Test func bodyBytesPastTheTurnBudgetWaitForTheNextTurn() throws {
-        let loop = try EventLoop(index: 0)
-        let thread = LoopThread.spawn(name: "test-loop") { loop.run() }
-        defer {
-            loop.stop()
-            LoopThread.join(thread)
-        }
+        let running = try TestEventLoop()
+        defer { running.stop() }
+        let loop = running.loop
         let context = ConnectionContext(loop: loop, timeouts: Timeouts(), accessLog: false, metrics: Metrics(),
                                         logger: Logger(label: "test"), makeHandler: { NoHandler() })
         let budget = ConnectionContext.turnBodyByteBudget
