@@ -42,9 +42,9 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
             throw .digestInvalid("malformed digest algorithm")
         }
         let algorithm: DigestAlgorithm
-        if algorithmBytes.elementsEqual("sha256".utf8) {
+        if bytesEqual(algorithmBytes, "sha256") {
             algorithm = .sha256
-        } else if algorithmBytes.elementsEqual("sha512".utf8) {
+        } else if bytesEqual(algorithmBytes, "sha512") {
             algorithm = .sha512
         } else {
             throw .digestInvalid("unsupported digest algorithm")

@@ -81,11 +81,11 @@ public enum RegistryRoute: Hashable, Sendable {
 
     private static func route<Path: BidirectionalCollection<UInt8>>(path: Path) throws(RegistryError) -> RegistryRoute {
         guard path.first == UInt8(ascii: "/") else { throw .notFound("request target must be an absolute path") }
-        if Self.equals(path, "/v2") || Self.equals(path, "/v2/") { return .base }
-        if Self.equals(path, "/healthz") { return .health }
-        if Self.equals(path, "/readyz") { return .readiness }
-        if Self.equals(path, "/metrics") { return .metrics }
-        if Self.equals(path, "/token") { return .token }
+        if bytesEqual(path, "/v2") || bytesEqual(path, "/v2/") { return .base }
+        if bytesEqual(path, "/healthz") { return .health }
+        if bytesEqual(path, "/readyz") { return .readiness }
+        if bytesEqual(path, "/metrics") { return .metrics }
+        if bytesEqual(path, "/token") { return .token }
         guard path.starts(with: "/v2/".utf8) else { throw .notFound() }
         let rest = path.dropFirst(4)
         try validateSegments(rest)
@@ -97,10 +97,10 @@ public enum RegistryRoute: Hashable, Sendable {
         if let typeSlash = head.lastIndex(of: UInt8(ascii: "/")) {
             let type = head[head.index(after: typeSlash)...]
             let name = head[..<typeSlash]
-            if Self.equals(type, "tags"), Self.equals(last, "list") {
+            if bytesEqual(type, "tags"), bytesEqual(last, "list") {
                 return .tagsList(try RepositoryName(parsing: name))
             }
-            if Self.equals(type, "manifests") {
+            if bytesEqual(type, "manifests") {
                 let repository = try RepositoryName(parsing: name)
                 let reference: Reference
                 do {
@@ -111,11 +111,11 @@ public enum RegistryRoute: Hashable, Sendable {
                 }
                 return .manifest(repository, reference)
             }
-            if Self.equals(type, "blobs"), !Self.equals(last, "uploads") {
+            if bytesEqual(type, "blobs"), !bytesEqual(last, "uploads") {
                 let repository = try RepositoryName(parsing: name)
                 return .blob(repository, try Digest(parsing: last))
             }
-            if Self.equals(type, "referrers") {
+            if bytesEqual(type, "referrers") {
                 let repository = try RepositoryName(parsing: name)
                 return .referrers(repository, try Digest(parsing: last))
             }
@@ -125,19 +125,6 @@ public enum RegistryRoute: Hashable, Sendable {
             return .blobUpload(try RepositoryName(parsing: uploadName), session: after.isEmpty ? nil : String(decoding: after, as: UTF8.self))
         }
         throw .notFound()
-    }
-
-    /// Whether `bytes` are exactly the literal's: the lengths first (O(1) for the buffer slices
-    /// the server passes), so a long path is not walked against every short literal.
-    @inline(__always)
-    private static func equals<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ literal: StaticString) -> Bool {
-        guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        var i = 0
-        for byte in bytes {
-            if byte != literal.utf8Start[i] { return false }
-            i += 1
-        }
-        return true
     }
 
     /// Rejects bytes and segments that must never reach a name, tag or digest. An empty final
