@@ -18,13 +18,14 @@ extension RequestDispatcher {
         case admitted(RequestAuthentication)
         /// Answered already (403 DENIED without `auth:`).
         case answered
-        /// Its credential must be read first: ``authorize(_:rule:name:action:_:_:then:)``.
-        case pending
+        /// Its credential must be read first, by this authenticator:
+        /// ``authorize(_:rule:name:action:authenticator:_:_:then:)``.
+        case pending(Authenticator)
     }
 
-    /// The synchronous part of ``authorize(_:rule:name:action:_:_:then:)``, with the same
-    /// outcomes and no closure: the path of every request without `auth:` and of anonymous
-    /// pulls with it, which then cost nothing for authentication.
+    /// The synchronous part of admitting a request, with no closure: the whole of it for
+    /// every request without `auth:` and for anonymous pulls with it, which then cost nothing
+    /// for authentication; the rest is ``authorize(_:rule:name:action:authenticator:_:_:then:)``.
     static func admission(_ head: RequestHead, rule: RouteTable.Rule, name: RepositoryName, action: RegistryAction,
                           _ connection: any ClientResponder, _ context: LoopContext) -> Admission {
         guard let authenticator = context.shared.authenticator else {
@@ -38,24 +39,20 @@ extension RequestDispatcher {
         // No credential: `authenticate` answers `.authenticated(.anonymous)` at once; when
         // `decide` allows that, so does `authorize`. Anything else goes the full way.
         guard head.authorization == nil, case .allowed = authenticator.decide(.anonymous, rule: rule, name: name, action: action) else {
-            return .pending
+            return .pending(authenticator)
         }
         return .admitted(.anonymous)
     }
 
-    /// Runs `body` with the request's authentication once it may do `action` on `name`
-    /// (served by `rule`); or answers. `body` runs on the loop, now or after a bcrypt check.
+    /// For a request whose ``admission(_:rule:name:action:_:_:)`` is pending: runs `body`
+    /// with the request's authentication once `authenticator` has read its credential and it
+    /// may do `action` on `name` (served by `rule`); or answers. `body` runs on the loop, now
+    /// or after a bcrypt check.
     static func authorize(_ head: RequestHead, rule: RouteTable.Rule, name: RepositoryName, action: RegistryAction,
-                          _ connection: any ClientResponder, _ context: LoopContext,
+                          authenticator: Authenticator, _ connection: any ClientResponder, _ context: LoopContext,
                           then body: @escaping (RequestAuthentication) -> Void) {
         let id = connection.requestID
         let headOnly = head.method == .head
-        guard let authenticator = context.shared.authenticator else {
-            guard (action == .pull ? rule.pull : rule.push).allows(.anonymous) else {
-                return connection.respond(id, error: .denied("\(action == .pull ? "pull" : "push") of \(name.string) is not allowed"), headOnly: headOnly)
-            }
-            return body(.anonymous)
-        }
         let realm = Self.realm(head, connection)
         let pending = LoopBound((connection, body), loop: context.loop)
         authenticator.authenticate(head.authorization, rule: rule, address: connection.clientAddressForLimits,

@@ -252,9 +252,11 @@ struct RequestDispatcher: RequestHandler {
             body(rule, upstream, authentication)
         case .answered:
             return
-        case .pending:
+        case .pending(let authenticator):
             let body = later()
-            authorize(head, rule: rule, name: name, action: action, connection, context) { body(rule, upstream, $0) }
+            authorize(head, rule: rule, name: name, action: action, authenticator: authenticator, connection, context) {
+                body(rule, upstream, $0)
+            }
         }
     }
 }
