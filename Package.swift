@@ -2,6 +2,12 @@
 // Cistern: a pull-through cache for OCI / Docker registries on its own epoll loops.
 import PackageDescription
 
+/// Release builds of Cistern's targets drop Swift's dynamic exclusivity checks: on a HEAD
+/// hit they were about 2,100 of 32,000 instructions (`swift_beginAccess`, its access set and
+/// thread-local lookup; callgrind, bench/RESULTS.md "Issue 19, session 8"). The compiler's
+/// static checks stay, and debug builds (every test, both sanitizers) keep the dynamic ones.
+let proxySettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "cistern",
     platforms: [.macOS(.v15)],
@@ -29,98 +35,114 @@ let package = Package(
         .target(
             name: "ProxySystem",
             dependencies: ["CEpoll"],
-            path: "Sources/Proxy/System"
+            path: "Sources/Proxy/System",
+            swiftSettings: proxySettings
         ),
         // The epoll event loop, its timers and threads.
         .target(
             name: "ProxyLoop",
             dependencies: ["ProxySystem", "CEpoll"],
-            path: "Sources/Proxy/Loop"
+            path: "Sources/Proxy/Loop",
+            swiftSettings: proxySettings
         ),
         // The I/O pool: blocking disk work off the loops.
         .target(
             name: "ProxyIO",
             dependencies: ["ProxySystem", "ProxyLoop"],
-            path: "Sources/Proxy/IO"
+            path: "Sources/Proxy/IO",
+            swiftSettings: proxySettings
         ),
         // Prometheus counters and gauges.
         .target(
             name: "ProxyMetrics",
             dependencies: ["ProxySystem", "CEpoll", .product(name: "Prometheus", package: "swift-prometheus")],
-            path: "Sources/Proxy/Metrics"
+            path: "Sources/Proxy/Metrics",
+            swiftSettings: proxySettings
         ),
         // HTTP/1.1 values: request and response heads, ranges (RFC 9110, 9112).
         .target(
             name: "ProxyHTTP",
             dependencies: ["CEpoll"],
-            path: "Sources/Proxy/HTTP"
+            path: "Sources/Proxy/HTTP",
+            swiftSettings: proxySettings
         ),
         // Registry values: names, references, digests, media types, routes, errors (OCI distribution spec).
         .target(
             name: "ProxyRegistry",
             dependencies: ["ProxyHTTP", "CEpoll"],
-            path: "Sources/Proxy/Registry"
+            path: "Sources/Proxy/Registry",
+            swiftSettings: proxySettings
         ),
         // Log lines, redaction and the log writer thread.
         .target(
             name: "ProxyLogging",
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyHTTP", "ProxyMetrics", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Proxy/Logging"
+            path: "Sources/Proxy/Logging",
+            swiftSettings: proxySettings
         ),
         // Configuration: flags, YAML, validation.
         .target(
             name: "ProxyConfig",
             dependencies: ["ProxyLogging", "ProxyHTTP", "ProxyRegistry", "CEpoll", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
-            path: "Sources/Proxy/Config"
+            path: "Sources/Proxy/Config",
+            swiftSettings: proxySettings
         ),
         // The cache on disk: blobs, manifests, tags, links.
         .target(
             name: "ProxyStore",
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyConfig", "CEpoll", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Proxy/Store"
+            path: "Sources/Proxy/Store",
+            swiftSettings: proxySettings
         ),
         // Cistern's own store of pushed images: repositories, tags, upload sessions (issue 16).
         .target(
             name: "ProxyStorage",
             dependencies: ["ProxySystem", "ProxyIO", "ProxyRegistry", "ProxyStore", "CEpoll"],
-            path: "Sources/Proxy/Storage"
+            path: "Sources/Proxy/Storage",
+            swiftSettings: proxySettings
         ),
         // Client authentication (issue 17): htpasswd users, Cistern's own tokens, access decisions.
         .target(
             name: "ProxyAuth",
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyRegistry", "ProxyConfig", "CEpoll"],
-            path: "Sources/Proxy/Auth"
+            path: "Sources/Proxy/Auth",
+            swiftSettings: proxySettings
         ),
         // Upstream registries: connections, pool, auth tokens, DNS.
         .target(
             name: "ProxyUpstream",
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyMetrics", "ProxyConfig", "CEpoll"],
-            path: "Sources/Proxy/Upstream"
+            path: "Sources/Proxy/Upstream",
+            swiftSettings: proxySettings
         ),
         // Client connections: bytes, keep-alive, timeouts, behind RequestHandler.
         .target(
             name: "ProxyTransport",
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyHTTP", "ProxyMetrics", "ProxyLogging", "ProxyConfig", "CEpoll", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Proxy/Transport"
+            path: "Sources/Proxy/Transport",
+            swiftSettings: proxySettings
         ),
         // Pull-through: manifest lookups, fills and their waiters (Fill/), the shared services.
         .target(
             name: "ProxyPullThrough",
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "ProxyAuth", "CEpoll", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Proxy/PullThrough"
+            path: "Sources/Proxy/PullThrough",
+            swiftSettings: proxySettings
         ),
         // The server and its composition: loops, listeners, request routing.
         .target(
             name: "Proxy",
             dependencies: ["ProxySystem", "ProxyLoop", "ProxyIO", "ProxyMetrics", "ProxyRegistry", "ProxyHTTP", "ProxyLogging", "ProxyConfig", "ProxyStore", "ProxyStorage", "ProxyUpstream", "ProxyTransport", "ProxyPullThrough", "ProxyAuth", "CEpoll", .product(name: "Logging", package: "swift-log")],
-            path: "Sources/Proxy/Server"
+            path: "Sources/Proxy/Server",
+            swiftSettings: proxySettings
         ),
         // `cistern warm`: pulls images through a running mirror with a small blocking HTTP/1.1
         // client (off the hot path), verifying every digest.
         .target(
             name: "ProxyWarm",
             dependencies: ["ProxySystem", "ProxyRegistry", "ProxyPullThrough", "CEpoll"],
-            path: "Sources/Proxy/Warm"
+            path: "Sources/Proxy/Warm",
+            swiftSettings: proxySettings
         ),
         .executableTarget(
             name: "ProxyMain",
@@ -128,7 +150,8 @@ let package = Package(
                 "Proxy", "ProxyConfig", "ProxyPullThrough", "ProxyWarm", "ProxyLogging", "ProxySystem", "ProxyStore", "ProxyStorage", "ProxyRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: proxySettings
         ),
         .testTarget(
             name: "ProxyTests",

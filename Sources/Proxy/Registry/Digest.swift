@@ -24,6 +24,11 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     public let algorithm: DigestAlgorithm
     /// The encoded part: lowercase hex of the hash, `algorithm.hexLength` characters.
     public let hex: String
+    /// The raw SHA-256 hash as four big-endian words (all zero for SHA-512, whose identity is
+    /// `hex`). Every request on a hit looks its digest up in several tables: hashing these
+    /// 32 bytes costs a quarter of hashing the 64-character text, and all of them go into
+    /// the hash, so digests a client makes up cannot be chosen to collide.
+    let words: DigestWords
 
     /// Parses the bytes of a digest such as `sha256:<64 hex>`.
     ///
@@ -49,11 +54,13 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
         } else {
             throw .digestInvalid("unsupported digest algorithm")
         }
-        guard encodedBytes.count == algorithm.hexLength, encodedBytes.allSatisfy(Self.isLowerHex) else {
+        guard encodedBytes.count == algorithm.hexLength,
+              let words = DigestWords(lowerHex: encodedBytes, keep: algorithm == .sha256) else {
             throw .digestInvalid("\(algorithm.rawValue) digest needs \(algorithm.hexLength) lowercase hex characters")
         }
         self.algorithm = algorithm
         self.hex = String(decoding: encodedBytes, as: UTF8.self)
+        self.words = words
     }
 
     /// Parses a digest string with the same rules as the byte initializer.
@@ -75,6 +82,21 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
         }
         self.algorithm = algorithm
         self.hex = String(decoding: encoded, as: UTF8.self)
+        self.words = algorithm == .sha256 ? DigestWords(rawHash: rawHash) : DigestWords()
+    }
+
+    /// Equal digests have equal algorithms and hashes. For SHA-256 the words are the whole
+    /// hash, so the text need not be compared.
+    public static func == (lhs: Digest, rhs: Digest) -> Bool {
+        guard lhs.algorithm == rhs.algorithm, lhs.words == rhs.words else { return false }
+        return lhs.algorithm == .sha256 || lhs.hex == rhs.hex
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch algorithm {
+        case .sha256: words.hash(into: &hasher)
+        case .sha512: hasher.combine(hex)
+        }
     }
 
     /// Canonical form `algorithm:hex`, as used in URLs and `Docker-Content-Digest`.
@@ -107,7 +129,4 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
         return !expectsComponentByte
     }
 
-    static func isLowerHex(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-    }
 }

@@ -84,4 +84,53 @@ import Testing
         let c = try Digest(parsing: "sha512:" + Self.hex128)
         #expect(Set([a, b, c]).count == 2)
     }
+
+    /// The parsed and the computed form of one hash are one digest: equality and hashing use
+    /// the decoded words, so a decoding slip would split the cache in two.
+    @Test func aParsedAndAComputedDigestOfOneHashAreEqualAndHashAlike() throws {
+        for seed in 0..<64 {
+            let raw = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ seed &* 11) }
+            let computed = Digest(algorithm: .sha256, rawHash: raw)
+            let parsed = try Digest(parsing: computed.string)
+            #expect(parsed == computed)
+            #expect(parsed.hashValue == computed.hashValue)
+            #expect(Set([parsed, computed]).count == 1)
+        }
+    }
+
+    /// Every one of the 64 digits counts: digests differing in one digit are different keys.
+    @Test func digestsDifferingInAnyOneDigitAreUnequal() throws {
+        let base = try Digest(parsing: "sha256:" + Self.hex64)
+        var keys: Set<Digest> = [base]
+        for position in 0..<64 {
+            var text = Array(Self.hex64.utf8)
+            text[position] = text[position] == UInt8(ascii: "0") ? UInt8(ascii: "f") : UInt8(ascii: "0")
+            let other = try Digest(parsing: "sha256:" + String(decoding: text, as: UTF8.self))
+            #expect(other != base)
+            keys.insert(other)
+        }
+        #expect(keys.count == 65)
+    }
+
+    /// SHA-512 digests are compared by their whole text: two that share the first 64 digits
+    /// differ.
+    @Test func sha512DigestsSharingAPrefixAreUnequal() throws {
+        let a = try Digest(parsing: "sha512:" + Self.hex128)
+        let b = try Digest(parsing: "sha512:" + String(Self.hex128.dropLast()) + "0")
+        #expect(a != b)
+        #expect(Set([a, b]).count == 2)
+    }
+
+    /// Each byte that is not a lowercase hex digit, at the first and the last position.
+    @Test func everyNonLowercaseHexByteIsRejected() {
+        let allowed = Set("0123456789abcdef".utf8)
+        for byte in UInt8.min...UInt8.max where !allowed.contains(byte) {
+            for position in [0, 63] {
+                var text = Array(("sha256:" + Self.hex64).utf8)
+                text[7 + position] = byte
+                let error = thrownRegistryError { () throws(RegistryError) in try Digest(parsing: text) }
+                #expect(error?.code == .digestInvalid, "byte \(byte) at \(position)")
+            }
+        }
+    }
 }
