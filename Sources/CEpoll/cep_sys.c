@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -471,6 +472,14 @@ int64_t cep_realtime_ns(void) {
 }
 
 int cep_cpu_count(void) {
+    /* The CPUs this process may run on (taskset, a container's cpuset), not the
+     * machine's: two loops time-sharing one CPU make each other's requests wait
+     * a scheduler slice. */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }

@@ -153,6 +153,7 @@ struct ServeCommand: ParsableCommand {
         logger.info("starting", metadata: [
             "version": "\(CisternCommand.version)",
             "listen": "\(configuration.listen)",
+            "loops": "\(CisternServer.loopCount(configured: configuration.workers))",
             "upstreams": "\(configuration.upstreams.map { "\($0.name)=\($0.url)" }.joined(separator: ","))",
             "default_upstream": "\(configuration.defaultUpstream)",
             "cache_dir": "\(configuration.cacheDirectory)",

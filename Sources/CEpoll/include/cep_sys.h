@@ -113,7 +113,7 @@ int64_t cep_monotonic_ns(void);
 int64_t cep_realtime_ns(void);
 
 /* Threads */
-/** Number of online CPUs. */
+/** CPUs this process may run on (its affinity mask; online CPUs if that fails). */
 int cep_cpu_count(void);
 
 /* Process resources, for /metrics (each reads /proc or walks malloc's arenas:

@@ -14,7 +14,7 @@ extension Configuration {
     ///   key that is not the certificate's.
     public func validate() throws {
         if workers < 0 {
-            throw ConfigurationError.invalidValue(key: "workers", value: "\(workers)", reason: "must be 0 (one per core) or more")
+            throw ConfigurationError.invalidValue(key: "workers", value: "\(workers)", reason: "must be 0 (one per CPU) or more")
         }
         if cacheDirectory.isEmpty {
             throw ConfigurationError.invalidValue(key: "cache_dir", value: "", reason: "must not be empty")

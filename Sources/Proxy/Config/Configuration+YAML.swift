@@ -6,7 +6,7 @@ extension Configuration {
     /// Keys (all optional; absent or null keeps `base`'s value):
     /// ```yaml
     /// listen: 0.0.0.0:5000          # HOST:PORT, [IPV6]:PORT, :PORT or PORT
-    /// workers: 0                    # event loops; 0 = one per core
+    /// workers: 0                    # event loops; 0 = one per CPU this process may use
     /// cache_dir: ./cistern-data
     /// default_upstream: docker.io   # upstream name used when a request has no ?ns=
     /// upstreams:                    # replaces base's list entirely

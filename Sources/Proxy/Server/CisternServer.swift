@@ -99,13 +99,19 @@ public final class CisternServer {
         }
     }
 
+    /// The event loops a server runs: `configured` (the `workers` key), or for 0 one per CPU
+    /// this process may run on (its affinity mask: `taskset`, a container's cpuset).
+    public static func loopCount(configured: Int) -> Int {
+        configured > 0 ? configured : Int(cep_cpu_count())
+    }
+
     /// Binds the listening socket and starts the loop threads.
     /// - Throws: `ListenSocket.Failure` when the address does not resolve or
     ///   cannot be bound (in use by another process); `SystemError` when a
     ///   loop cannot be created.
     public func start() throws {
         cep_ignore_sigpipe()
-        let workers = configuration.workers > 0 ? configuration.workers : Int(cep_cpu_count())
+        let workers = Self.loopCount(configured: configuration.workers)
         let current = currentConfiguration
         let (fd, port) = try ListenSocket.open(configuration.listen)
         listenFD = fd

@@ -164,7 +164,7 @@ private func writeTemporaryFile(_ contents: String) throws -> String {
     @Test func mergedResultIsValidatedAndAFlagsValueIsReportedUnderTheFlag() {
         var overrides = ConfigurationOverrides()
         overrides.workers = -1
-        #expect(throws: ConfigurationError.invalidValue(key: "--workers", value: "-1", reason: "must be 0 (one per core) or more")) {
+        #expect(throws: ConfigurationError.invalidValue(key: "--workers", value: "-1", reason: "must be 0 (one per CPU) or more")) {
             try overrides.applied(to: .embeddedDefault)
         }
         overrides = ConfigurationOverrides()
@@ -179,7 +179,7 @@ private func writeTemporaryFile(_ contents: String) throws -> String {
         base.workers = -1
         var overrides = ConfigurationOverrides()
         overrides.tagTTL = .seconds(5)
-        #expect(throws: ConfigurationError.invalidValue(key: "workers", value: "-1", reason: "must be 0 (one per core) or more")) {
+        #expect(throws: ConfigurationError.invalidValue(key: "workers", value: "-1", reason: "must be 0 (one per CPU) or more")) {
             try overrides.applied(to: base)
         }
     }

@@ -85,11 +85,31 @@ import Testing
         }
     }
 
+    /// `workers: 0` runs one loop per CPU the process may use: under `taskset -c 0`, one,
+    /// whatever the machine has (two loops time-sharing a CPU make each other's requests wait
+    /// a scheduler slice). The start-up line names the count; a bad cache directory ends
+    /// the run right after it.
+    @Test(arguments: [([String](), "loops=1"), (["--workers", "3"], "loops=3")])
+    func loopsFollowTheCPUsTheProcessMayUse(extra: [String], expected: String) async throws {
+        let work = try TemporaryDirectory()
+        let file = work.appending("not-a-directory")
+        try Data().write(to: file)
+        let child = try ChildProcess(executablePath: "/usr/bin/taskset", arguments: [
+            "-c", "0", CisternProcess.executablePath, "serve", "--listen", "127.0.0.1:0",
+            "--cache-dir", file.path + "/cache", "--upstream", "http://127.0.0.1:9",
+        ] + extra)
+        defer { child.stop() }
+        #expect(try await child.waitUntilExit(timeout: .seconds(20)) == .exited(1))
+        let starting = String(decoding: child.standardError(), as: UTF8.self)
+            .split(separator: "\n").first { $0.contains(" cistern: starting ") } ?? ""
+        #expect(starting.contains(" \(expected) ") || starting.hasSuffix(" \(expected)"), "\(starting)")
+    }
+
     @Test(arguments: [
         (["--tag-ttl", "-1s"], "The value '-1s' is invalid for '--tag-ttl <duration>': must not be negative"),
         (["--tag-ttl=-1s"], "The value '-1s' is invalid for '--tag-ttl <duration>': must not be negative"),
         (["--idle-timeout", "-5s"], "The value '-5s' is invalid for '--idle-timeout <duration>': must not be negative"),
-        (["--workers", "-1"], "Error: --workers: invalid value \"-1\": must be 0 (one per core) or more"),
+        (["--workers", "-1"], "Error: --workers: invalid value \"-1\": must be 0 (one per CPU) or more"),
         (["--prefetch-concurrency", "0"], "Error: --prefetch-concurrency: invalid value \"0\": must be at least 1"),
         (["--request-head-timeout", "0"], "Error: --request-head-timeout: invalid value \"0s\": must be greater than zero"),
     ])
