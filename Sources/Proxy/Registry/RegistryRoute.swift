@@ -130,29 +130,25 @@ public enum RegistryRoute: Hashable, Sendable {
     /// Rejects bytes and segments that must never reach a name, tag or digest. An empty final
     /// segment (a trailing `/`) is allowed: `/v2/<name>/blobs/uploads/` needs it.
     private static func validateSegments<Rest: Collection<UInt8>>(_ rest: Rest) throws(RegistryError) {
-        // Every byte of every path passes here: scanned through a pointer, not a generic slice.
-        let problem = rest.withContiguousStorageIfAvailable(segmentProblem)
-            ?? Array(rest).withUnsafeBufferPointer(segmentProblem)
-        if let problem { throw problem }
-    }
-
-    private static func segmentProblem(_ rest: UnsafeBufferPointer<UInt8>) -> RegistryError? {
         var segmentLength = 0
         var segmentIsDots = true
-        for byte in rest {
-            if byte == UInt8(ascii: "/") {
-                if segmentLength == 0 { return .nameInvalid("empty path segment") }
-                if segmentLength <= 2 && segmentIsDots { return .nameInvalid("dot segment in path") }
+        var index = rest.startIndex
+        while true {
+            let isEnd = index == rest.endIndex
+            if isEnd || rest[index] == UInt8(ascii: "/") {
+                if segmentLength == 0 && !isEnd { throw .nameInvalid("empty path segment") }
+                if segmentLength > 0 && segmentLength <= 2 && segmentIsDots { throw .nameInvalid("dot segment in path") }
+                if isEnd { return }
                 segmentLength = 0
                 segmentIsDots = true
-                continue
+            } else {
+                let byte = rest[index]
+                guard isAllowedPathByte(byte) else { throw .nameInvalid("path contains a byte that is never part of a name, tag or digest") }
+                segmentLength += 1
+                if byte != UInt8(ascii: ".") { segmentIsDots = false }
             }
-            guard isAllowedPathByte(byte) else { return .nameInvalid("path contains a byte that is never part of a name, tag or digest") }
-            segmentLength &+= 1
-            if byte != UInt8(ascii: ".") { segmentIsDots = false }
+            rest.formIndex(after: &index)
         }
-        if segmentLength > 0 && segmentLength <= 2 && segmentIsDots { return .nameInvalid("dot segment in path") }
-        return nil
     }
 
     /// RFC 3986 `pchar` without `%` (pct-encoded): unreserved, sub-delims, `:` and `@`
