@@ -85,17 +85,19 @@ import Testing
         }
     }
 
-    /// `workers: 0` runs one loop per CPU the process may use: under `taskset -c 0`, one,
-    /// whatever the machine has (two loops time-sharing a CPU make each other's requests wait
-    /// a scheduler slice). The start-up line names the count; a bad cache directory ends
-    /// the run right after it.
+    /// `workers: 0` runs one loop per CPU the process may use: under `taskset -c N` (N the
+    /// first CPU this test may use), one, whatever the machine has (two loops time-sharing a
+    /// CPU make each other's requests wait a scheduler slice). The start-up line names the
+    /// count; a bad cache directory ends the run right after it.
     @Test(arguments: [([String](), "loops=1"), (["--workers", "3"], "loops=3")])
     func loopsFollowTheCPUsTheProcessMayUse(extra: [String], expected: String) async throws {
         let work = try TemporaryDirectory()
         let file = work.appending("not-a-directory")
         try Data().write(to: file)
+        // Not CPU 0: a CI container's cpuset need not hold it, and taskset then fails.
+        let cpu = try #require(Self.firstAllowedCPU())
         let child = try ChildProcess(executablePath: "/usr/bin/taskset", arguments: [
-            "-c", "0", CisternProcess.executablePath, "serve", "--listen", "127.0.0.1:0",
+            "-c", "\(cpu)", CisternProcess.executablePath, "serve", "--listen", "127.0.0.1:0",
             "--cache-dir", file.path + "/cache", "--upstream", "http://127.0.0.1:9",
         ] + extra)
         defer { child.stop() }
@@ -103,6 +105,15 @@ import Testing
         let starting = String(decoding: child.standardError(), as: UTF8.self)
             .split(separator: "\n").first { $0.contains(" cistern: starting ") } ?? ""
         #expect(starting.contains(" \(expected) ") || starting.hasSuffix(" \(expected)"), "\(starting)")
+    }
+
+    /// The lowest CPU in this process's affinity mask (`Cpus_allowed_list` of
+    /// /proc/self/status, such as `2-3,6`), or nil if the line is missing.
+    static func firstAllowedCPU() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
+        let list = line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
+        return Int(list.prefix { $0.isNumber })
     }
 
     @Test(arguments: [
