@@ -475,10 +475,18 @@ int cep_cpu_count(void) {
     /* The CPUs this process may run on (taskset, a container's cpuset), not the
      * machine's: two loops time-sharing one CPU make each other's requests wait
      * a scheduler slice. */
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
+    /* A kernel with more possible CPUs than the mask has bits answers EINVAL: grow it
+     * (1,024 bits, cpu_set_t's size, up to 2^20). */
+    for (int bits = 1024; bits <= (1 << 20); bits *= 2) {
+        cpu_set_t *set = CPU_ALLOC(bits);
+        if (set == NULL) break;
+        size_t size = CPU_ALLOC_SIZE(bits);
+        int rc = sched_getaffinity(0, size, set);
+        int err = errno;
+        int n = rc == 0 ? CPU_COUNT_S(size, set) : 0;
+        CPU_FREE(set);
         if (n > 0) return n;
+        if (rc == 0 || err != EINVAL) break;
     }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
