@@ -20,6 +20,7 @@
  * The clang in the Swift toolchain (/opt/swift/usr/bin/clang) ships libFuzzer.
  */
 #include "cep_http.h"
+#include "cep_http_scan.h"
 
 #include <string.h>
 
@@ -281,10 +282,7 @@ static int cep_head_parse(cep_http_head *h, const char *buf, size_t len, int is_
                 size_t stop = (size_t)h->line_start + CEP_HTTP_MAX_REQUEST_LINE;
                 if (stop > end)
                     stop = end;
-                size_t q = p + 1;
-                while (q < stop && cep_is_vchar((unsigned char)buf[q]))
-                    q++;
-                p = q - 1;
+                p = cep_scan_vchar(buf, p + 1, stop) - 1;
             } else if (c == ' ') {
                 h->target_len = (uint32_t)p - h->target_off;
                 h->aux0 = 0;
@@ -390,13 +388,19 @@ static int cep_head_parse(cep_http_head *h, const char *buf, size_t len, int is_
             state = HS_VALUE;
             break;
         case HS_VALUE: /* field-value; CR only as part of CRLF, no CTLs but HTAB */
-            if (cep_is_field_vchar(c)) {
-                while (p + 1 < end && cep_is_field_vchar((unsigned char)buf[p + 1]))
-                    p++;
-                f->value_len = (uint32_t)(p + 1) - f->value_off;
-            } else if (c == '\r') {
+            if (c == '\r') {
                 state = HS_FIELD_LINE_LF;
-            } else if (!cep_is_ows(c)) {
+            } else if (cep_is_field_vchar(c) || cep_is_ows(c)) {
+                /* The run up to the CR (or a bad byte); value_len ends at its
+                 * last byte that is not OWS, if it has one. */
+                size_t q = cep_scan_field_content(buf, p + 1, end);
+                size_t last = q;
+                while (last > p && cep_is_ows((unsigned char)buf[last - 1]))
+                    last--;
+                if (last > p)
+                    f->value_len = (uint32_t)last - f->value_off;
+                p = q - 1;
+            } else {
                 return cep_head_fail(h, p, CEP_HTTP_ERR_MALFORMED);
             }
             break;

@@ -24,12 +24,25 @@ enum DigestProperties {
     static func checkValid(_ digest: Digest) {
         let hex = Array(digest.hex.utf8)
         require(hex.count == digest.algorithm.hexLength, "hex has the algorithm's length")
-        require(hex.allSatisfy(Digest.isLowerHex), "hex is lowercase hex")
+        require(hex.allSatisfy(isLowerHex), "hex is lowercase hex")
         require(digest.string == "\(digest.algorithm.rawValue):\(digest.hex)", "canonical string")
         require((try? Digest(parsing: digest.string)) == digest, "digest re-validates")
         let components = digest.pathComponents
-        require(components.algorithm.utf8.allSatisfy { Digest.isLowerHex($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
+        require(components.algorithm.utf8.allSatisfy { isLowerHex($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
                     && components.hex == digest.hex,
                 "path components are [a-z0-9]")
+        // The same hash computed rather than parsed is the same key (Digest compares and
+        // hashes decoded words, not the text).
+        let raw = stride(from: 0, to: hex.count, by: 2).map { UInt8(nibble(hex[$0]) << 4 | nibble(hex[$0 + 1])) }
+        let computed = Digest(algorithm: digest.algorithm, rawHash: raw)
+        require(computed == digest && computed.hashValue == digest.hashValue, "computed and parsed forms are one key")
+    }
+
+    static func isLowerHex(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    }
+
+    static func nibble(_ byte: UInt8) -> UInt8 {
+        byte <= UInt8(ascii: "9") ? byte - UInt8(ascii: "0") : byte - UInt8(ascii: "a") + 10
     }
 }
