@@ -100,9 +100,12 @@ public final class CisternServer {
     }
 
     /// The event loops a server runs: `configured` (the `workers` key), or for 0 one per CPU
-    /// this process may run on (its affinity mask: `taskset`, a container's cpuset).
+    /// this process may run on (its affinity mask: `taskset`, a container's cpuset), and no
+    /// more than its cgroup's CPU quota allows (``CPUQuota``).
     public static func loopCount(configured: Int) -> Int {
-        configured > 0 ? configured : Int(cep_cpu_count())
+        if configured > 0 { return configured }
+        let cpus = Int(cep_cpu_count())
+        return max(1, min(cpus, CPUQuota.limit() ?? cpus))
     }
 
     /// Binds the listening socket and starts the loop threads.
