@@ -57,12 +57,19 @@ struct DigestWords: Hashable, Sendable {
         return digit < 10 ? digit : letter < 6 ? letter &+ 10 : 0xFF
     }
 
-    /// The first 32 bytes of a computed hash.
+    /// The first 32 bytes of a computed hash. Allocates nothing: rebuilding the cache index
+    /// makes a million of these.
     init(rawHash: some Collection<UInt8>) {
-        var words = [UInt64](repeating: 0, count: 4)
-        for (index, byte) in rawHash.prefix(32).enumerated() {
-            words[index >> 3] = words[index >> 3] << 8 | UInt64(byte)
+        var index = 0
+        for byte in rawHash {
+            switch index >> 3 {
+            case 0: w0 = w0 << 8 | UInt64(byte)
+            case 1: w1 = w1 << 8 | UInt64(byte)
+            case 2: w2 = w2 << 8 | UInt64(byte)
+            case 3: w3 = w3 << 8 | UInt64(byte)
+            default: return
+            }
+            index &+= 1
         }
-        (w0, w1, w2, w3) = (words[0], words[1], words[2], words[3])
     }
 }
