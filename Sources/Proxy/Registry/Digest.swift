@@ -72,16 +72,26 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     /// Builds the digest of a computed hash.
     /// - Precondition: `rawHash` has `algorithm.hexLength / 2` bytes (32 for SHA-256).
     public init(algorithm: DigestAlgorithm, rawHash: some Collection<UInt8>) {
+        self = Array(rawHash).withUnsafeBytes { Digest(algorithm: algorithm, rawHash: $0) }
+    }
+
+    /// Same, from bytes in memory without copying them: rebuilding the cache index makes a
+    /// million of these, so the text is written in place.
+    public init(algorithm: DigestAlgorithm, rawHash: UnsafeRawBufferPointer) {
         precondition(rawHash.count * 2 == algorithm.hexLength, "hash length does not match the algorithm")
-        let digits = Array("0123456789abcdef".utf8)
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(algorithm.hexLength)
-        for byte in rawHash {
-            encoded.append(digits[Int(byte >> 4)])
-            encoded.append(digits[Int(byte & 0x0F)])
-        }
         self.algorithm = algorithm
-        self.hex = String(decoding: encoded, as: UTF8.self)
+        self.hex = String(unsafeUninitializedCapacity: rawHash.count * 2) { text in
+            // Raw pointers and a pair table: a debug build (the tests) pays a call for every
+            // buffer subscript and iterator step, and these run a million times at start-up.
+            let pairs = hexPairs, source = rawHash.baseAddress!, target = UnsafeMutableRawPointer(text.baseAddress!)
+            var index = 0
+            while index < rawHash.count {
+                let byte = Int(source.load(fromByteOffset: index, as: UInt8.self))
+                target.storeBytes(of: pairs[byte], toByteOffset: index &* 2, as: UInt16.self)
+                index &+= 1
+            }
+            return rawHash.count * 2
+        }
         self.words = algorithm == .sha256 ? DigestWords(rawHash: rawHash) : DigestWords()
     }
 
@@ -130,3 +140,16 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     }
 
 }
+
+/// The two lowercase hex digits of every byte value, in memory order (`hexPairs[0xAB]` holds
+/// "ab"); made once and never freed. `nonisolated(unsafe)`: written only by its lazy
+/// initialiser (swift_once), read-only after, so every thread may read it.
+nonisolated(unsafe) private let hexPairs: UnsafePointer<UInt16> = {
+    let digits = Array("0123456789abcdef".utf8)
+    let table = UnsafeMutablePointer<UInt16>.allocate(capacity: 256)
+    for byte in 0..<256 {
+        let pair = [digits[byte >> 4], digits[byte & 0x0F]]
+        table[byte] = pair.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
+    }
+    return UnsafePointer(table)
+}()

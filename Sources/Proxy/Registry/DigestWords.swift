@@ -57,19 +57,12 @@ struct DigestWords: Hashable, Sendable {
         return digit < 10 ? digit : letter < 6 ? letter &+ 10 : 0xFF
     }
 
-    /// The first 32 bytes of a computed hash. Allocates nothing: rebuilding the cache index
-    /// makes a million of these.
-    init(rawHash: some Collection<UInt8>) {
-        var index = 0
-        for byte in rawHash {
-            switch index >> 3 {
-            case 0: w0 = w0 << 8 | UInt64(byte)
-            case 1: w1 = w1 << 8 | UInt64(byte)
-            case 2: w2 = w2 << 8 | UInt64(byte)
-            case 3: w3 = w3 << 8 | UInt64(byte)
-            default: return
-            }
-            index &+= 1
-        }
+    /// The first 32 bytes of a computed hash (at least 32), read as big-endian words.
+    init(rawHash: UnsafeRawBufferPointer) {
+        precondition(rawHash.count >= 32, "a SHA-256 hash has 32 bytes")
+        w0 = UInt64(bigEndian: rawHash.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        w1 = UInt64(bigEndian: rawHash.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        w2 = UInt64(bigEndian: rawHash.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        w3 = UInt64(bigEndian: rawHash.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
     }
 }

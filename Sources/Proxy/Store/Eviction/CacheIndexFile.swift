@@ -207,7 +207,12 @@ public enum CacheIndexFile {
         mutating func integer(_ count: Int) -> UInt64? {
             guard offset + count <= raw.count else { return nil }
             var value: UInt64 = 0
-            for index in 0..<count { value |= UInt64(raw[offset + index]) << (8 * UInt64(index)) }
+            if count == 8 {
+                value = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            } else {
+                var index = 0
+                while index < count { value |= UInt64(raw[offset &+ index]) << (8 &* UInt64(index)); index &+= 1 }
+            }
             offset += count
             return value
         }
