@@ -44,7 +44,7 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var cacheLimits: CacheLimitOptions
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Event-loop threads; 0 = one per CPU core (default: \(defaults.workers)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Event-loop threads; 0 = one per CPU the process may run on (affinity mask), at most its cgroup CPU quota (default: \(defaults.workers)).", valueName: "n"))
     var workers: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("How long a tag's digest is reused before asking upstream again; 0 = always ask (default: \(defaults.tagTTL.configurationText)).", valueName: "duration"),

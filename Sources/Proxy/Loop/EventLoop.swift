@@ -3,7 +3,7 @@ import Glibc
 import ProxySystem
 import Synchronization
 
-/// One single-threaded epoll event loop. Cistern runs one per core; every
+/// One single-threaded epoll event loop. Cistern runs one per CPU it may use; every
 /// connection (client or upstream) lives on exactly one loop for its life.
 ///
 /// Confinement: all mutable state except `inbox` and `stopRequested` is

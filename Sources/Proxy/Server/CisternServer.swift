@@ -153,7 +153,7 @@ public final class CisternServer {
             threads.append(LoopThread.spawn(name: "cistern-loop-\(index)") { loop.run() })
         }
         logger.info("cistern listening", metadata: [
-            "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "workers": "\(workers)",
+            "address": "\(ListenAddress(host: configuration.listen.host, port: port))", "loops": "\(workers)",
             "cache": "\(configuration.cacheDirectory)", "upstream": "\(shared.defaultUpstream.origin)",
             "tls": "\(tlsContext == nil ? "off" : "on")",
             "node": "\(configuration.resolvedNodeID(boundPort: port))",

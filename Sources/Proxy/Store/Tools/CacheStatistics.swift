@@ -7,14 +7,16 @@ public struct CacheStatistics: Sendable, Equatable {
         public var upstream: String
         public var repository: String
         /// Digests linked to the repository.
-        /// Digests with a stored blob or manifest (links to content not fetched yet are left out).
-    public var entryCount: Int
+        public var entryCount: Int
         /// Their bytes (content shared with other repositories counts in each).
         public var byteCount: Int64
     }
 
     /// Digests with a stored blob or manifest (links to content not fetched yet are left out).
     public var entryCount: Int
+    /// Digests with a stored blob, and with a stored manifest: a digest stored both ways (a
+    /// manifest also fetched through `/blobs/`) counts in each, so the two may sum above
+    /// ``entryCount``.
     public var blobCount: Int
     public var manifestCount: Int
     /// Bytes of content files (blobs, size records, manifests).
