@@ -17,12 +17,21 @@ final class FillInterest: @unchecked Sendable {
     }
 
     /// Queues one `fillChanged` on the loop unless one is already queued (any thread).
+    /// From the loop's own thread (the fill's upstream connection usually lives there) it runs
+    /// at the end of the current turn, without the eventfd write and the extra `epoll_wait`
+    /// round a post from another thread needs: a cold blob's first bytes reach the waiters
+    /// of the fill's loop in the turn they arrive.
     func notify(_ fill: Fill) {
         guard !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        loop.execute { [self] in
+        let task: @Sendable () -> Void = { [self] in
             // Clear before reading the fill's state so no change is missed.
             pending.store(false, ordering: .releasing)
             observers.fillChanged(fill)
+        }
+        if loop.inLoop {
+            loop.deferToEndOfTurn(task)
+        } else {
+            loop.execute(task)
         }
     }
 }
