@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Confinement: all mutable state except `inbox` and `stopRequested` is
 /// touched only on the loop's own thread (`run()`): the handler table, the
-/// timer heap and the deferred-task list. Other threads talk to a loop only
+/// timer heap and the deferred and next-turn task lists. Other threads talk to a loop only
 /// through `execute(_:)` (a locked queue plus an eventfd wake-up) and `stop()`.
 ///
 /// `@unchecked Sendable`: follows from the confinement above; loop-thread-only
@@ -42,6 +42,8 @@ public final class EventLoop: @unchecked Sendable {
     private var freeSlots: [UInt32] = []
     private var timers = TimerHeap()
     private var deferred: [() -> Void] = []
+    private var nextTurnTasks: [() -> Void] = []
+    private var runningNextTurnTasks: [() -> Void] = []
     private var expiredScratch: [any TimerTarget] = []
     private var ownerThread: pthread_t?
 
@@ -145,11 +147,24 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Whether a post from `execute(_:)` is waiting for the loop to drain it (its eventfd
+    /// was signalled). Any thread; for tests of which path a task took.
+    var wakeUpPending: Bool { wakePending.load(ordering: .acquiring) }
+
     /// Runs `task` at the end of the current loop turn (loop thread only):
     /// used to batch work and to defer frees past the current event.
     public func deferToEndOfTurn(_ task: @escaping () -> Void) {
         assertOnLoop()
         deferred.append(task)
+    }
+
+    /// Runs `task` at the start of the next turn, before that turn's events (loop thread
+    /// only): where a task posted by `execute(_:)` from another thread runs, with the next
+    /// turn's fresh budgets, but without its eventfd write and read. A fill's progress reaches
+    /// the waiters on the fill's own loop this way.
+    public func executeNextTurn(_ task: @escaping () -> Void) {
+        assertOnLoop()
+        nextTurnTasks.append(task)
     }
 
     /// Arms a timer: `target.timerFired` runs at or after `deadline`
@@ -178,6 +193,7 @@ public final class EventLoop: @unchecked Sendable {
                     cep_epoll_wait(epollFD, bits.baseAddress, data.baseAddress, 256, timeout)
                 }
             }
+            runNextTurnTasks()
             if count > 0 {
                 // Two passes, each from a rotating index. First everything but plain
                 // writability (new requests, upstream bytes, accepts, errors), then the
@@ -249,6 +265,14 @@ public final class EventLoop: @unchecked Sendable {
         expiredScratch.removeAll(keepingCapacity: true)
     }
 
+    /// The tasks queued for this turn; one queued while they run waits for the next turn.
+    private func runNextTurnTasks() {
+        guard !nextTurnTasks.isEmpty else { return }
+        swap(&nextTurnTasks, &runningNextTurnTasks)
+        for task in runningNextTurnTasks { task() }
+        runningNextTurnTasks.removeAll(keepingCapacity: true)
+    }
+
     private func runDeferred() {
         while !deferred.isEmpty {
             let tasks = deferred
@@ -258,7 +282,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func nextTimeoutMilliseconds() -> Int32 {
-        if !deferred.isEmpty { return 0 }
+        if !deferred.isEmpty || !nextTurnTasks.isEmpty { return 0 }
         guard let earliest = timers.earliestDeadline else { return 1000 }
         let remaining = earliest - MonotonicClock.now()
         if remaining <= 0 { return 0 }

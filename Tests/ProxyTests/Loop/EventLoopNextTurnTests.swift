@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import ProxyLoop
+@testable import ProxySystem
+
+/// `executeNextTurn`: a task queued on the loop's own thread runs at the start of the next
+/// turn, before that turn's events and without the eventfd post `execute(_:)` makes; one
+/// queued while those tasks run waits for the turn after; and a queued task keeps the loop
+/// from sleeping in `epoll_wait`.
+@Suite struct EventLoopNextTurnTests {
+    private func withRunningLoop(_ body: (EventLoop) throws -> Void) throws {
+        let loop = try EventLoop(index: 0)
+        let thread = LoopThread.spawn(name: "next-turn-test") { loop.run() }
+        defer {
+            loop.stop()
+            LoopThread.join(thread)
+        }
+        try body(loop)
+    }
+
+    /// Turns seen by the tasks, in the order they ran. `@unchecked Sendable`: written only
+    /// on the loop's thread; read after `done` is signalled from there.
+    final class Record: @unchecked Sendable {
+        var entries: [(name: String, turn: UInt64)] = []
+        var queuedInTurn: UInt64 = 0
+        var postedThroughTheInbox = true
+        let done = DispatchSemaphore(value: 0)
+    }
+
+    @Test func aTaskRunsAtTheStartOfTheNextTurnWithoutAnInboxPost() throws {
+        try withRunningLoop { loop in
+            let record = Record()
+            loop.execute {
+                record.queuedInTurn = loop.turn
+                loop.executeNextTurn {
+                    record.entries.append(("first", loop.turn))
+                    // Queued while next-turn tasks run: one turn later still.
+                    loop.executeNextTurn {
+                        record.entries.append(("nested", loop.turn))
+                        record.done.signal()
+                    }
+                }
+                loop.deferToEndOfTurn { record.entries.append(("deferred", loop.turn)) }
+                record.postedThroughTheInbox = loop.wakeUpPending
+            }
+            #expect(record.done.wait(timeout: .now() + 10) == .success)
+            let turn = record.queuedInTurn
+            #expect(!record.postedThroughTheInbox)
+            #expect(record.entries.map(\.name) == ["deferred", "first", "nested"])
+            #expect(record.entries.map(\.turn) == [turn, turn + 1, turn + 2])
+        }
+    }
+
+    /// With nothing else to do, a loop waits up to 1 s in `epoll_wait`; a queued task must
+    /// not wait for that. Ten chained tasks would take about 10 s if each turn slept.
+    @Test func queuedTasksKeepTheLoopFromSleeping() throws {
+        try withRunningLoop { loop in
+            let done = DispatchSemaphore(value: 0)
+            let remaining = Atomic<Int>(10)
+            let started = ContinuousClock.now
+            @Sendable func step() {
+                if remaining.subtract(1, ordering: .relaxed).newValue == 0 {
+                    done.signal()
+                } else {
+                    loop.executeNextTurn(step)
+                }
+            }
+            loop.execute { loop.executeNextTurn(step) }
+            #expect(done.wait(timeout: .now() + 30) == .success)
+            #expect(ContinuousClock.now - started < .seconds(5), "each queued turn slept in epoll_wait")
+        }
+    }
+}
