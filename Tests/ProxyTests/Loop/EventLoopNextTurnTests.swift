@@ -9,16 +9,6 @@ import Testing
 /// queued while those tasks run waits for the turn after; and a queued task keeps the loop
 /// from sleeping in `epoll_wait`.
 @Suite struct EventLoopNextTurnTests {
-    private func withRunningLoop(_ body: (EventLoop) throws -> Void) throws {
-        let loop = try EventLoop(index: 0)
-        let thread = LoopThread.spawn(name: "next-turn-test") { loop.run() }
-        defer {
-            loop.stop()
-            LoopThread.join(thread)
-        }
-        try body(loop)
-    }
-
     /// Turns seen by the tasks, in the order they ran. `@unchecked Sendable`: written only
     /// on the loop's thread; read after `done` is signalled from there.
     final class Record: @unchecked Sendable {

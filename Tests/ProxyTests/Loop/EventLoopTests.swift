@@ -12,17 +12,6 @@ import Testing
 /// live targets, and readiness reaches the registered handler until it is
 /// deregistered.
 @Suite struct EventLoopTests {
-    /// Runs `loop` on its own thread for the duration of `body`.
-    private func withRunningLoop(_ body: (EventLoop) throws -> Void) throws {
-        let loop = try EventLoop(index: 0)
-        let thread = LoopThread.spawn(name: "test-loop") { loop.run() }
-        defer {
-            loop.stop()
-            LoopThread.join(thread)
-        }
-        try body(loop)
-    }
-
     /// Waits (at most 10 s) for one `signal()` of `semaphore`: the real condition, posted by
     /// whoever makes it true.
     private func waitFor(_ semaphore: DispatchSemaphore) -> Bool {

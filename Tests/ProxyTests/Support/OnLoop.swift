@@ -15,3 +15,14 @@ func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T)
     guard done.wait(timeout: .now() + 10) == .success else { return nil }
     return result.withLock { $0 }
 }
+
+/// Runs a new loop on its own thread for the duration of `body`, then stops and joins it.
+func withRunningLoop(_ body: (EventLoop) throws -> Void) throws {
+    let loop = try EventLoop(index: 0)
+    let thread = LoopThread.spawn(name: "test-loop") { loop.run() }
+    defer {
+        loop.stop()
+        LoopThread.join(thread)
+    }
+    try body(loop)
+}

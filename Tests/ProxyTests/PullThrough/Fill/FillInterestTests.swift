@@ -33,16 +33,6 @@ import Testing
         var observers: FillObservers?
     }
 
-    private func withRunningLoop(_ body: (EventLoop) throws -> Void) throws {
-        let loop = try EventLoop(index: 0)
-        let thread = LoopThread.spawn(name: "fill-interest-test") { loop.run() }
-        defer {
-            loop.stop()
-            LoopThread.join(thread)
-        }
-        try body(loop)
-    }
-
     @Test func changesPublishedOnTheObserversLoopArriveNextTurnCoalescedWithoutAnInboxPost() throws {
         try withRunningLoop { loop in
             let fill = try FillObserversTests.makeFill()
