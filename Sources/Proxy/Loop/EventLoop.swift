@@ -6,7 +6,8 @@ import Synchronization
 /// One single-threaded epoll event loop. Cistern runs one per CPU it may use; every
 /// connection (client or upstream) lives on exactly one loop for its life.
 ///
-/// Confinement: all mutable state except `inbox` and `stopRequested` is
+/// Confinement: all mutable state except `inbox`, `wakePending`, `stopRequested` and
+/// `ownerThread` (locked or atomic) is
 /// touched only on the loop's own thread (`run()`): the handler table, the
 /// timer heap and the deferred and next-turn task lists. Other threads talk to a loop only
 /// through `execute(_:)` (a locked queue plus an eventfd wake-up) and `stop()`.
@@ -45,9 +46,12 @@ public final class EventLoop: @unchecked Sendable {
     private var nextTurnTasks: [() -> Void] = []
     private var runningNextTurnTasks: [() -> Void] = []
     private var expiredScratch: [any TimerTarget] = []
-    private var ownerThread: pthread_t?
 
     // Shared with other threads.
+    /// The thread in `run()` (a `pthread_t`), 0 before it starts and after it returns: a
+    /// thread id is reused once its thread ends, so a stale one would let another thread pass
+    /// `inLoop`. Atomic because `inLoop` is asked from any thread.
+    private let ownerThread = Atomic<UInt>(0)
     private let inbox = Locked<[@Sendable () -> Void]>([])
     private let wakePending = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
@@ -70,15 +74,15 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Whether the caller runs on this loop's thread.
     public var inLoop: Bool {
-        guard let ownerThread else { return false }
-        return pthread_equal(ownerThread, pthread_self()) != 0
+        let owner = ownerThread.load(ordering: .acquiring)
+        return owner != 0 && pthread_equal(owner, pthread_self()) != 0
     }
 
     /// Debug-build check that the caller is on this loop's thread (or that the
     /// loop has not started yet, while it is being set up).
     @inline(__always)
     public func assertOnLoop(file: StaticString = #fileID, line: UInt = #line) {
-        assert(ownerThread == nil || inLoop, "loop-confined state touched off loop \(index)", file: file, line: line)
+        assert(ownerThread.load(ordering: .relaxed) == 0 || inLoop, "loop-confined state touched off loop \(index)", file: file, line: line)
     }
 
     // MARK: Registration (loop thread)
@@ -182,7 +186,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
-        ownerThread = pthread_self()
+        ownerThread.store(pthread_self(), ordering: .releasing)
         var eventBits = [UInt32](repeating: 0, count: 256)
         var eventData = [UInt64](repeating: 0, count: 256)
         while !stopRequested.load(ordering: .acquiring) {
@@ -212,7 +216,14 @@ public final class EventLoop: @unchecked Sendable {
             fireTimers()
             runDeferred()
         }
-        runDeferred()
+        // What the last turn queued still runs: a fill's final change must reach its waiters
+        // (and the task let go of the fill and the loop) even when it was published as the
+        // loop was stopped.
+        while !nextTurnTasks.isEmpty || !deferred.isEmpty {
+            runNextTurnTasks()
+            runDeferred()
+        }
+        ownerThread.store(0, ordering: .releasing)
     }
 
     /// Asks the loop to return from `run()` after its current turn. Any thread.

@@ -62,3 +62,35 @@ import Testing
         }
     }
 }
+
+/// The end of a loop: what its last turn queued still runs, and once `run()` has returned no
+/// thread counts as the loop's (thread ids are reused, and a stale one would let another
+/// thread into loop-only state).
+@Suite struct EventLoopEndTests {
+    @Test func aTaskQueuedForTheNextTurnAsTheLoopStopsStillRuns() throws {
+        let ran = DispatchSemaphore(value: 0)
+        try withRunningLoop { loop in
+            loop.execute {
+                loop.executeNextTurn { ran.signal() }
+                loop.stop()
+            }
+            #expect(ran.wait(timeout: .now() + 10) == .success, "a fill's last change was dropped at stop")
+        }
+    }
+
+    @Test func noThreadIsTheLoopsOnceRunHasReturned() throws {
+        let loop = try EventLoop(index: 0)
+        let thread = LoopThread.spawn(name: "ended-loop") { loop.run() }
+        #expect(onLoop(loop) { loop.inLoop } == true)
+        loop.stop()
+        LoopThread.join(thread)
+        // New threads often get the ended thread's id; none of them may pass `inLoop`.
+        let passed = Atomic<Int>(0)
+        for _ in 0..<20 {
+            LoopThread.join(LoopThread.spawn(name: "after-loop") {
+                if loop.inLoop { passed.add(1, ordering: .relaxed) }
+            })
+        }
+        #expect(passed.load(ordering: .relaxed) == 0)
+    }
+}
