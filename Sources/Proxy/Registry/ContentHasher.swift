@@ -33,14 +33,7 @@ public final class ContentHasher {
     public func finalizeHex() -> String {
         var out = [UInt8](repeating: 0, count: 64)
         let n = out.withUnsafeMutableBufferPointer { cep_digest_final(context, $0.baseAddress) }
-        let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(Int(n) * 2)
-        for byte in out.prefix(Int(n)) {
-            hex.append(hexDigits[Int(byte >> 4)])
-            hex.append(hexDigits[Int(byte & 0xF)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        return out.withUnsafeBytes { lowerHexText(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(n)))) }
     }
 
     /// The digest of `bytes` as `algorithm:hex`.

@@ -80,18 +80,7 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
     public init(algorithm: DigestAlgorithm, rawHash: UnsafeRawBufferPointer) {
         precondition(rawHash.count * 2 == algorithm.hexLength, "hash length does not match the algorithm")
         self.algorithm = algorithm
-        self.hex = String(unsafeUninitializedCapacity: rawHash.count * 2) { text in
-            // Raw pointers and a pair table: a debug build (the tests) pays a call for every
-            // buffer subscript and iterator step, and these run a million times at start-up.
-            let pairs = hexPairs, source = rawHash.baseAddress!, target = UnsafeMutableRawPointer(text.baseAddress!)
-            var index = 0
-            while index < rawHash.count {
-                let byte = Int(source.load(fromByteOffset: index, as: UInt8.self))
-                target.storeBytes(of: pairs[byte], toByteOffset: index &* 2, as: UInt16.self)
-                index &+= 1
-            }
-            return rawHash.count * 2
-        }
+        self.hex = lowerHexText(rawHash)
         self.words = algorithm == .sha256 ? DigestWords(rawHash: rawHash) : DigestWords()
     }
 
@@ -139,6 +128,23 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible {
         return !expectsComponentByte
     }
 
+}
+
+/// `raw` as lowercase hex text, two digits a byte: a digest's encoded part.
+func lowerHexText(_ raw: UnsafeRawBufferPointer) -> String {
+    String(unsafeUninitializedCapacity: raw.count * 2) { text in
+        // Raw pointers and a pair table: a debug build (the tests) pays a call for every
+        // buffer subscript and iterator step, and a restart makes a million of these.
+        guard let source = raw.baseAddress, let target = text.baseAddress else { return 0 }
+        let pairs = hexPairs
+        var index = 0
+        while index < raw.count {
+            let byte = Int(source.load(fromByteOffset: index, as: UInt8.self))
+            UnsafeMutableRawPointer(target).storeBytes(of: pairs[byte], toByteOffset: index &* 2, as: UInt16.self)
+            index &+= 1
+        }
+        return raw.count * 2
+    }
 }
 
 /// The two lowercase hex digits of every byte value, in memory order (`hexPairs[0xAB]` holds
