@@ -132,8 +132,15 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: Tasks and timers
 
-    /// Runs `task` on this loop's thread soon. Callable from any thread; one
-    /// eventfd write wakes the loop however many tasks were queued meanwhile.
+    /// Runs `task` on this loop's thread in a later turn, never within the call. Callable
+    /// from any thread; from another thread one eventfd write wakes the loop however many
+    /// tasks were queued meanwhile. From the loop's own thread (a fill's progress to the
+    /// waiters on the fill's own loop, a cached resolver answer) the task runs at the start
+    /// of the next turn, before that turn's events, without the eventfd write and read: that
+    /// is where a post from another thread runs too, with the next turn's fresh budgets. (The
+    /// end of this turn would not do: by then the writable connections may have spent the
+    /// turn's body budget, and every woken waiter would register for `EPOLLOUT` instead of
+    /// sending; S6 measured followers slower that way.)
     ///
     /// The inbox has no fixed limit because it is bounded by construction: every
     /// cross-loop post stands for something that is itself bounded, and none
@@ -145,6 +152,10 @@ public final class EventLoop: @unchecked Sendable {
     /// rest are shutdown. Dropping a post instead would strand a waiter, so a
     /// bound here would have to be a refusal at those sources, which they have.
     public func execute(_ task: @escaping @Sendable () -> Void) {
+        if inLoop {
+            nextTurnTasks.append(task)
+            return
+        }
         inbox.withLock { $0.append(task) }
         if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
             _ = cep_eventfd_signal(wakeFD)
@@ -160,15 +171,6 @@ public final class EventLoop: @unchecked Sendable {
     public func deferToEndOfTurn(_ task: @escaping () -> Void) {
         assertOnLoop()
         deferred.append(task)
-    }
-
-    /// Runs `task` at the start of the next turn, before that turn's events (loop thread
-    /// only): where a task posted by `execute(_:)` from another thread runs, with the next
-    /// turn's fresh budgets, but without its eventfd write and read. A fill's progress reaches
-    /// the waiters on the fill's own loop this way.
-    public func executeNextTurn(_ task: @escaping () -> Void) {
-        assertOnLoop()
-        nextTurnTasks.append(task)
     }
 
     /// Arms a timer: `target.timerFired` runs at or after `deadline`

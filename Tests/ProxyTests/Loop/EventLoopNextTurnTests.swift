@@ -4,7 +4,7 @@ import Testing
 @testable import ProxyLoop
 @testable import ProxySystem
 
-/// `executeNextTurn`: a task queued on the loop's own thread runs at the start of the next
+/// `execute`: a task queued on the loop's own thread runs at the start of the next
 /// turn, before that turn's events and without the eventfd post `execute(_:)` makes; one
 /// queued while those tasks run waits for the turn after; and a queued task keeps the loop
 /// from sleeping in `epoll_wait`.
@@ -23,10 +23,10 @@ import Testing
             let record = Record()
             loop.execute {
                 record.queuedInTurn = loop.turn
-                loop.executeNextTurn {
+                loop.execute {
                     record.entries.append(("first", loop.turn))
                     // Queued while next-turn tasks run: one turn later still.
-                    loop.executeNextTurn {
+                    loop.execute {
                         record.entries.append(("nested", loop.turn))
                         record.done.signal()
                     }
@@ -53,10 +53,10 @@ import Testing
                 if remaining.subtract(1, ordering: .relaxed).newValue == 0 {
                     done.signal()
                 } else {
-                    loop.executeNextTurn(step)
+                    loop.execute(step)
                 }
             }
-            loop.execute { loop.executeNextTurn(step) }
+            loop.execute { loop.execute(step) }
             #expect(done.wait(timeout: .now() + 30) == .success)
             #expect(ContinuousClock.now - started < .seconds(5), "each queued turn slept in epoll_wait")
         }
@@ -71,7 +71,7 @@ import Testing
         let ran = DispatchSemaphore(value: 0)
         try withRunningLoop { loop in
             loop.execute {
-                loop.executeNextTurn { ran.signal() }
+                loop.execute { ran.signal() }
                 loop.stop()
             }
             #expect(ran.wait(timeout: .now() + 10) == .success, "a fill's last change was dropped at stop")
